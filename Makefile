@@ -1,0 +1,31 @@
+# Two entry points: `make run` builds everything on the embedded demo data, `make test`
+# runs the tests. Each bootstraps its own virtualenv in .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: run test dev benchmark clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m pipeline build
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+dev: $(STAMP)
+	$(BIN)/dagster dev
+
+benchmark: $(STAMP)
+	$(BIN)/python scripts/benchmark.py
+
+clean:
+	rm -rf data/warehouse data/raw data/published data/reports .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

@@ -1,0 +1,59 @@
+"""Run a pandera model on a frame and summarise the outcome for people and for Dagster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandera.errors as pa_errors
+import pandera.polars as pa
+import polars as pl
+
+SAMPLE_ROWS = 20
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    model: str
+    rows: int
+    passed: bool
+    failure_count: int = 0
+    failures_by_check: list[dict] = field(default_factory=list)
+    sample: list[dict] = field(default_factory=list)
+
+    def message(self, table: str) -> str:
+        if self.passed:
+            return f"{table}: {self.rows} rows pass {self.model}"
+        checks = "; ".join(f"{f['column']}: {f['check']} ({f['count']})" for f in self.failures_by_check[:8])
+        first = self.sample[0] if self.sample else {}
+        where = f" First failure: row {first.get('index')}, column {first.get('column')}, " \
+                f"value {first.get('failure_case')!r}." if first else ""
+        return f"{table}: {self.failure_count} failures against {self.model}: {checks}.{where}"
+
+
+def validate(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> ValidationResult:
+    """Validate a collected frame (a LazyFrame would only get schema checks)."""
+    if isinstance(frame, pl.LazyFrame):
+        raise TypeError("validate a collected DataFrame; LazyFrames skip data checks")
+    try:
+        model.validate(frame, lazy=True)
+    except pa_errors.SchemaErrors as err:
+        cases = err.failure_cases.with_columns(pl.col("column").cast(pl.String),
+                                                pl.col("check").cast(pl.String))
+        by_check = (cases.group_by("column", "check").len("count")
+                    .sort("count", "column", "check", descending=[True, False, False]))
+        sample = cases.sort("index", nulls_last=True).head(SAMPLE_ROWS).select(
+            "column", "check", pl.col("failure_case").cast(pl.String), "index")
+        return ValidationResult(model.__name__, frame.height, False, cases.height,
+                                by_check.to_dicts(), sample.to_dicts())
+    except pa_errors.SchemaError as err:  # raised for some schema-level problems even when lazy
+        return ValidationResult(model.__name__, frame.height, False, 1,
+                                [{"column": str(getattr(err, "column_name", None)),
+                                  "check": str(err), "count": 1}], [])
+    return ValidationResult(model.__name__, frame.height, True)
+
+
+def column_docs(model: type[pa.DataFrameModel]) -> tuple[str | None, dict[str, str]]:
+    """The table description and per-column descriptions of a model."""
+    schema = model.to_schema()
+    return schema.description, {name: col.description for name, col in schema.columns.items()
+                                if col.description}

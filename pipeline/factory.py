@@ -1,0 +1,92 @@
+"""Builds table assets: run the function, validate with the table's pandera model, write.
+
+Validation happens inside the asset, before anything is written: a frame that fails its
+model is never stored, the check result (failure count and a sample of failing rows) is
+recorded, and downstream assets, publishing included, do not run.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import dagster as dg
+import pandera.polars as pa
+import polars as pl
+
+from checks.models import TABLES
+from checks.validate import ValidationResult, validate
+
+OWNER = "team:uppvaxt"
+PREVIEW_ROWS = 10
+
+
+def table_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
+    schema = model.to_schema()
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=name, type=str(col.dtype), description=col.description,
+                       constraints=dg.TableColumnConstraints(nullable=bool(col.nullable),
+                                                             unique=bool(col.unique)))
+        for name, col in schema.columns.items()
+    ])
+
+
+def preview(frame: pl.DataFrame) -> dg.MetadataValue:
+    with pl.Config(tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True,
+                   tbl_hide_dataframe_shape=True, tbl_rows=PREVIEW_ROWS, tbl_cols=-1,
+                   fmt_str_lengths=40):
+        return dg.MetadataValue.md(str(frame.head(PREVIEW_ROWS)))
+
+
+def check_metadata(result: ValidationResult) -> dict[str, object]:
+    return {
+        "rows": result.rows,
+        "failure_count": result.failure_count,
+        "failures_by_check": dg.MetadataValue.json(result.failures_by_check),
+        "failure_sample": dg.MetadataValue.json(result.sample),
+    }
+
+
+def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None = None,
+                deps: list | None = None, kinds: tuple[str, ...] = ("polars", "duckdb")):
+    """Decorate a function returning a polars frame as the asset for warehouse table `table`.
+
+    Parameters named after another table become inputs loaded from the warehouse.
+    """
+    layer, model = TABLES[table]
+    key = dg.AssetKey([layer, table])
+    check = dg.AssetCheckSpec(
+        name=f"{table}_schema", asset=key, blocking=True,
+        description=f"Kontroll mot tabellmodellen {model.__name__} (pandera): typer, "
+                    f"tillåtna värden, nycklar och regler.")
+
+    def decorator(fn):
+        params = inspect.signature(fn).parameters
+        ins = {p: dg.AssetIn(key=dg.AssetKey([TABLES[p][0], p])) for p in params if p in TABLES}
+
+        @dg.asset(key=key, ins=ins, deps=deps, group_name=group, kinds=set(kinds),
+                  owners=[OWNER], description=inspect.getdoc(fn), check_specs=[check],
+                  retry_policy=retry_policy,
+                  metadata={"dagster/column_schema": table_schema(model),
+                            "dagster/table_name": f"{layer}.{table}"})
+        @functools.wraps(fn)
+        def _asset(*args, **kwargs):
+            frame = fn(*args, **kwargs)
+            result = validate(frame, model)
+            meta = check_metadata(result)
+            if not result.passed:
+                yield dg.AssetCheckResult(check_name=check.name, passed=False, metadata=meta,
+                                          severity=dg.AssetCheckSeverity.ERROR,
+                                          description=result.message(f"{layer}.{table}"))
+                raise dg.Failure(description=result.message(f"{layer}.{table}"), metadata=meta,
+                                 allow_retries=False)
+            yield dg.Output(frame, metadata={
+                "dagster/row_count": frame.height,
+                "preview": preview(frame),
+                "dagster/column_schema": table_schema(model),
+            })
+            yield dg.AssetCheckResult(check_name=check.name, passed=True, metadata=meta)
+
+        return _asset
+
+    return decorator

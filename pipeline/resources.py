@@ -1,0 +1,133 @@
+"""Dagster resources: where things live and how the statistics APIs are reached."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import httpx
+from pydantic import Field
+
+from pipeline.io_manager import WarehouseIOManager
+
+from sources.catalog import SourceSettings, load_source_settings
+from sources.demo.apis import DEMO_KOLADA_URL, DEMO_SCB_URL, demo_transport
+from sources.demo.world import DEMO_LABEL, DemoWorld
+from sources.http import Fetcher, RateLimiter
+from sources.kolada import KoladaClient
+from sources.raw_store import RawStore
+from sources.scb import ScbClient
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LIVE_LABEL = "Källa: Kolada och SCB; bearbetning uppvaxt"
+
+
+class Paths(dg.ConfigurableResource):
+    """Folders and files: catalogue (committed) and generated data (ignored by git)."""
+
+    data_dir: str = Field(default=str(REPO_ROOT / "data"),
+                          description="Folder for the warehouse, raw store, snapshot and reports")
+    catalog_dir: str = Field(default=str(REPO_ROOT / "data" / "catalog"),
+                             description="Folder with indicators.yaml, sources.yaml, subregions.yaml")
+
+    @property
+    def data(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def catalog(self) -> Path:
+        return Path(self.catalog_dir)
+
+    @property
+    def indicators_file(self) -> Path:
+        return self.catalog / "indicators.yaml"
+
+    @property
+    def sources_file(self) -> Path:
+        return self.catalog / "sources.yaml"
+
+    @property
+    def subregions_file(self) -> Path:
+        return self.catalog / "subregions.yaml"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data / "warehouse" / "uppvaxt.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.data / "published" / "uppvaxt.duckdb"
+
+    @property
+    def raw(self) -> Path:
+        return self.data / "raw"
+
+    @property
+    def reports(self) -> Path:
+        return self.data / "reports"
+
+    def raw_store(self) -> RawStore:
+        return RawStore(self.raw)
+
+    def source_settings(self) -> SourceSettings:
+        return load_source_settings(self.sources_file)
+
+
+class StatisticsApis(dg.ConfigurableResource):
+    """Kolada and SCB: the live APIs, or the embedded demo services (the default)."""
+
+    mode: str = Field(default="demo", description="demo (synthetic data, no network) or live")
+    kolada_url: str = Field(default="", description="Kolada v3 base URL (empty: sources.yaml)")
+    scb_url: str = Field(default="", description="SCB PxWebApi 2.0 base URL (empty: sources.yaml)")
+    timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def is_demo(self) -> bool:
+        if self.mode not in ("demo", "live"):
+            raise ValueError(f"UPPVAXT_SOURCE must be 'demo' or 'live', not {self.mode!r}")
+        return self.mode == "demo"
+
+    @property
+    def label(self) -> str:
+        return DEMO_LABEL if self.is_demo else LIVE_LABEL
+
+    def _http(self, demo_world: Callable[[], DemoWorld]) -> httpx.Client:
+        transport = demo_transport(demo_world()) if self.is_demo else None
+        return httpx.Client(transport=transport, timeout=self.timeout_seconds,
+                            headers={"user-agent": "uppvaxt (statistics pipeline)"},
+                            follow_redirects=True)
+
+    def kolada(self, settings: SourceSettings, store: RawStore,
+               demo_world: Callable[[], DemoWorld]) -> KoladaClient:
+        cfg = settings.kolada
+        base = DEMO_KOLADA_URL if self.is_demo else (self.kolada_url or cfg.base_url)
+        fetcher = Fetcher(self._http(demo_world), "kolada",
+                          RateLimiter(cfg.max_calls, cfg.period_seconds), store)
+        return KoladaClient(fetcher, base, per_page=cfg.per_page, max_ids=cfg.max_ids_per_segment)
+
+    def scb(self, settings: SourceSettings, store: RawStore,
+            demo_world: Callable[[], DemoWorld]) -> ScbClient:
+        cfg = settings.scb
+        base = DEMO_SCB_URL if self.is_demo else (self.scb_url or cfg.base_url)
+        fetcher = Fetcher(self._http(demo_world), "scb",
+                          RateLimiter(cfg.max_calls, cfg.period_seconds), store)
+        return ScbClient(fetcher, base)
+
+
+def default_resources() -> dict[str, object]:
+    """Resources as configured by the environment (UPPVAXT_* variables)."""
+    env = os.environ
+    paths = Paths(
+        data_dir=env.get("UPPVAXT_DATA_DIR", str(REPO_ROOT / "data")),
+        catalog_dir=env.get("UPPVAXT_CATALOG_DIR", str(REPO_ROOT / "data" / "catalog")),
+    )
+    apis = StatisticsApis(
+        mode=env.get("UPPVAXT_SOURCE", "demo"),
+        kolada_url=env.get("UPPVAXT_KOLADA_URL", ""),
+        scb_url=env.get("UPPVAXT_SCB_URL", ""),
+    )
+    return {"paths": paths, "apis": apis,
+            "io_manager": WarehouseIOManager(database=str(paths.warehouse),
+                                             label=DEMO_LABEL if apis.is_demo else "")}

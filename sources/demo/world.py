@@ -1,0 +1,268 @@
+"""A deterministic synthetic Sweden for demo mode.
+
+Every municipality gets a population by year, single-year age and sex, a latent
+socio-economic disadvantage factor (partly shared within its county) and a size. Each
+catalogue indicator is then drawn from its profile: counts are binomial or Poisson draws
+from the relevant population band, so numerators are consistent with the population and
+län/riket values follow from the same counts. Small groups come out suppressed
+("Privacy") as in Kolada, and a few values are missing.
+
+Nothing here is real data; everything built from it is labelled DEMO_LABEL.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from sources.catalog import Indicator
+from sources.demo.profiles import Profile, profile_for
+
+DEMO_LABEL = "Demodata – syntetiska värden"
+DEMO_SEED = 20261123
+MAX_AGE = 100  # the last age class is "100+"
+BASE_YEAR = 2015
+
+# Kolada renames KPIs while keeping ids; the demo does the same for one KPI so that the
+# pipeline's "title at fetch time" is exercised.
+RENAMED_TITLES = {
+    "N15508": "Elever i åk 9 som uppnått betygskriterierna i alla ämnen, hemkommun, andel (%)",
+}
+
+# Large municipalities, so that the demo has metropolitan areas where a real user expects them.
+METRO_SIZE = {"0180": 990_000, "1480": 600_000, "1280": 360_000, "0380": 240_000,
+              "0580": 166_000, "1880": 160_000, "0581": 145_000, "1980": 157_000}
+
+
+def stable_rng(*parts: object) -> np.random.Generator:
+    """A generator that depends only on its labels, not on call order."""
+    keys = [DEMO_SEED] + [zlib.crc32(str(p).encode()) for p in parts]
+    return np.random.default_rng(keys)
+
+
+def _age_profile() -> np.ndarray:
+    ages = np.arange(MAX_AGE + 1)
+    weights = np.where(ages < 20, 1.15, np.where(ages < 30, 1.25, np.where(ages < 65, 1.3,
+                       np.where(ages < 80, 1.1, 1.1 * np.exp(-(ages - 80) / 6.0)))))
+    return weights / weights.sum()
+
+
+@dataclass
+class DemoWorld:
+    kommun_codes: list[str]
+    lan_codes: list[str]
+    indicators: list[Indicator]
+    years: list[int]
+    _kolada_cache: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, kommuner: pl.DataFrame, indicators: list[Indicator], years: list[int]) -> DemoWorld:
+        ordered = kommuner.sort("kommun_code")
+        return cls(ordered["kommun_code"].to_list(), ordered["lan_code"].to_list(),
+                   list(indicators), sorted(years))
+
+    # --- structure ----------------------------------------------------------------------
+    @cached_property
+    def structure(self) -> pl.DataFrame:
+        n = len(self.kommun_codes)
+        rng = stable_rng("structure")
+        lan_effect = {lan: stable_rng("lan", lan).normal(0, 0.45) for lan in set(self.lan_codes)}
+        size = np.exp(rng.normal(9.75, 0.85, n)).clip(2_400, 400_000)
+        for i, code in enumerate(self.kommun_codes):
+            if code in METRO_SIZE:
+                size[i] = METRO_SIZE[code]
+        log_size = np.log(size)
+        urban = (log_size - log_size.mean()) / log_size.std()
+        disadvantage = (0.8 * rng.normal(0, 1, n)
+                        + np.array([lan_effect[lan] for lan in self.lan_codes])
+                        - 0.15 * urban)
+        disadvantage = (disadvantage - disadvantage.mean()) / disadvantage.std()
+        return pl.DataFrame({
+            "kommun_code": self.kommun_codes,
+            "lan_code": self.lan_codes,
+            "size": size,
+            "urban": urban,
+            "disadvantage": disadvantage,
+            "child_factor": np.clip(rng.normal(1.0, 0.1, n) - 0.05 * disadvantage, 0.75, 1.3),
+            "growth": rng.normal(0.004, 0.007, n) + 0.004 * urban,
+        })
+
+    @cached_property
+    def population(self) -> np.ndarray:
+        """True population [kommun, year, age 0..100, sex (0 = män, 1 = kvinnor)] as integers."""
+        s = self.structure
+        base = _age_profile()
+        young = np.arange(MAX_AGE + 1) < 20
+        n_k, n_y = len(self.kommun_codes), len(self.years)
+        out = np.zeros((n_k, n_y, MAX_AGE + 1, 2), dtype=np.int64)
+        rng = stable_rng("population")
+        male_share = np.where(np.arange(MAX_AGE + 1) < 65, 0.512, 0.47)
+        for k in range(n_k):
+            weights = base * np.where(young, s["child_factor"][k], 1.0)
+            weights /= weights.sum()
+            for y, year in enumerate(self.years):
+                total = s["size"][k] * (1 + s["growth"][k]) ** (year - BASE_YEAR)
+                expected = total * weights * rng.normal(1.0, 0.03, MAX_AGE + 1).clip(0.85, 1.15)
+                out[k, y, :, 0] = np.round(expected * male_share)
+                out[k, y, :, 1] = np.round(expected * (1 - male_share))
+        return out
+
+    def band(self, band_from: int | None, band_to: int | None) -> np.ndarray:
+        """Population [kommun, year, sex] in an age band (None = all ages)."""
+        if band_from is None:
+            return self.population.sum(axis=2)
+        return self.population[:, :, band_from:band_to + 1, :].sum(axis=2)
+
+    # --- Kolada ---------------------------------------------------------------------------
+    def kpi_metadata(self) -> dict[str, dict]:
+        meta = {}
+        for ind in self.indicators:
+            if ind.source != "kolada":
+                continue
+            meta[ind.source_id] = {
+                "id": ind.source_id,
+                "title": RENAMED_TITLES.get(ind.source_id, ind.title),
+                "description": ind.definition,
+                "is_divided_by_gender": ind.sex_split == "KMT",
+                "municipality_type": "K",
+                "auspice": None,
+                "operating_area": ind.domain,
+                "perspective": "Resultat",
+                "prel_publication_date": None,
+                "publication_date": "2026-10-01",
+                "publ_period": str(self.years[-1]),
+                "has_ou_data": False,
+            }
+        return meta
+
+    def kolada_objects(self, kpi: str) -> list[dict]:
+        """All data objects of one KPI, kommuner first, then regions (00LL) and riket (0000)."""
+        if kpi not in self._kolada_cache:
+            indicator = next((i for i in self.indicators if i.source_id == kpi), None)
+            self._kolada_cache[kpi] = [] if indicator is None else self._draw(indicator)
+        return self._kolada_cache[kpi]
+
+    def _draw(self, ind: Indicator) -> list[dict]:
+        prof = profile_for(ind.id, ind.value_type, ind.polarity)
+        band = (None, None) if ind.population == "all" else (ind.population.from_age,
+                                                               ind.population.to_age)
+        den = self.band(*band).astype(float)          # [k, y, sex]
+        num = self._numerators(ind, prof, den)         # [k, y, sex] counts or value*den
+        rng = stable_rng("gaps", ind.id)
+        n_k, n_y = den.shape[:2]
+        # Demography is always published; other series have a few gaps.
+        missing = (rng.random((n_k, n_y)) < 0.005) & (not prof.kind.startswith("population"))
+        parity = np.array([zlib.crc32(c.encode()) % 2 for c in self.kommun_codes])
+        genders = ("T", "K", "M") if ind.sex_split == "KMT" else ("T",)
+        by_gender = {g: [a[..., idx].sum(axis=-1) for a in (num, den)]
+                     for g, idx in (("T", [0, 1]), ("K", [1]), ("M", [0]))}
+        kommun_cells = {g: [a.tolist() for a in arrays] for g, arrays in by_gender.items()}
+        objects = []
+        for y, year in enumerate(self.years):
+            if (prof.first_year and year < prof.first_year) or (prof.last_year and year > prof.last_year):
+                continue
+            for k, code in enumerate(self.kommun_codes):
+                if prof.biennial and (year + parity[k]) % 2:
+                    continue
+                values = [self._value_entry(ind, prof, g, kommun_cells[g][0][k][y],
+                                            kommun_cells[g][1][k][y], bool(missing[k, y]))
+                          for g in genders]
+                objects.append({"kpi": ind.source_id, "municipality": code, "period": year,
+                                "values": values})
+            measured = np.ones(n_k, dtype=bool)
+            if prof.biennial:
+                measured = (year + parity) % 2 == 0
+            groups = [("0000", measured)] + [
+                ("00" + lan, measured & (np.array(self.lan_codes) == lan))
+                for lan in sorted(set(self.lan_codes))
+            ]
+            for area, mask in groups:
+                if not mask.any():
+                    continue
+                values = [self._value_entry(ind, prof, g, *(float(a[mask, y].sum()) for a in by_gender[g]),
+                                            False, aggregate=True)
+                          for g in genders]
+                objects.append({"kpi": ind.source_id, "municipality": area, "period": year,
+                                "values": values})
+        return objects
+
+    def _numerators(self, ind: Indicator, prof: Profile, den: np.ndarray) -> np.ndarray:
+        s = self.structure
+        rng = stable_rng("draw", ind.id)
+        n_k, n_y = den.shape[:2]
+        u = rng.normal(0, prof.spread, n_k)
+        linear = (prof.disadvantage * s["disadvantage"].to_numpy() + prof.urban * s["urban"].to_numpy()
+                  + u)[:, None, None]
+        years = np.array(self.years, dtype=float)[None, :, None]
+        linear = linear + prof.trend * (years - 2020) + np.array([-0.5, 0.5])[None, None, :] * prof.girls
+        linear = linear + rng.normal(0, 0.05, (n_k, n_y, 2)) * (prof.kind != "mean")
+        if prof.kind == "proportion":
+            logit = np.log(prof.level / (1 - prof.level)) + linear
+            p = 1 / (1 + np.exp(-logit))
+            return rng.binomial(den.astype(np.int64), p).astype(float)
+        if prof.kind in ("rate", "count_rate"):
+            rate = prof.level * np.exp(linear)
+            return rng.poisson(rate * den).astype(float)
+        if prof.kind == "mean":
+            sampling = prof.mean_sd / np.sqrt(np.maximum(den, 1.0))
+            means = prof.level + linear + rng.normal(0, 1, den.shape) * sampling
+            return means * den
+        if prof.kind == "population_share" and prof.numerator_band:
+            return self.band(*prof.numerator_band).astype(float)
+        return den.copy()  # population_count: the band itself
+
+    def _value_entry(self, ind: Indicator, prof: Profile, gender: str, n: float, d: float,
+                     missing: bool, aggregate: bool = False) -> dict:
+        entry = {"count": 1, "gender": gender, "status": "", "value": None, "isdeleted": False}
+        if missing:
+            entry["status"] = "Missing"
+            return entry
+        if not aggregate:
+            if prof.kind == "proportion" and d < 15:
+                entry["status"] = "Privacy"
+                return entry
+            if prof.small_count_privacy and 1 <= n <= 4:
+                entry["status"] = "Privacy"
+                return entry
+        if prof.kind == "proportion":
+            value = 100 * n / d if d else None
+        elif prof.kind == "rate":
+            value = n / d * ind.multiplier if d else None
+        elif prof.kind == "mean":
+            value = n / d if d else None
+        elif prof.kind in ("count_rate", "population_count"):
+            value = n
+        else:  # population_share: numerator band over the indicator's population
+            value = 100 * n / d if d else None
+        if value is None:
+            entry["status"] = "Missing"
+            return entry
+        if prof.kind in ("count_rate", "population_count"):
+            entry["value"] = int(round(value))
+        else:
+            entry["value"] = round(value, 2 if prof.kind == "rate" and abs(value) < 10 else 1)
+        return entry
+
+    # --- SCB ------------------------------------------------------------------------------
+    @cached_property
+    def civil_population(self) -> np.ndarray:
+        """Population by civil status [OG, G, SK, ÄNKL][kommun, year, age, sex]; parts add up.
+
+        Children are all unmarried; adult shares grow with age.
+        """
+        pop = self.population
+        ages = np.arange(MAX_AGE + 1)
+        adult = ages >= 18
+        married_share = np.where(adult, np.minimum(0.55, 0.02 * (ages - 18)), 0.0)
+        divorced_share = np.where(adult, np.minimum(0.12, 0.004 * np.maximum(ages - 25, 0)), 0.0)
+        widowed_share = np.where(ages >= 80, 0.3, 0.0)
+        shape = (1, 1, MAX_AGE + 1, 1)
+        married = np.floor(pop * married_share.reshape(shape))
+        divorced = np.floor(pop * divorced_share.reshape(shape))
+        widowed = np.floor(pop * widowed_share.reshape(shape))
+        unmarried = pop - married - divorced - widowed
+        return np.stack([unmarried, married, divorced, widowed]).astype(np.int64)

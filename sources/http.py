@@ -1,0 +1,118 @@
+"""Polite HTTP for the statistics APIs: rate limits, retries with backoff, raw storage.
+
+Both Kolada and SCB throttle per client; both answer 429 or 5xx when busy. Every
+successful response is kept unchanged in the raw store before it is parsed.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from sources.raw_store import RawRecord, RawStore
+
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class ApiError(RuntimeError):
+    """A request failed or its answer is unusable; the message names the request."""
+
+
+@dataclass
+class RateLimiter:
+    """At most `max_calls` calls in any window of `period` seconds."""
+
+    max_calls: int
+    period: float
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    _calls: collections.deque = field(default_factory=collections.deque, repr=False)
+
+    def wait(self) -> None:
+        now = self.clock()
+        while self._calls and now - self._calls[0] >= self.period:
+            self._calls.popleft()
+        if len(self._calls) >= self.max_calls:
+            delay = self.period - (now - self._calls[0])
+            if delay > 0:
+                self.sleep(delay)
+            now = self.clock()
+            self._calls.popleft()
+        self._calls.append(now)
+
+
+@dataclass
+class Fetcher:
+    """Sends requests for one source with rate limiting, retries and raw storage."""
+
+    client: httpx.Client
+    source: str
+    limiter: RateLimiter
+    store: RawStore | None = None
+    max_retries: int = 5
+    backoff_seconds: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def request(self, method: str, url: str, *, params: dict | None = None,
+                json_body: Any = None) -> tuple[httpx.Response, RawRecord | None]:
+        what = f"{method} {url}" + (f" params={params}" if params else "")
+        last_problem = ""
+        for attempt in range(self.max_retries + 1):
+            self.limiter.wait()
+            try:
+                response = self.client.request(method, url, params=params, json=json_body)
+            except httpx.TimeoutException as err:
+                last_problem = f"timeout ({err.__class__.__name__})"
+            except httpx.TransportError as err:
+                last_problem = f"transport error: {err}"
+            else:
+                if response.status_code in RETRY_STATUS:
+                    last_problem = f"HTTP {response.status_code}"
+                    if attempt < self.max_retries:
+                        self.sleep(self._delay(attempt, response))
+                    continue
+                if response.status_code >= 400:
+                    raise ApiError(
+                        f"{self.source}: {what} answered HTTP {response.status_code}: "
+                        f"{response.text[:300]!r}"
+                    )
+                record = None
+                if self.store is not None:
+                    record = self.store.save(
+                        source=self.source,
+                        method=method,
+                        url=str(response.request.url),
+                        request_body=response.request.content or None,
+                        status_code=response.status_code,
+                        content_type=response.headers.get("content-type"),
+                        body=response.content,
+                    )
+                return response, record
+            if attempt < self.max_retries:
+                self.sleep(self._delay(attempt, None))
+        raise ApiError(
+            f"{self.source}: {what} failed after {self.max_retries + 1} attempts: {last_problem}"
+        )
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None:
+            retry_after = response.headers.get("retry-after")
+            if retry_after and retry_after.strip().isdigit():
+                return float(retry_after)
+        return self.backoff_seconds * 2**attempt
+
+    def get_json(self, url: str, *, params: dict | None = None,
+                 json_body: Any = None, method: str = "GET") -> tuple[Any, RawRecord | None, str]:
+        """Send a request and decode its JSON body; returns (document, raw record, request label)."""
+        response, record = self.request(method, url, params=params, json_body=json_body)
+        label = f"{method} {response.request.url}"
+        try:
+            return json.loads(response.content), record, label
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ApiError(f"{self.source}: {label}: response is not valid JSON: {err}") from err

@@ -1,0 +1,183 @@
+"""Kolada API v3 client and parsers.
+
+Wire format (research/data-sources.md §1): GET /kpi/{ids} and
+/data/kpi/{ids}/year/{years} return `{"values": [...], "count": n, "next_url": ...}`;
+at most 25 ids per path segment and 5000 rows per page. A data object is one
+kpi × municipality × period with up to three gender values (T, K, M), each with
+`count`, `status` ("" or e.g. "Privacy") and `value` (null when suppressed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from sources.http import ApiError, Fetcher
+from sources.raw_store import RawRecord
+
+MAX_PAGES = 10_000
+
+KPI_SCHEMA = {
+    "kpi_id": pl.String,
+    "title": pl.String,
+    "description": pl.String,
+    "is_divided_by_gender": pl.Boolean,
+    "municipality_type": pl.String,
+    "operating_area": pl.String,
+    "publication_date": pl.String,
+    "response_sha256": pl.String,
+}
+
+VALUE_SCHEMA = {
+    "kpi": pl.String,
+    "municipality": pl.String,
+    "period": pl.Int32,
+    "gender": pl.String,
+    "count": pl.Int32,
+    "status": pl.String,
+    "value": pl.Float64,
+    "isdeleted": pl.Boolean,
+    "response_sha256": pl.String,
+    "fetched_at": pl.String,
+}
+
+
+class MalformedResponse(ApiError):
+    """A response parsed as JSON but is not in the expected Kolada/SCB shape."""
+
+
+def chunked(items: Sequence, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+@dataclass
+class Page:
+    values: list
+    record: RawRecord | None
+    label: str
+
+
+class KoladaClient:
+    def __init__(self, fetcher: Fetcher, base_url: str, *, per_page: int = 5000,
+                 max_ids: int = 25):
+        self.fetcher = fetcher
+        self.base_url = base_url.rstrip("/")
+        self.per_page = per_page
+        self.max_ids = max_ids
+
+    def pages(self, path: str) -> Iterator[Page]:
+        """Follow `next_url` (v3) or `next_page` (v2 spelling) until an empty page."""
+        url: str | None = f"{self.base_url}{path}"
+        params: dict | None = {"per_page": self.per_page}
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            doc, record, label = self.fetcher.get_json(url, params=params)
+            if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
+                keys = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
+                raise MalformedResponse(
+                    f"kolada: {label}: expected an object with a 'values' list, got {keys}"
+                )
+            yield Page(doc["values"], record, label)
+            next_url = doc.get("next_url") or doc.get("next_page")
+            if not doc["values"] or not next_url:
+                return
+            if next_url in seen:
+                raise MalformedResponse(f"kolada: {label}: pagination loops back to {next_url}")
+            seen.add(next_url)
+            url, params = next_url, None
+        raise MalformedResponse(f"kolada: {path}: more than {MAX_PAGES} pages")
+
+    def kpis(self, ids: Sequence[str]) -> pl.DataFrame:
+        rows: list[dict] = []
+        for chunk in chunked(sorted(set(ids)), self.max_ids):
+            for page in self.pages(f"/kpi/{','.join(chunk)}"):
+                rows.extend(parse_kpis(page))
+        return pl.DataFrame(rows, schema=KPI_SCHEMA).unique("kpi_id", keep="first").sort("kpi_id")
+
+    def values(self, kpi_ids: Sequence[str], years: Sequence[int],
+               known_areas: set[str] | None = None) -> pl.DataFrame:
+        rows: list[tuple] = []
+        for kpi_chunk in chunked(sorted(set(kpi_ids)), self.max_ids):
+            for year_chunk in chunked(sorted(set(years)), self.max_ids):
+                path = (f"/data/kpi/{','.join(kpi_chunk)}"
+                        f"/year/{','.join(str(y) for y in year_chunk)}")
+                for page in self.pages(path):
+                    rows.extend(parse_values(page, known_areas))
+        return pl.DataFrame(rows, schema=VALUE_SCHEMA, orient="row")
+
+
+def _field(obj: dict, key: str, types: type | tuple, where: str, *, nullable: bool = False):
+    if key not in obj:
+        raise MalformedResponse(f"{where}: missing field '{key}'")
+    value = obj[key]
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise MalformedResponse(f"{where}: field '{key}': expected {types}, got {value!r}")
+    if not isinstance(value, types):
+        raise MalformedResponse(f"{where}: field '{key}': expected {types}, got {value!r}")
+    return value
+
+
+def parse_kpis(page: Page) -> list[dict]:
+    sha = page.record.sha256 if page.record else None
+    rows = []
+    for i, obj in enumerate(page.values):
+        where = f"kolada: {page.label}: values[{i}]"
+        if not isinstance(obj, dict):
+            raise MalformedResponse(f"{where}: expected an object, got {obj!r}")
+        rows.append(
+            {
+                "kpi_id": _field(obj, "id", str, where),
+                "title": _field(obj, "title", str, where),
+                "description": obj.get("description"),
+                "is_divided_by_gender": bool(obj.get("is_divided_by_gender")),
+                "municipality_type": obj.get("municipality_type"),
+                "operating_area": obj.get("operating_area"),
+                "publication_date": obj.get("publication_date"),
+                "response_sha256": sha,
+            }
+        )
+    return rows
+
+
+def parse_values(page: Page, known_areas: set[str] | None = None) -> Iterable[tuple]:
+    sha = page.record.sha256 if page.record else None
+    fetched_at = page.record.fetched_at if page.record else None
+    rows = []
+    for i, obj in enumerate(page.values):
+        where = f"kolada: {page.label}: values[{i}]"
+        if not isinstance(obj, dict):
+            raise MalformedResponse(f"{where}: expected an object, got {obj!r}")
+        kpi = _field(obj, "kpi", str, where)
+        municipality = _field(obj, "municipality", str, where)
+        if known_areas is not None and municipality not in known_areas:
+            raise MalformedResponse(
+                f"{where}: unknown municipality code {municipality!r} (kpi {kpi})"
+            )
+        period = _field(obj, "period", (int, str), where)
+        try:
+            period = int(period)
+        except ValueError:
+            raise MalformedResponse(f"{where}: field 'period': not a year: {period!r}") from None
+        values = _field(obj, "values", list, where)
+        for j, entry in enumerate(values):
+            at = f"{where}.values[{j}]"
+            if not isinstance(entry, dict):
+                raise MalformedResponse(f"{at}: expected an object, got {entry!r}")
+            gender = _field(entry, "gender", str, at)
+            if gender not in ("T", "K", "M"):
+                raise MalformedResponse(f"{at}: field 'gender': unknown code {gender!r}")
+            value = _field(entry, "value", (int, float), at, nullable=True)
+            count = entry.get("count")
+            status = entry.get("status") or ""
+            if not isinstance(status, str):
+                raise MalformedResponse(f"{at}: field 'status': expected text, got {status!r}")
+            deleted = entry.get("isdeleted", entry.get("is_deleted", False))
+            rows.append((kpi, municipality, period, gender,
+                         count if isinstance(count, int) else None, status,
+                         None if value is None else float(value), bool(deleted), sha, fetched_at))
+    return rows
