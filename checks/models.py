@@ -54,6 +54,7 @@ class IndicatorCatalog(pa.DataFrameModel):
 
     indicator_id: pl.String = pa.Field(unique=True, description="Indikatorns id")
     title: pl.String = pa.Field(description="Svensk titel")
+    short_title: pl.String = pa.Field(str_length={"max_value": 45}, description="Kort titel för diagram")
     definition: pl.String = pa.Field(description="Definition (täljare och nämnare)")
     source: pl.String = pa.Field(isin=["kolada", "survey"], description="Källa")
     source_id: pl.String = pa.Field(description="Id hos källan (t.ex. Koladas KPI-id)")

@@ -16,8 +16,11 @@ def build() -> int:
     paths = default_resources()["paths"]
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     started = time.perf_counter()
-    result = defs.resolve_job_def("build_all").execute_in_process(instance=instance,
-                                                                  raise_on_error=False)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    print("uppvaxt: building on", "demo data" if default_resources()["apis"].is_demo else "live data",
+          "(Dagster logs at WARNING; the UI has the full event log)")
+    result = defs.resolve_job_def("build_all").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=quiet)
     seconds = time.perf_counter() - started
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]

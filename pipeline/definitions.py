@@ -8,12 +8,16 @@ from pipeline.assets import marts, reports, sources, staging
 from pipeline.jobs import build_all, nightly
 from pipeline.resources import default_resources
 
-defs = dg.Definitions.merge(
-    dg.load_definitions_from_modules(
-        [sources, staging, marts, reports],
-        resources=default_resources(),
+
+def make_definitions(resources: dict[str, object]) -> dg.Definitions:
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([sources, staging, marts, reports]),
+        jobs=[build_all],
+        schedules=[nightly],
+        resources=resources,
         # One process per run: the warehouse has a single writer.
         executor=dg.in_process_executor,
-    ),
-    dg.Definitions(jobs=[build_all], schedules=[nightly]),
-)
+    )
+
+
+defs = make_definitions(default_resources())

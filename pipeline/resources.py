@@ -116,14 +116,15 @@ class StatisticsApis(dg.ConfigurableResource):
         return ScbClient(fetcher, base)
 
 
-def default_resources() -> dict[str, object]:
-    """Resources as configured by the environment (UPPVAXT_* variables)."""
+def default_resources(paths: Paths | None = None,
+                      apis: StatisticsApis | None = None) -> dict[str, object]:
+    """Resources as configured by the environment (UPPVAXT_* variables) unless given."""
     env = os.environ
-    paths = Paths(
+    paths = paths or Paths(
         data_dir=env.get("UPPVAXT_DATA_DIR", str(REPO_ROOT / "data")),
         catalog_dir=env.get("UPPVAXT_CATALOG_DIR", str(REPO_ROOT / "data" / "catalog")),
     )
-    apis = StatisticsApis(
+    apis = apis or StatisticsApis(
         mode=env.get("UPPVAXT_SOURCE", "demo"),
         kolada_url=env.get("UPPVAXT_KOLADA_URL", ""),
         scb_url=env.get("UPPVAXT_SCB_URL", ""),

@@ -98,8 +98,8 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
             con.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
             if comment:
                 con.execute(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
-            counts[f"{schema_name}.{table_name}"] = con.execute(
-                f"SELECT count(*) FROM {target}").fetchone()[0]
+            counts[f"{schema_name}.{table_name}"] = con.sql(
+                f"SELECT count(*) FROM {target}").fetchall()[0][0]
         for schema_name, table_name, column_name, comment in columns:
             if f"{schema_name}.{table_name}" in counts:
                 con.execute(f"COMMENT ON COLUMN pub.{_quote(schema_name)}.{_quote(table_name)}."

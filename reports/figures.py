@@ -25,36 +25,34 @@ def base_layout(**extra) -> dict:
 
 def comparison_heatmap(cells: pl.DataFrame, indicator_order: list[tuple[str, str]],
                        kommun_order: list[tuple[str, str]]) -> go.Figure:
-    """Kommuner × indicators coloured by the comparison with riket (a 'tartan rug').
+    """Kommuner (rows) × indicators (columns) coloured by the comparison with riket.
 
-    `cells`: indicator_id, area_code, compared_to_riket, value_text.
+    `cells`: indicator_id, area_code, compared_to_riket, value_text. `indicator_order`
+    holds (id, short title); `kommun_order` (code, name).
     """
     lookup = {(r["indicator_id"], r["area_code"]): r for r in cells.iter_rows(named=True)}
     scale_codes = ["much_worse", "worse", "similar", "better", "much_better"]
-    z, text, hover = [], [], []
-    for ind_id, ind_title in indicator_order:
-        z_row, text_row, hover_row = [], [], []
-        for code, name in kommun_order:
+    z, hover = [], []
+    for code, name in kommun_order:
+        z_row, hover_row = [], []
+        for ind_id, ind_title in indicator_order:
             cell = lookup.get((ind_id, code))
-            category = cell["compared_to_riket"] if cell else None
+            category = (cell["compared_to_riket"] if cell else None) or "not_compared"
             z_row.append(COMPARISON_SCORE.get(category))
-            text_row.append(cell["value_text"] if cell else "")
-            hover_row.append(f"{name}<br>{ind_title}<br>{cell['value_text'] if cell else '–'}"
-                             f"<br>{COMPARISON.get(category or 'not_compared')} än riket")
+            hover_row.append(f"<b>{name}</b><br>{ind_title}: {cell['value_text'] if cell else '–'}"
+                             f"<br>Jämfört med riket: {COMPARISON[category]}")
         z.append(z_row)
-        text.append(text_row)
         hover.append(hover_row)
     colorscale = [[i / 4, COMPARISON_COLOUR[c]] for i, c in enumerate(scale_codes)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[name for _, name in kommun_order], y=[title for _, title in indicator_order],
-        text=text, texttemplate="%{text}", textfont=dict(size=10), hovertext=hover,
-        hoverinfo="text", zmin=-2, zmax=2, colorscale=colorscale, xgap=2, ygap=2,
-        colorbar=dict(tickvals=[-2, -1, 0, 1, 2], ticktext=[COMPARISON[c] for c in scale_codes],
-                      title=dict(text="Jämfört med riket"), len=0.6),
+        z=z, x=[title for _, title in indicator_order], y=[name for _, name in kommun_order],
+        hovertext=hover, hoverinfo="text", zmin=-2, zmax=2, colorscale=colorscale,
+        xgap=2, ygap=2, showscale=False,
     ))
-    height = 120 + 26 * len(indicator_order)
-    fig.update_layout(**base_layout(height=height, margin=dict(l=10, r=10, t=10, b=120)))
-    fig.update_xaxes(tickangle=-45, side="bottom", showline=False, ticks="")
+    height = 260 + 24 * len(kommun_order)
+    fig.update_layout(**base_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                                    plot_bgcolor=COMPARISON_COLOUR["not_compared"]))
+    fig.update_xaxes(tickangle=-50, side="top", showline=False, ticks="", automargin=True)
     fig.update_yaxes(autorange="reversed", showline=False, ticks="", automargin=True)
     return fig
 
@@ -82,17 +80,19 @@ def kommun_dots(rows: pl.DataFrame, lan_value: float | None, riket_value: float 
         marker=dict(size=9, color=colours, line=dict(color="#333", width=0.8)),
         name="Kommun", showlegend=False,
     ))
-    shapes, annotations = [], []
+    shapes = []
     for value, label, dash in ((lan_value, lan_name, "dash"), (riket_value, "Riket", "dot")):
         if value is None:
             continue
         shapes.append(dict(type="line", xref="x", yref="paper", x0=value, x1=value, y0=0, y1=1,
                            line=dict(color="#333", width=1.5, dash=dash)))
-        annotations.append(dict(x=value, y=1, xref="x", yref="paper", yanchor="bottom",
-                                text=f"{label} {number(value, unit)}", showarrow=False,
-                                font=dict(size=11)))
-    height = 80 + 22 * max(len(names), 3)
-    fig.update_layout(**base_layout(height=height, shapes=shapes, annotations=annotations,
+        # An empty trace puts the benchmark line in the legend, where labels cannot collide.
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", hoverinfo="skip",
+                                 line=dict(color="#333", width=1.5, dash=dash),
+                                 name=f"{label}: {number(value, unit)}"))
+    height = 110 + 22 * max(len(names), 3)
+    fig.update_layout(**base_layout(height=height, shapes=shapes, showlegend=True,
+                                    legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
                                     margin=dict(l=10, r=20, t=40, b=40)))
     fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False)
     fig.update_xaxes(title=dict(text=unit))

@@ -140,7 +140,8 @@ def county_model(lan_code: str, facts: pl.DataFrame, indicators: pl.DataFrame,
                 fig = figures.kommun_dots(chart_rows, lan_value, riket_value, lan_name, unit)
                 chart = figure_html(fig, f"fig-{lan_code}-{ind['indicator_id']}", alt)
             items.append({
-                "id": ind["indicator_id"], "title": ind["title"], "unit": unit,
+                "id": ind["indicator_id"], "title": ind["title"], "short_title": ind["short_title"],
+                "unit": unit,
                 "definition": ind["definition"], "note": ind["note"],
                 "factor": FACTOR[ind["factor"]], "polarity": POLARITY[ind["polarity"]],
                 "age_label": ind["age_label"], "period": period,
@@ -150,7 +151,7 @@ def county_model(lan_code: str, facts: pl.DataFrame, indicators: pl.DataFrame,
                 "chart": chart, "table": table,
             })
             if ind["factor"] != "context":
-                heat_order.append((ind["indicator_id"], ind["title"]))
+                heat_order.append((ind["indicator_id"], ind["short_title"]))
                 heat_cells.extend({"indicator_id": ind["indicator_id"], "area_code": r["area_code"],
                                    "compared_to_riket": r["compared_to_riket"],
                                    "value_text": _value_text(r, unit)}
@@ -173,7 +174,7 @@ def county_model(lan_code: str, facts: pl.DataFrame, indicators: pl.DataFrame,
             for item in section["items"]:
                 match = next((t for t in item["table"] if t["name"] == name), None)
                 if match:
-                    lines.append({**match, "title": item["title"], "period": item["period"],
+                    lines.append({**match, "title": item["short_title"], "period": item["period"],
                                   "unit": item["unit"], "id": item["id"]})
             if lines:
                 groups.append({"title": section["title"], "rows": lines})

@@ -42,6 +42,7 @@ class Disclosure(_Strict):
 class Indicator(_Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$")]
     title: Annotated[str, Field(min_length=3)]
+    short_title: Annotated[str, Field(min_length=3, max_length=45)]
     definition: Annotated[str, Field(min_length=3)]
     source: Literal["kolada", "survey"]
     source_id: Annotated[str, Field(min_length=1)]
@@ -137,6 +138,7 @@ def indicators_frame(indicators: list[Indicator]) -> pl.DataFrame:
             {
                 "indicator_id": ind.id,
                 "title": ind.title,
+                "short_title": ind.short_title,
                 "definition": ind.definition,
                 "source": ind.source,
                 "source_id": ind.source_id,
@@ -166,6 +168,7 @@ def indicators_frame(indicators: list[Indicator]) -> pl.DataFrame:
 INDICATOR_SCHEMA = {
     "indicator_id": pl.String,
     "title": pl.String,
+    "short_title": pl.String,
     "definition": pl.String,
     "source": pl.String,
     "source_id": pl.String,

@@ -1,4 +1,4 @@
-"""Plausible national levels and gradients for the synthetic demo indicators.
+"""Plausible national levels and gradients for the synthetic demo KPIs.
 
 Each profile says how an indicator behaves across municipalities: its national level, how
 strongly it follows the latent socio-economic disadvantage factor (positive = higher where
@@ -71,20 +71,10 @@ PROFILES: dict[str, Profile] = {
     "N01994": Profile("population_share", 0.0, numerator_band=(0, 19)),
 }
 
-_GENERIC = {
-    "proportion": Profile("proportion", 0.2, disadvantage=0.3),
-    "rate": Profile("rate", 0.01, disadvantage=0.3),
-    "mean": Profile("mean", 100.0, disadvantage=-3.0, spread=5.0, mean_sd=20.0),
-    "count": Profile("population_count", 0.0),
-}
+def profile_for(kpi_id: str) -> Profile | None:
+    """The profile of a KPI the demo service knows, or None.
 
-
-def profile_for(indicator_id: str, value_type: str, polarity: str) -> Profile:
-    """The profile of a catalogue indicator; a generic one for indicators not listed above."""
-    if indicator_id in PROFILES:
-        return PROFILES[indicator_id]
-    generic = _GENERIC[value_type]
-    if polarity == "high_is_good":
-        return Profile(generic.kind, generic.level, disadvantage=-abs(generic.disadvantage),
-                       spread=generic.spread, mean_sd=generic.mean_sd)
-    return generic
+    The demo imitates Kolada for the KPIs of the default catalogue only; like the real API it
+    does not know ids it has never heard of. To simulate another KPI, add a profile here.
+    """
+    return PROFILES.get(kpi_id)

@@ -121,7 +121,7 @@ class DemoWorld:
     def kpi_metadata(self) -> dict[str, dict]:
         meta = {}
         for ind in self.indicators:
-            if ind.source != "kolada":
+            if ind.source != "kolada" or profile_for(ind.source_id) is None:
                 continue
             meta[ind.source_id] = {
                 "id": ind.source_id,
@@ -143,11 +143,12 @@ class DemoWorld:
         """All data objects of one KPI, kommuner first, then regions (00LL) and riket (0000)."""
         if kpi not in self._kolada_cache:
             indicator = next((i for i in self.indicators if i.source_id == kpi), None)
-            self._kolada_cache[kpi] = [] if indicator is None else self._draw(indicator)
+            known = indicator is not None and profile_for(kpi) is not None
+            self._kolada_cache[kpi] = self._draw(indicator) if known else []
         return self._kolada_cache[kpi]
 
     def _draw(self, ind: Indicator) -> list[dict]:
-        prof = profile_for(ind.id, ind.value_type, ind.polarity)
+        prof = profile_for(ind.source_id)
         band = (None, None) if ind.population == "all" else (ind.population.from_age,
                                                                ind.population.to_age)
         den = self.band(*band).astype(float)          # [k, y, sex]

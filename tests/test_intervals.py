@@ -1,0 +1,103 @@
+"""Confidence intervals against worked examples from published sources.
+
+Numbers: research/methods-anchors.md §1.2 (PHEindicatormethods / PHE technical guide),
+recomputed there with scipy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from transforms.intervals import add_intervals, byar, exact_poisson, poisson, student_t, wilson
+
+
+def test_wilson_30_of_200():
+    lo, hi = wilson(30, 200, 0.95)
+    assert (lo * 100, hi * 100) == pytest.approx((10.714, 20.606), abs=5e-4)
+    lo, hi = wilson(30, 200, 0.998)
+    assert (lo * 100, hi * 100) == pytest.approx((8.807, 24.383), abs=5e-4)
+
+
+def test_wilson_zero_events():
+    lo, hi = wilson(0, 25, 0.95)
+    assert lo == 0 and hi * 100 == pytest.approx(13.319, abs=5e-4)
+
+
+def test_wilson_rejects_impossible_inputs():
+    lo, hi = wilson(np.array([5, 3, 1]), np.array([4, 0, -2]))
+    assert np.isnan(lo).all() and np.isnan(hi).all()
+
+
+def test_byar_50_events():
+    lo, hi = byar(50, 0.95)
+    assert (lo, hi) == pytest.approx((37.108, 65.920), abs=5e-4)
+
+
+def test_exact_poisson_small_counts():
+    assert exact_poisson(50, 0.95) == pytest.approx((37.111, 65.919), abs=5e-4)
+    assert exact_poisson(3, 0.95) == pytest.approx((0.619, 8.767), abs=5e-4)
+    lo, hi = exact_poisson(0, 0.95)
+    assert lo == 0 and hi == pytest.approx(3.689, abs=5e-4)
+
+
+def test_poisson_switches_to_byar_at_ten():
+    lo, hi, method = poisson(np.array([9, 10]))
+    assert list(method) == ["exact_poisson", "byar"]
+    assert (lo[1], hi[1]) == pytest.approx(tuple(x.item() for x in byar(10)))
+
+
+def test_rate_of_50_per_12000_children():
+    lo, hi, _ = poisson(50)
+    assert (lo / 12000 * 1000, hi / 12000 * 1000) == pytest.approx((3.09, 5.49), abs=5e-3)
+
+
+def test_student_t():
+    # mean 10, sd 2, n 16: t(0.975, 15) = 2.13145 → half-width 1.06572
+    lo, hi = student_t(10.0, 2.0, 16)
+    assert (lo, hi) == pytest.approx((8.93428, 11.06572), abs=1e-4)
+
+
+@given(x=st.integers(0, 500), extra=st.integers(1, 2000))
+def test_wilson_contains_estimate_and_998_is_wider(x, extra):
+    n = x + extra
+    lo95, hi95 = wilson(x, n, 0.95)
+    lo998, hi998 = wilson(x, n, 0.998)
+    assert lo95 <= x / n <= hi95
+    assert lo998 <= lo95 and hi998 >= hi95
+
+
+@given(p=st.floats(0.05, 0.95), n=st.integers(20, 5000))
+def test_wilson_widens_as_n_falls(p, n):
+    small, large = n, n * 4
+    lo_s, hi_s = wilson(round(p * small), small)
+    lo_l, hi_l = wilson(round(p * large), large)
+    assert hi_s - lo_s > hi_l - lo_l
+
+
+@given(x=st.integers(0, 10_000))
+def test_poisson_contains_count(x):
+    lo, hi, _ = poisson(x)
+    assert lo <= x <= hi
+    lo998, hi998, _ = poisson(x, 0.998)
+    assert lo998 <= lo and hi998 >= hi
+
+
+def test_add_intervals_by_catalogue_method():
+    facts = pl.DataFrame({
+        "numerator": [30.0, 50.0, 50.0, 12.0, None, 5.0],
+        "denominator": [200.0, 12000.0, None, 10.0, 100.0, 4.0],
+        "multiplier": [100.0, 1000.0, 1.0, 100.0, 100.0, 100.0],
+        "value_type": ["proportion", "rate", "count", "proportion", "proportion", "proportion"],
+        "ci_method_catalog": ["wilson", "byar_exact", "byar_exact", "none", "wilson", "wilson"],
+        "status": ["ok", "ok", "ok", "ok", "ok", "ok"],
+    })
+    out = add_intervals(facts)
+    assert out["ci_method"].to_list() == ["wilson", "byar", "byar", "none", "none", "none"]
+    assert out["lower_95"][0] == pytest.approx(10.714, abs=5e-4)
+    assert out["upper_95"][1] == pytest.approx(5.4933, abs=5e-4)
+    assert out["lower_95"][2] == pytest.approx(37.108, abs=5e-4)
+    assert out["lower_95"][3:].to_list() == [None, None, None]

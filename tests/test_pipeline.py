@@ -1,0 +1,271 @@
+"""The whole pipeline in-process on demo data, and what happens when input is bad.
+
+One full build is shared by the module; each bad-input scenario runs on a copy of it and
+checks that its branch fails with a clear message while the published snapshot and the
+reports stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import httpx
+import polars as pl
+import pytest
+import yaml
+
+from pipeline.definitions import make_definitions
+from pipeline.resources import Paths, StatisticsApis, default_resources
+from sources.demo.apis import demo_transport
+from sources.demo.world import DEMO_LABEL
+from tests.conftest import CATALOG
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+
+
+def run(data_dir: Path, catalog_dir: Path = CATALOG, apis: StatisticsApis | None = None,
+        selection: dg.AssetSelection | None = None) -> dg.ExecuteInProcessResult:
+    resources = default_resources(Paths(data_dir=str(data_dir), catalog_dir=str(catalog_dir)),
+                                  apis or StatisticsApis(mode="demo"))
+    defs = make_definitions(resources)
+    job = defs.resolve_job_def("build_all")
+    if selection is not None:
+        job = job.get_subset(asset_selection=set(selection.resolve(defs.resolve_asset_graph())))
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    data = tmp_path_factory.mktemp("build") / "data"
+    result = run(data)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return data, result
+
+
+def copy_of(built, tmp_path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(built[0], data)
+    return data
+
+
+def fast_catalog(tmp_path, change=None) -> Path:
+    """A catalogue copy with the Kolada rate limit lifted (the demo service has no limit)."""
+    target = tmp_path / "catalog"
+    shutil.copytree(CATALOG, target)
+    settings = yaml.safe_load((target / "sources.yaml").read_text(encoding="utf-8"))
+    settings["kolada"]["max_calls"] = 1000
+    (target / "sources.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    if change:
+        change(target)
+    return target
+
+
+def failure_messages(result) -> str:
+    return "\n".join(str(e.event_specific_data.error) if getattr(e.event_specific_data, "error", None)
+                     else (e.message or "") for e in result.all_events if e.is_failure)
+
+
+def test_everything_materialises_and_publishes(built):
+    data, result = built
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"raw/kolada_value", "raw/scb_population", "marts/fact_indicator",
+            "reports/county_reports", "reports/published_snapshot"} <= materialised
+    assert len(materialised) == 14
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) == 12 and all(c.passed for c in checks)
+    reports = sorted((data / "reports").glob("lan-*.html"))
+    assert len(reports) == 21 and (data / "reports" / "index.html").exists()
+    assert (data / "reports" / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    assert DEMO_LABEL in reports[0].read_text(encoding="utf-8")
+
+
+def test_published_snapshot_is_documented_and_labelled(built):
+    con = duckdb.connect(str(built[0] / "published" / "uppvaxt.duckdb"), read_only=True)
+    try:
+        tables = dict(con.sql("select schema_name || '.' || table_name, comment from duckdb_tables()").fetchall())
+        assert {"marts.fact_indicator", "marts.indicator", "marts.area", "meta.publication",
+                "meta.raw_response"} <= set(tables)
+        assert not any(t.startswith(("raw.", "staging.")) for t in tables)
+        assert tables["marts.fact_indicator"].startswith(DEMO_LABEL)
+        undocumented = con.sql("select column_name from duckdb_columns() where table_name = "
+                               "'fact_indicator' and comment is null").fetchall()
+        assert undocumented == []
+        assert con.sql("select data_label from meta.publication").fetchall() == [(DEMO_LABEL,)]
+        facts = con.sql("select * from marts.fact_indicator").pl()
+    finally:
+        con.close()
+    assert facts.filter(pl.col("area_type") == "kommun")["area_code"].n_unique() == 290
+    assert facts.filter(pl.col("area_type") == "lan")["area_code"].n_unique() == 21
+    assert facts["period"].n_unique() >= 10
+    hidden = facts.filter(pl.col("status").is_in(["suppressed", "missing"]))
+    assert hidden.height > 0 and hidden["value"].null_count() == hidden.height
+    assert hidden["status_reason"].null_count() == 0
+
+
+def test_riket_is_sum_of_numerators_over_sum_of_denominators(built):
+    con = duckdb.connect(str(built[0] / "warehouse" / "uppvaxt.duckdb"))
+    try:
+        facts = con.sql("select * from marts.fact_indicator where indicator_id = 'N02901' "
+                        "and sex = 'T'").pl()
+        kolada = con.sql("select period, value from raw.kolada_value where kpi = 'N02901' and "
+                         "municipality = '0000' and gender = 'T'").pl()
+    finally:
+        con.close()
+    kommun = facts.filter(pl.col("area_type") == "kommun", pl.col("status") == "ok")
+    expected = kommun.group_by("period").agg(
+        expected=pl.col("numerator").sum() / pl.col("denominator").sum() * 100)
+    riket = facts.filter(pl.col("area_type") == "riket").join(expected, on="period")
+    assert (riket["value"] - riket["expected"]).abs().max() < 1e-9
+    # and it agrees with the source's own national figure within rounding and suppression
+    both = riket.join(kolada.rename({"value": "source"}), on="period")
+    assert (both["value"] - both["source"]).abs().max() < 0.15
+
+
+def test_malformed_api_page_fails_its_branch_and_keeps_the_snapshot(built, tmp_path):
+    data = copy_of(built, tmp_path)
+    published, report = data / "published" / "uppvaxt.duckdb", data / "reports" / "index.html"
+    before = digest(published), digest(report)
+
+    class BrokenPage(StatisticsApis):
+        def _http(self, demo_world):
+            inner = demo_transport(demo_world())
+
+            def handler(request):
+                if "/data/kpi/" in request.url.path and request.url.params.get("page") == "3":
+                    return httpx.Response(200, json={"values": "oops", "count": 1})
+                return inner.handle_request(request)
+
+            return httpx.Client(transport=httpx.MockTransport(handler))
+
+    result = run(data, fast_catalog(tmp_path), BrokenPage(mode="demo"),
+                 dg.AssetSelection.assets(["raw", "kolada_value"]).downstream())
+    assert not result.success
+    message = failure_messages(result)
+    assert "expected an object with a 'values' list" in message
+    assert "page=3" in message and "/data/kpi/" in message
+    assert (digest(published), digest(report)) == before
+
+
+def test_unknown_municipality_code_is_named(built, tmp_path):
+    data = copy_of(built, tmp_path)
+    before = digest(data / "published" / "uppvaxt.duckdb")
+
+    class StrangeCode(StatisticsApis):
+        def _http(self, demo_world):
+            inner = demo_transport(demo_world())
+
+            def handler(request):
+                response = inner.handle_request(request)
+                if "/data/kpi/" in request.url.path and request.url.params.get("page") == "2":
+                    doc = response.json()
+                    doc["values"][5]["municipality"] = "0199"
+                    return httpx.Response(200, json=doc)
+                return response
+
+            return httpx.Client(transport=httpx.MockTransport(handler))
+
+    result = run(data, fast_catalog(tmp_path), StrangeCode(mode="demo"),
+                 dg.AssetSelection.assets(["raw", "kolada_value"]).downstream())
+    assert not result.success
+    message = failure_messages(result)
+    assert "values[5]: unknown municipality code '0199'" in message and "page=2" in message
+    assert digest(data / "published" / "uppvaxt.duckdb") == before
+
+
+def test_catalogue_entry_with_unknown_kpi_is_named(built, tmp_path):
+    data = copy_of(built, tmp_path)
+    before = digest(data / "published" / "uppvaxt.duckdb")
+
+    def add_unknown(catalog_dir: Path):
+        path = catalog_dir / "indicators.yaml"
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        extra = dict(doc["indicators"][0], id="N99999", source_id="N99999")
+        doc["indicators"].append(extra)
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+
+    result = run(data, fast_catalog(tmp_path, add_unknown),
+                 selection=dg.AssetSelection.assets(["raw", "indicator_catalog"]).downstream())
+    assert not result.success
+    message = failure_messages(result)
+    assert "Kolada does not know the KPI of catalogue entry: N99999 (source_id N99999)" in message
+    assert "indicators.yaml" in message
+    assert digest(data / "published" / "uppvaxt.duckdb") == before
+
+
+def test_failed_mart_check_blocks_publishing(built, tmp_path, monkeypatch):
+    data = copy_of(built, tmp_path)
+    published, report = data / "published" / "uppvaxt.duckdb", data / "reports" / "index.html"
+    before = digest(published), digest(report)
+    import pipeline.assets.marts as marts
+    real = marts.build_facts
+
+    def zero_for_hidden(*args, **kwargs):
+        facts = real(*args, **kwargs)
+        return facts.with_columns(value=pl.when(pl.col("status") == "suppressed").then(0.0)
+                                  .otherwise("value"))
+
+    monkeypatch.setattr(marts, "build_facts", zero_for_hidden)
+    result = run(data, fast_catalog(tmp_path),
+                 selection=dg.AssetSelection.assets(["marts", "fact_indicator"]).downstream())
+    assert not result.success
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed and check.check_name == "fact_indicator_schema"
+    assert check.metadata["failure_count"].value > 0
+    sample = check.metadata["failure_sample"].value
+    assert sample and any("missing_is_never_zero" in s["check"] for s in sample)
+    assert "missing_is_never_zero" in failure_messages(result)
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert not materialised & {"marts/fact_indicator", "reports/published_snapshot",
+                               "reports/county_reports"}
+    assert (digest(published), digest(report)) == before
+    con = duckdb.connect(str(data / "warehouse" / "uppvaxt.duckdb"))
+    try:  # the bad frame never reached the warehouse either
+        zeros = con.sql("select count(*) from marts.fact_indicator where status = 'suppressed' "
+                        "and value = 0").fetchall()[0][0]
+    finally:
+        con.close()
+    assert zeros == 0
+
+
+READER = textwrap.dedent("""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print(con.sql("select run_id from meta.publication").fetchall()[0][0], flush=True)
+    print(con.sql("select count(*) from marts.fact_indicator").fetchall()[0][0], flush=True)
+    sys.stdin.readline()
+    print(con.sql("select run_id from meta.publication").fetchall()[0][0], flush=True)
+""")
+
+
+def test_second_run_publishes_while_an_analyst_holds_the_snapshot(built, tmp_path):
+    data = copy_of(built, tmp_path)
+    published = data / "published" / "uppvaxt.duckdb"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_run = reader.stdout.readline().strip()
+        assert int(reader.stdout.readline()) > 100_000
+        result = run(data, fast_catalog(tmp_path), selection=dg.AssetSelection.assets(
+            ["marts", "fact_indicator"]).downstream())
+        assert result.success
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == first_run
+    finally:
+        reader.communicate(timeout=60)
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        assert con.sql("select run_id from meta.publication").fetchall()[0][0] == result.run_id
+    finally:
+        con.close()
