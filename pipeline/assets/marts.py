@@ -41,4 +41,4 @@ def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame
     orsak och jämförelse med län och riket. Län, delregioner och riket räknas om som
     Σtäljare/Σnämnare."""
     aggregates = aggregate_areas(kommun_value, area_membership, indicator_catalog, population)
-    return build_facts(kommun_value, aggregates, indicator_catalog, area, context.run_id)
+    return build_facts(kommun_value, aggregates, indicator_catalog, area, context.run.run_id)

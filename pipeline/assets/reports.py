@@ -31,7 +31,7 @@ def county_reports(context: dg.AssetExecutionContext, paths: Paths, apis: Statis
     """En HTML-rapport per län (data/reports/), på svenska, som fungerar offline och går att
     skriva ut: kommunernas värden per strategisk skyddsfaktor med konfidensintervall och
     jämförelse med län och riket, diagram med tabell bakom, och länets data som CSV."""
-    ctx = ReportContext(run_id=context.run_id, data_label=apis.label, is_demo=apis.is_demo,
+    ctx = ReportContext(run_id=context.run.run_id, data_label=apis.label, is_demo=apis.is_demo,
                         fetched=fetched_date(fact_indicator))
     written = render_reports(fact_indicator, indicator, area, paths.reports, ctx)
     return dg.MaterializeResult(metadata={
@@ -53,7 +53,7 @@ def published_snapshot(context: dg.AssetExecutionContext, paths: Paths,
     gamla filen öppen påverkas inte, och pipelinen väntar aldrig på dem. Körs bara när alla
     kontroller av marts har gått igenom."""
     publication = pl.DataFrame({
-        "run_id": [context.run_id],
+        "run_id": [context.run.run_id],
         "data_label": [apis.label],
         "data_mode": [apis.mode],
         "published_at": [datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
