@@ -328,19 +328,3 @@ class FactIndicator(pa.DataFrameModel):
     @pa.dataframe_check
     def reason_for_every_gap(cls, data: PolarsData) -> pl.LazyFrame:
         return _rows(data, (pl.col("status") == "ok") | pl.col("status_reason").is_not_null())
-
-
-TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
-    "kommun": ("raw", RawKommun),
-    "indicator_catalog": ("raw", IndicatorCatalog),
-    "kolada_kpi": ("raw", KoladaKpi),
-    "kolada_value": ("raw", KoladaValue),
-    "scb_population": ("raw", ScbPopulation),
-    "raw_response": ("meta", RawResponse),
-    "area_membership": ("staging", AreaMembership),
-    "population": ("staging", PopulationBand),
-    "kommun_value": ("staging", KommunValue),
-    "area": ("marts", Area),
-    "indicator": ("marts", IndicatorMart),
-    "fact_indicator": ("marts", FactIndicator),
-}

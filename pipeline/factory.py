@@ -14,7 +14,7 @@ import dagster as dg
 import pandera.polars as pa
 import polars as pl
 
-from checks.models import TABLES
+from checks.registry import TABLES
 from checks.validate import ValidationResult, validate
 
 OWNER = "team:uppvaxt"

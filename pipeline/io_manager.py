@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from checks.models import TABLES
+from checks.registry import TABLES
 from checks.validate import column_docs
 from pipeline.warehouse import read_table, write_table
 

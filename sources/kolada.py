@@ -122,13 +122,19 @@ def _field(obj: dict, key: str, types: type | tuple, where: str, *, nullable: bo
     return value
 
 
-def parse_kpis(page: Page) -> list[dict]:
-    sha = page.record.sha256 if page.record else None
-    rows = []
+def _objects(page: Page) -> Iterator[tuple[str, dict]]:
+    """Each object of a page with its location for error messages."""
     for i, obj in enumerate(page.values):
         where = f"kolada: {page.label}: values[{i}]"
         if not isinstance(obj, dict):
             raise MalformedResponse(f"{where}: expected an object, got {obj!r}")
+        yield where, obj
+
+
+def parse_kpis(page: Page) -> list[dict]:
+    sha = page.record.sha256 if page.record else None
+    rows = []
+    for where, obj in _objects(page):
         rows.append(
             {
                 "kpi_id": _field(obj, "id", str, where),
@@ -148,10 +154,7 @@ def parse_values(page: Page, known_areas: set[str] | None = None) -> Iterable[tu
     sha = page.record.sha256 if page.record else None
     fetched_at = page.record.fetched_at if page.record else None
     rows = []
-    for i, obj in enumerate(page.values):
-        where = f"kolada: {page.label}: values[{i}]"
-        if not isinstance(obj, dict):
-            raise MalformedResponse(f"{where}: expected an object, got {obj!r}")
+    for where, obj in _objects(page):
         kpi = _field(obj, "kpi", str, where)
         municipality = _field(obj, "municipality", str, where)
         if known_areas is not None and municipality not in known_areas:
