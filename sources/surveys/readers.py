@@ -1,0 +1,224 @@
+"""Read a survey file into polars: CSV, XLSX or SPSS .sav.
+
+CSV comes from many hands: comma or semicolon separated, UTF-8 (with or without BOM) or
+Windows-1252/Latin-1, decimal commas. The reader works these out from the bytes and keeps
+every cell as text, so that the codebook check can name the exact cell that does not parse
+(polars' own number parsing stops at the first bad cell and names no row). XLSX is read
+from the first sheet, also as text. SPSS files keep their numeric codes (user-missing codes
+included: the codebook, not the file, decides what is missing) and their value labels.
+
+Structural problems (empty, wrong encoding, wrong delimiter, rows of the wrong width,
+unreadable) are raised as UnreadableFile carrying problem rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polars as pl
+
+from sources.surveys.codebook import code_text
+from sources.surveys.problems import combine, problem
+
+FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".sav": "sav", ".zsav": "sav"}
+DELIMITERS = {";": "semikolon", ",": "komma"}
+# Seen in files saved by other tools; recognised only to say what went wrong.
+FOREIGN_DELIMITERS = {"\t": "tabb", "|": "lodstreck"}
+MAX_ROW_PROBLEMS = 50
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as a table; `problems` names file, row and column."""
+
+    def __init__(self, problems: pl.DataFrame):
+        self.problems = problems
+        super().__init__("; ".join(problems["message"].to_list()[:3]))
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's cells as read, before the codebook is applied.
+
+    `frame` has the file's columns plus `_row`, the row number the file's reader sees
+    (blank rows are dropped but keep their numbers).
+    """
+
+    file: str
+    format: str
+    frame: pl.DataFrame
+    first_row: int  # the file's row number of frame row 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def file_format(path: Path) -> str | None:
+    return FORMATS.get(path.suffix.lower())
+
+
+def read_table(path: Path, expected_columns: list[str] | None = None) -> RawTable:
+    """Read any supported file; `expected_columns` helps choose the CSV delimiter."""
+    fmt = file_format(path)
+    if fmt is None:
+        raise UnreadableFile(problem(path.name, "unreadable",
+                                     f"filtypen {path.suffix or '(ingen)'} stöds inte; "
+                                     "använd .csv, .xlsx eller .sav"))
+    if path.stat().st_size == 0:
+        raise UnreadableFile(problem(path.name, "empty", "filen är tom (0 byte)"))
+    if fmt == "csv":
+        table = read_csv(path, expected_columns)
+    elif fmt == "xlsx":
+        table = read_xlsx(path)
+    else:
+        table = read_sav(path)
+    cells = list(table.frame.columns)
+    frame = (table.frame
+             .with_columns(_row=pl.int_range(pl.len(), dtype=pl.Int64) + table.first_row)
+             .filter(~pl.all_horizontal([pl.col(c).is_null() for c in cells])))
+    table = replace(table, frame=frame)
+    if table.frame.height == 0:
+        raise UnreadableFile(problem(path.name, "empty", "filen har inga svarsrader, bara rubriker",
+                                     row=table.first_row))
+    return table
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+def decode(name: str, raw: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read with."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:65536]:
+        line = raw[:65536].split(b"\n", 1)[0] if b"\x00" not in raw[:65536] else b""
+        row = 1 if not line else None
+        raise UnreadableFile(problem(
+            name, "encoding", "filen är sparad som UTF-16 eller innehåller nolltecken; spara "
+            "den som CSV i UTF-8 eller Windows-1252", row=row))
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:
+        # Latin-1 maps every byte; cp1252 leaves five undefined.
+        return raw.decode("latin-1"), "latin-1"
+
+
+def _split(line: str, sep: str) -> list[str]:
+    return next(csv.reader([line], delimiter=sep, quotechar='"'))
+
+
+def choose_delimiter(name: str, header: str, expected: list[str] | None) -> str:
+    """The delimiter that best splits the header into the expected column names."""
+    wanted = {c.strip() for c in (expected or [])}
+
+    def score(sep: str) -> tuple[int, int]:
+        cells = [c.strip() for c in _split(header, sep)]
+        return (len(wanted & set(cells)), len(cells))
+
+    best = max(DELIMITERS, key=score)
+    foreign = max(FOREIGN_DELIMITERS, key=score)
+    if score(foreign) > score(best) and score(foreign)[1] > 1:
+        raise UnreadableFile(problem(
+            name, "delimiter", f"filen är avgränsad med {FOREIGN_DELIMITERS[foreign]}; "
+            "använd semikolon eller komma", row=1))
+    if score(best)[1] < 2:
+        raise UnreadableFile(problem(
+            name, "delimiter", "rubrikraden går inte att dela upp i kolumner med semikolon "
+            "eller komma (fel avgränsare?)", row=1, value=header[:80]))
+    return best
+
+
+def _width_problems(name: str, text: str, sep: str, header: list[str]) -> pl.DataFrame | None:
+    """Rows whose number of fields differs from the header's (delimiter or quoting trouble)."""
+    lines = pl.Series("line", text.split("\n")).str.strip_suffix("\r")
+    width = len(header)
+    counts = pl.DataFrame({"line": lines}).with_row_index("i").filter(
+        pl.col("line").str.len_bytes() > 0)
+    quoted = counts["line"].str.contains('"', literal=True)
+    counts = counts.with_columns(
+        fields=pl.col("line").str.count_matches(sep, literal=True) + 1)
+    suspect = counts.filter((pl.col("fields") != width) | quoted)
+    bad = []
+    for i, line in zip(suspect["i"].to_list(), suspect["line"].to_list(), strict=True):
+        fields = len(_split(line, sep))
+        if fields != width:
+            bad.append((i + 1, fields))
+            if len(bad) >= MAX_ROW_PROBLEMS:
+                break
+    if not bad:
+        return None
+    frames = []
+    for row, fields in bad:
+        column = header[fields] if fields < width else header[-1]
+        where = "saknar värden från och med kolumnen" if fields < width else "har fler värden än rubriken efter"
+        frames.append(problem(
+            name, "delimiter", f"raden har {fields} fält men rubriken {width}: den {where} "
+            f"{column} (fel avgränsare, citattecken eller radbrytning i ett fält?)",
+            row=row, column=column))
+    return combine(frames)
+
+
+def read_csv(path: Path, expected_columns: list[str] | None = None) -> RawTable:
+    raw = path.read_bytes()
+    text, encoding = decode(path.name, raw)
+    header_line = text.split("\n", 1)[0].rstrip("\r")
+    if not header_line.strip():
+        raise UnreadableFile(problem(path.name, "empty", "första raden är tom; den ska ha "
+                                     "kolumnnamnen", row=1))
+    sep = choose_delimiter(path.name, header_line, expected_columns)
+    header = [c.strip() for c in _split(header_line, sep)]
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        raise UnreadableFile(combine([
+            problem(path.name, "unreadable", f"kolumnnamnet {c!r} förekommer flera gånger i "
+                    "rubrikraden", row=1, column=c) for c in duplicated]))
+    widths = _width_problems(path.name, text, sep, header)
+    if widths is not None:
+        raise UnreadableFile(widths)
+    data = raw if encoding == "utf-8" else text.encode("utf-8")
+    try:
+        frame = pl.read_csv(io.BytesIO(data), separator=sep, infer_schema=False,
+                            quote_char='"', new_columns=header)
+    except pl.exceptions.PolarsError as err:
+        raise UnreadableFile(problem(path.name, "unreadable",
+                                     f"filen går inte att läsa som CSV: {err}".splitlines()[0]))
+    # polars keeps a blank line as an all-null row, so row i is line i + 2.
+    return RawTable(path.name, "csv", _blank_is_null(frame), 2, encoding=encoding, delimiter=sep)
+
+
+def _blank_is_null(frame: pl.DataFrame) -> pl.DataFrame:
+    text = pl.col(pl.String).str.strip_chars()
+    return frame.with_columns(pl.when(text != "").then(text))
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+def read_xlsx(path: Path) -> RawTable:
+    try:
+        frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0)
+    except Exception as err:  # fastexcel raises its own error classes
+        raise UnreadableFile(problem(path.name, "unreadable",
+                                     f"filen går inte att läsa som XLSX: {err}".splitlines()[0]))
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    return RawTable(path.name, "xlsx", _blank_is_null(frame), first_row=2)
+
+
+# --- SPSS -----------------------------------------------------------------------------------
+
+def read_sav(path: Path) -> RawTable:
+    import pyreadstat
+
+    try:
+        frame, meta = pyreadstat.read_sav(str(path), output_format="polars", user_missing=True,
+                                          disable_datetime_conversion=True)
+    except Exception as err:  # pyreadstat.ReadstatError and friends
+        raise UnreadableFile(problem(path.name, "unreadable",
+                                     f"filen går inte att läsa som SPSS (.sav): {err}".splitlines()[0]))
+    labels = {col: {code_text(k): str(v) for k, v in mapping.items()}
+              for col, mapping in (meta.variable_value_labels or {}).items()}
+    return RawTable(path.name, "sav", frame, first_row=1, value_labels=labels)

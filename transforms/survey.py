@@ -1,0 +1,192 @@
+"""Survey scales and prevalences, from checked respondent rows to published cells.
+
+1. `score`: per respondent and scale, the mean of the answered items after reverse coding
+   (reversed = min + max − code), or null with fewer than the scale's `min_items` answers.
+2. `resolve_cuts`: absolute cut-points as given; percentile cut-points from the codebook's
+   reference population (per survey year the percentile among reference respondents with a
+   score, unweighted; then the mean over years, as Data i Dialog does).
+3. `kommun_cells`: per indicator (scale × cut), kommun × year × grade × sex: respondents
+   with a score (n), those flagged (n_flag) and the weighted sums (w, w_flag). Sex T counts
+   every respondent, missing sex included; grade `all` every grade, missing included.
+4. `area_cells`: the kommun cells plus län (first two digits of the kommun code) and
+   `ALLA`, everyone in the files, as sums.
+5. `survey_values`: numerator, denominator and value per cell, then disclosure control
+   (transforms/survey_privacy.py).
+
+Weights: the denominator is always the number of respondents with a score (n), so that the
+disclosure rule and the Wilson interval rest on real respondents. With a weight column the
+share is the weighted one, Σw·flag / Σw, and the numerator is n × that share (so that
+numerator / denominator is the weighted share; the interval then ignores the design
+effect of the weights). Without weights the numerator is the count flagged.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from sources.surveys.codebook import Codebook, Cut
+from transforms.survey_privacy import protect
+
+SCORE = "score__"
+CELL_KEYS = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
+SUMS = ["n", "n_flag", "w", "w_flag"]
+OUTPUT_SCHEMA = {
+    "indicator_id": pl.String,
+    "area_code": pl.String,
+    "area_type": pl.String,
+    "period": pl.Int32,
+    "sex": pl.String,
+    "breakdown": pl.String,
+    "numerator": pl.Float64,
+    "denominator": pl.Float64,
+    "value": pl.Float64,
+    "status": pl.String,
+    "status_reason": pl.String,
+    "survey_id": pl.String,
+    "source_file": pl.String,
+    "fetched_at": pl.String,
+}
+TOTAL_AREA = "ALLA"
+
+
+class SurveyReferenceError(ValueError):
+    """A percentile cut-point has no reference population to come from."""
+
+
+def score(frame: pl.DataFrame | pl.LazyFrame, book: Codebook) -> pl.LazyFrame:
+    """Respondent rows with one `score__<scale>` column per scale (items dropped)."""
+    exprs = []
+    for name, scale in book.scales.items():
+        spec = book.item(scale.items[0])
+        values = [(spec.low + spec.high - pl.col(i)) if i in scale.reverse else pl.col(i)
+                  for i in scale.items]
+        answered = pl.sum_horizontal([pl.col(i).is_not_null() for i in scale.items])
+        mean = pl.sum_horizontal(values) / answered
+        exprs.append(pl.when(answered >= scale.min_items).then(mean).alias(SCORE + name))
+    return frame.lazy().select("respondent_id", "kommun", "year", "grade", "sex", "weight", *exprs)
+
+
+def _flag(score_col: pl.Expr, cut: Cut, threshold: float) -> pl.Expr:
+    return {">": score_col > threshold, ">=": score_col >= threshold,
+            "<": score_col < threshold, "<=": score_col <= threshold}[cut.op]
+
+
+def resolve_cuts(scores: pl.DataFrame, book: Codebook) -> pl.DataFrame:
+    """One row per scale × cut: the threshold used and where it comes from.
+
+    `scores` are all scored respondents of this codebook (every file and year).
+    """
+    rows = []
+    for name, scale in book.scales.items():
+        for cut_id, cut in scale.cuts.items():
+            row = {"survey_id": book.id, "indicator_id": book.indicator_id(name, cut_id),
+                   "scale": name, "cut": cut_id, "op": cut.op, "percentile": cut.percentile,
+                   "threshold": cut.value, "reference_n": None, "reference_years": None}
+            if cut.percentile is not None:
+                row.update(_percentile(scores, book, name, cut.percentile))
+            rows.append(row)
+    return pl.DataFrame(rows, schema={
+        "survey_id": pl.String, "indicator_id": pl.String, "scale": pl.String, "cut": pl.String,
+        "op": pl.String, "percentile": pl.Float64, "threshold": pl.Float64,
+        "reference_n": pl.Int64, "reference_years": pl.String})
+
+
+def _percentile(scores: pl.DataFrame, book: Codebook, scale: str, percentile: float) -> dict:
+    ref = book.reference
+    assert ref is not None  # the codebook model requires it for percentile cuts
+    rows = scores.lazy().filter(pl.col(SCORE + scale).is_not_null())
+    if ref.municipalities:
+        rows = rows.filter(pl.col("kommun").is_in(ref.municipalities))
+    if ref.years:
+        rows = rows.filter(pl.col("year").is_in(ref.years))
+    yearly = (rows.group_by("year")
+              .agg(q=pl.col(SCORE + scale).quantile(percentile / 100, "linear"), n=pl.len())
+              .sort("year").collect())
+    if yearly.height == 0:
+        where = (f"municipalities {ref.municipalities}" if ref.municipalities else "all municipalities")
+        when = f"years {ref.years}" if ref.years else "any year"
+        raise SurveyReferenceError(
+            f"codebook {book.id}: scale {scale!r}: no respondent with a score in the reference "
+            f"population ({where}, {when}); add survey files that cover it or change the "
+            f"codebook's 'reference'")
+    return {"threshold": float(yearly["q"].mean()), "reference_n": int(yearly["n"].sum()),
+            "reference_years": ",".join(str(y) for y in yearly["year"].to_list())}
+
+
+def _rollup(cells: pl.LazyFrame, column: str, total: str) -> pl.LazyFrame:
+    keys = [c for c in ["indicator_id", "scale", "kommun", "year", "grade", "sex"] if c != column]
+    summed = cells.group_by(keys).agg(pl.col(SUMS).sum()).with_columns(pl.lit(total).alias(column))
+    return pl.concat([cells.filter(pl.col(column).is_not_null()), summed.select(cells.collect_schema().names())])
+
+
+def kommun_cells(scores: pl.DataFrame | pl.LazyFrame, book: Codebook,
+                 cuts: pl.DataFrame) -> pl.DataFrame:
+    """Unsuppressed cell sums per indicator × kommun × year × grade × sex (private)."""
+    frames = []
+    scores = scores.lazy()
+    for name, scale in book.scales.items():
+        col = pl.col(SCORE + name)
+        valid = col.is_not_null()
+        for cut_id, cut in scale.cuts.items():
+            threshold = cuts.filter(pl.col("indicator_id") == book.indicator_id(name, cut_id))["threshold"][0]
+            flag = _flag(col, cut, threshold) & valid
+            frames.append(scores.group_by("kommun", "year", "grade", "sex").agg(
+                n=valid.sum().cast(pl.Float64),
+                n_flag=flag.sum().cast(pl.Float64),
+                w=pl.col("weight").filter(valid).sum(),
+                w_flag=pl.col("weight").filter(flag).sum(),
+            ).with_columns(indicator_id=pl.lit(book.indicator_id(name, cut_id)), scale=pl.lit(name)))
+    base = pl.concat(frames)
+    cells = _rollup(_rollup(base, "sex", "T"), "grade", "all")
+    return (cells.filter(pl.col("n") > 0)
+            .select(survey_id=pl.lit(book.id), indicator_id="indicator_id", scale="scale",
+                    period=pl.col("year").cast(pl.Int32), area_code="kommun", sex="sex",
+                    breakdown="grade", n="n", n_flag="n_flag", w="w", w_flag="w_flag")
+            .collect().sort(CELL_KEYS))
+
+
+def area_cells(kommun: pl.DataFrame) -> pl.DataFrame:
+    """Kommun cells with their län and ALLA sums; `area_type` and `parent` added."""
+    keys = ["survey_id", "indicator_id", "scale", "period", "sex", "breakdown"]
+    kommun = kommun.with_columns(area_type=pl.lit("kommun"), parent=pl.col("area_code").str.slice(0, 2))
+    lan = (kommun.group_by(*keys, "parent").agg(pl.col(SUMS).sum(), *_provenance())
+           .with_columns(area_code="parent", area_type=pl.lit("lan"), parent=pl.lit(TOTAL_AREA)))
+    total = (kommun.group_by(keys).agg(pl.col(SUMS).sum(), *_provenance())
+             .with_columns(area_code=pl.lit(TOTAL_AREA), area_type=pl.lit("total"),
+                           parent=pl.lit(None, pl.String)))
+    columns = kommun.columns
+    return pl.concat([kommun, lan.select(columns), total.select(columns)]).sort(CELL_KEYS)
+
+
+def _provenance() -> list[pl.Expr]:
+    return [pl.col("source_file").str.split("; ").list.explode(keep_nulls=False, empty_as_null=False)
+            .unique().sort().str.join("; "),
+            pl.col("fetched_at").max()]
+
+
+def combine_files(per_file: list[pl.DataFrame]) -> pl.DataFrame:
+    """Sum kommun cells of several files of one codebook (e.g. two deliveries for a year)."""
+    cells = pl.concat(per_file)
+    keys = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
+    return cells.group_by(keys).agg(pl.col(SUMS).sum(), *_provenance()).sort(keys)
+
+
+def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
+                  min_respondents: int) -> pl.DataFrame:
+    """The published contract (OUTPUT_SCHEMA): values per cell, disclosure applied."""
+    is_weighted = pl.col("survey_id").replace_strict(weighted, default=False, return_dtype=pl.Boolean)
+    valued = cells.with_columns(
+        numerator=pl.when(is_weighted).then(pl.col("n") * pl.col("w_flag") / pl.col("w"))
+        .otherwise(pl.col("n_flag")),
+        denominator=pl.col("n"),
+    ).with_columns(value=100 * pl.col("numerator") / pl.col("denominator"))
+    protected = protect(valued, min_respondents)
+    hidden = pl.col("status") == "suppressed"
+    return (protected.with_columns([pl.when(~hidden).then(pl.col(c)).alias(c)
+                                    for c in ("numerator", "denominator", "value")])
+            .select([pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items()])
+            .sort("indicator_id", "period", "area_type", "area_code", "sex", "breakdown"))
+
+
+def empty_values() -> pl.DataFrame:
+    return pl.DataFrame(schema=OUTPUT_SCHEMA)
