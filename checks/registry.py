@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandera.polars as pa
 
 from checks import models
+from checks import survey_models
 
 TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
     "kommun": ("raw", models.RawKommun),
@@ -23,3 +24,6 @@ TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
     "indicator": ("marts", models.IndicatorMart),
     "fact_indicator": ("marts", models.FactIndicator),
 }
+
+# Survey cells (issue 4); row-level survey data have no table: see sources/surveys/.
+TABLES["survey_value"] = ("staging", survey_models.SurveyValue)

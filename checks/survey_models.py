@@ -1,0 +1,72 @@
+"""pandera model for the survey cells the pipeline may publish (staging.survey_value).
+
+Row-level survey data have no table and no model: they stay in data/private/surveys/.
+This table holds only aggregated, disclosure-controlled cells.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+from sources.surveys.codebook import MIN_RESPONDENTS
+
+
+def _rows(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
+    return data.lazyframe.select(expr)
+
+
+class SurveyValue(pa.DataFrameModel):
+    """Andelar med risk- och skyddsfaktorer ur elevenkäter, per kommun, län och alla svarande."""
+
+    indicator_id: pl.String = pa.Field(str_matches=r"^[A-Za-z0-9_]+$",
+                                       description="Indikatorns id: kodbok_skala_gräns")
+    area_code: pl.String = pa.Field(description="Kommunkod (4 siffror), länskod (2 siffror) eller ALLA")
+    area_type: pl.String = pa.Field(isin=["kommun", "lan", "total"],
+                                    description="kommun, lan eller total (alla svarande i enkäten)")
+    period: pl.Int32 = pa.Field(in_range={"min_value": 1990, "max_value": 2100},
+                                description="Enkätår")
+    sex: pl.String = pa.Field(isin=["T", "K", "M"],
+                              description="T = alla (även de som inte angett kön), K = flickor, M = pojkar")
+    breakdown: pl.String = pa.Field(description="Årskurs (t.ex. ak9, gy2) eller all för alla årskurser")
+    numerator: pl.Float64 = pa.Field(nullable=True, ge=0,
+                                     description="Antal svarande med risk eller skydd (viktat om enkäten har vikter)")
+    denominator: pl.Float64 = pa.Field(nullable=True, ge=MIN_RESPONDENTS,
+                                       description="Antal svarande med giltigt värde på skalan")
+    value: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 100},
+                                 description="Andel i procent; tom när cellen är dold")
+    status: pl.String = pa.Field(isin=["ok", "suppressed"], description="ok eller suppressed (dold)")
+    status_reason: pl.String = pa.Field(nullable=True, description="Varför cellen är dold")
+    survey_id: pl.String = pa.Field(description="Kodbokens id (enkät och upplägg)")
+    source_file: pl.String = pa.Field(description="Enkätfil(er) som cellen bygger på (filnamn)")
+    fetched_at: pl.String = pa.Field(description="När filen lästes in (UTC)")
+
+    class Config:
+        strict = True
+        description = ("Elevenkäter: andel svarande med förhöjd risk, hög risk eller högt skydd "
+                       "per kommun, län och alla svarande, år, kön och årskurs. Celler med färre "
+                       f"än {MIN_RESPONDENTS} svarande och celler som annars kunde räknas fram är dolda.")
+        unique = ["indicator_id", "area_code", "period", "sex", "breakdown"]
+
+    @pa.dataframe_check
+    def hidden_is_never_zero(cls, data: PolarsData) -> pl.LazyFrame:
+        shown = pl.col("status") == "ok"
+        return _rows(data, pl.all_horizontal([pl.col(c).is_not_null() == shown
+                                              for c in ("numerator", "denominator", "value")]))
+
+    @pa.dataframe_check
+    def reason_for_every_hidden_cell(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rows(data, (pl.col("status") == "ok") == pl.col("status_reason").is_null())
+
+    @pa.dataframe_check
+    def numerator_within_denominator(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rows(data, pl.col("numerator").is_null()
+                     | (pl.col("numerator") <= pl.col("denominator") + 1e-9))
+
+    @pa.dataframe_check
+    def code_matches_type(cls, data: PolarsData) -> pl.LazyFrame:
+        code, kind = pl.col("area_code"), pl.col("area_type")
+        return _rows(data, pl.when(kind == "kommun").then(code.str.contains(r"^\d{4}$"))
+                     .when(kind == "lan").then(code.str.contains(r"^\d{2}$"))
+                     .otherwise(code == "ALLA"))
