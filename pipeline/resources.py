@@ -53,6 +53,14 @@ class Paths(dg.ConfigurableResource):
         return self.catalog / "subregions.yaml"
 
     @property
+    def peers_file(self) -> Path:
+        return self.catalog / "peers.yaml"
+
+    @property
+    def methods_file(self) -> Path:
+        return self.catalog / "methods.yaml"
+
+    @property
     def warehouse(self) -> Path:
         return self.data / "warehouse" / "uppvaxt.duckdb"
 
@@ -67,6 +75,11 @@ class Paths(dg.ConfigurableResource):
     @property
     def reports(self) -> Path:
         return self.data / "reports"
+
+    @property
+    def private(self) -> Path:
+        """Row-level data (survey microdata): never in the warehouse, snapshot or reports."""
+        return self.data / "private"
 
     def raw_store(self) -> RawStore:
         return RawStore(self.raw)
