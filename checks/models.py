@@ -18,6 +18,9 @@ AREA_TYPES = ["kommun", "lan", "riket", "subregion"]
 COMPARISONS = ["much_better", "better", "similar", "worse", "much_worse",
                "lower", "higher", "not_compared"]
 CI_METHODS = ["wilson", "byar", "exact_poisson", "t", "none"]
+RANK_BANDS = ["best_25", "middle_50", "worst_25", "lowest_25", "highest_25"]
+TRENDS = ["increasing_better", "increasing_worse", "decreasing_better", "decreasing_worse",
+          "increasing", "decreasing", "no_significant_change", "cannot_be_calculated"]
 
 
 def _rows(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
@@ -35,6 +38,7 @@ class RawKommun(pa.DataFrameModel):
     fa_code: pl.String = pa.Field(str_matches=LAN_CODE,
                                   description="Funktionell arbetsmarknadsregion (FA), kod")
     fa_name: pl.String = pa.Field(description="FA-regionens namn")
+    area_km2: pl.Float64 = pa.Field(gt=0, description="Ungefärlig yta i km² (förenklade gränser, inklusive vatten)")
 
     class Config:
         strict = True
@@ -84,6 +88,8 @@ class IndicatorCatalog(pa.DataFrameModel):
     suppress_count_min: pl.Int32 = pa.Field(ge=0, description="Lägsta antal som döljs")
     suppress_count_max: pl.Int32 = pa.Field(ge=0, description="Högsta antal som döljs")
     min_denominator: pl.Int32 = pa.Field(ge=0, description="Minsta nämnare som redovisas")
+    pooling_years: pl.Int32 = pa.Field(nullable=True, ge=2, le=5,
+                                       description="Antal år som slås samman för små kommuner (tomt = ingen sammanslagning)")
     note: pl.String = pa.Field(nullable=True, description="Förbehåll som visas i rapporten")
 
     class Config:
@@ -294,9 +300,27 @@ class FactIndicator(pa.DataFrameModel):
                                           description="Jämförelse med länet (signifikans, 95 % och 99,8 %)")
     compared_to_riket: pl.String = pa.Field(nullable=True, isin=COMPARISONS,
                                             description="Jämförelse med riket (signifikans, 95 % och 99,8 %)")
-    rank_band: pl.String = pa.Field(nullable=True,
-                                    description="Relativ position bland kommunerna (inte signifikans)")
-    trend: pl.String = pa.Field(nullable=True, description="Trend de senaste fem åren")
+    compared_to_rest_of_lan: pl.String = pa.Field(
+        nullable=True, isin=COMPARISONS,
+        description="Jämförelse med övriga länet (kommunens egen täljare och nämnare borttagna)")
+    compared_to_rest_of_riket: pl.String = pa.Field(
+        nullable=True, isin=COMPARISONS,
+        description="Jämförelse med övriga riket (kommunens egen täljare och nämnare borttagna)")
+    compared_to_peers: pl.String = pa.Field(
+        nullable=True, isin=COMPARISONS,
+        description="Jämförelse med liknande kommuner (se marts.peer_group)")
+    peer_value: pl.Float64 = pa.Field(nullable=True,
+                                      description="De liknande kommunernas värde, Σtäljare/Σnämnare")
+    rank_band: pl.String = pa.Field(
+        nullable=True, isin=RANK_BANDS,
+        description="Relativ position bland kommunerna: bästa 25 %, mittersta 50 %, sämsta 25 % "
+                    "(lägsta/högsta utan riktning). Inte ett mått på signifikans.")
+    quintile: pl.Int8 = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 5},
+                                 description="Kvintil bland kommunerna, 1 = bäst (eller lägst utan riktning)")
+    trend: pl.String = pa.Field(nullable=True, isin=TRENDS,
+                                description="Trend de fem senaste åren i följd (99,8 %, stabil lutning)")
+    trend_chi2: pl.Float64 = pa.Field(nullable=True, ge=0, description="Trendtestets χ²-värde")
+    red_red: pl.Boolean = pa.Field(description="Säkert sämre än riket och säkert försämrad trend")
     source_id: pl.String = pa.Field(description="Källa och id, t.ex. kolada:N15428")
     source_title: pl.String = pa.Field(nullable=True, description="Källans titel vid hämtningen")
     fetched_at: pl.String = pa.Field(nullable=True, description="Hämtningstid (UTC)")
@@ -328,3 +352,80 @@ class FactIndicator(pa.DataFrameModel):
     @pa.dataframe_check
     def reason_for_every_gap(cls, data: PolarsData) -> pl.LazyFrame:
         return _rows(data, (pl.col("status") == "ok") | pl.col("status_reason").is_not_null())
+
+
+class KommunStructure(pa.DataFrameModel):
+    """Strukturvariabler per kommun, underlag för liknande kommuner."""
+
+    kommun_code: pl.String = pa.Field(str_matches=KOMMUN_CODE, description="Kommunkod")
+    variable: pl.String = pa.Field(description="Variabel (se data/catalog/peers.yaml)")
+    value: pl.Float64 = pa.Field(description="Värde, senaste år med uppgift")
+    year: pl.Int32 = pa.Field(description="År")
+
+    class Config:
+        strict = True
+        description = "Strukturvariabler per kommun för liknande kommuner."
+        unique = ["kommun_code", "variable"]
+
+
+class PeerGroup(pa.DataFrameModel):
+    """Varje kommuns mest liknande kommuner med avstånd."""
+
+    kommun_code: pl.String = pa.Field(str_matches=KOMMUN_CODE, description="Kommunkod")
+    peer_code: pl.String = pa.Field(str_matches=KOMMUN_CODE, description="Liknande kommun")
+    rank: pl.Int32 = pa.Field(ge=1, description="1 = mest lik")
+    distance: pl.Float64 = pa.Field(ge=0, description="Viktat euklidiskt avstånd på standardiserade variabler")
+
+    class Config:
+        strict = True
+        description = "Liknande kommuner (närmast på standardiserade strukturvariabler)."
+        unique = ["kommun_code", "peer_code"]
+
+    @pa.dataframe_check
+    def not_itself(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rows(data, pl.col("kommun_code") != pl.col("peer_code"))
+
+
+class FunnelLimit(pa.DataFrameModel):
+    """Gränser för trattdiagram runt rikets värde, per indikator, år, kön och nedbrytning."""
+
+    indicator_id: pl.String = pa.Field(description="Indikatorns id")
+    period: pl.Int32 = pa.Field(description="År")
+    sex: pl.String = pa.Field(isin=SEX, description="Kön")
+    breakdown: pl.String = pa.Field(description="Nedbrytning")
+    denominator: pl.Float64 = pa.Field(gt=0, description="Nämnare (x-axeln)")
+    benchmark: pl.Float64 = pa.Field(description="Rikets värde (trattens mitt)")
+    lower_95: pl.Float64 = pa.Field(nullable=True, description="Nedre gräns 95 %")
+    upper_95: pl.Float64 = pa.Field(nullable=True, description="Övre gräns 95 %")
+    lower_998: pl.Float64 = pa.Field(nullable=True, description="Nedre gräns 99,8 %")
+    upper_998: pl.Float64 = pa.Field(nullable=True, description="Övre gräns 99,8 %")
+    lower_95_od: pl.Float64 = pa.Field(nullable=True, description="Nedre gräns 95 %, justerad för överspridning")
+    upper_95_od: pl.Float64 = pa.Field(nullable=True, description="Övre gräns 95 %, justerad för överspridning")
+    lower_998_od: pl.Float64 = pa.Field(nullable=True, description="Nedre gräns 99,8 %, justerad för överspridning")
+    upper_998_od: pl.Float64 = pa.Field(nullable=True, description="Övre gräns 99,8 %, justerad för överspridning")
+    phi: pl.Float64 = pa.Field(nullable=True, description="Spridningskvot φ (winsoriserade z-värden)")
+    tau2: pl.Float64 = pa.Field(ge=0, description="Överspridning τ² (0 = ingen)")
+    method: pl.String = pa.Field(isin=["wilson", "exact_poisson"], description="Metod för gränserna")
+
+    class Config:
+        strict = True
+        description = "Trattdiagrammens gränser (95 % och 99,8 %, med och utan överspridning)."
+
+    @pa.dataframe_check
+    def funnel_is_ordered(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rows(data, (pl.col("lower_998") <= pl.col("lower_95") + 1e-9)
+                     & (pl.col("lower_95") <= pl.col("benchmark") + 1e-9)
+                     & (pl.col("benchmark") <= pl.col("upper_95") + 1e-9)
+                     & (pl.col("upper_95") <= pl.col("upper_998") + 1e-9))
+
+
+class Method(pa.DataFrameModel):
+    """Metodtexter på svenska, en per metod."""
+
+    method_id: pl.String = pa.Field(unique=True, description="Metodens id")
+    title: pl.String = pa.Field(description="Rubrik")
+    text: pl.String = pa.Field(description="Beskrivning")
+
+    class Config:
+        strict = True
+        description = "Metodtexter (data/catalog/methods.yaml)."

@@ -23,6 +23,10 @@ TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
     "area": ("marts", models.Area),
     "indicator": ("marts", models.IndicatorMart),
     "fact_indicator": ("marts", models.FactIndicator),
+    "kommun_structure": ("marts", models.KommunStructure),
+    "peer_group": ("marts", models.PeerGroup),
+    "funnel_limit": ("marts", models.FunnelLimit),
+    "method": ("marts", models.Method),
 }
 
 # Survey cells (issue 4); row-level survey data have no table: see sources/surveys/.

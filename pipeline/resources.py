@@ -53,6 +53,14 @@ class Paths(dg.ConfigurableResource):
         return self.catalog / "subregions.yaml"
 
     @property
+    def peers_file(self) -> Path:
+        return self.catalog / "peers.yaml"
+
+    @property
+    def methods_file(self) -> Path:
+        return self.catalog / "methods.yaml"
+
+    @property
     def warehouse(self) -> Path:
         return self.data / "warehouse" / "uppvaxt.duckdb"
 

@@ -43,6 +43,25 @@ COMPARISON_COLOUR = {
 COMPARISON_SCORE = {"much_better": 2, "better": 1, "similar": 0, "worse": -1,
                     "much_worse": -2}
 
+TREND = {
+    "increasing_better": "↗ Ökande, bättre",
+    "increasing_worse": "↗ Ökande, sämre",
+    "decreasing_better": "↘ Minskande, bättre",
+    "decreasing_worse": "↘ Minskande, sämre",
+    "increasing": "↗ Ökande",
+    "decreasing": "↘ Minskande",
+    "no_significant_change": "→ Ingen säker förändring",
+    "cannot_be_calculated": "–",
+}
+
+RANK_BAND = {
+    "best_25": "Bästa fjärdedelen",
+    "middle_50": "Mittersta hälften",
+    "worst_25": "Sämsta fjärdedelen",
+    "lowest_25": "Lägsta fjärdedelen",
+    "highest_25": "Högsta fjärdedelen",
+}
+
 STATUS = {
     "ok": "",
     "suppressed": "Dolt",

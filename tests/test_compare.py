@@ -51,22 +51,45 @@ def test_polarity_flips_the_verdict(center, half, extra, bench):
     assert category(*limits, bench, "low_is_good") == FLIP[category(*limits, bench, "high_is_good")]
 
 
-def test_kommun_compared_with_its_own_lan_and_riket():
+def test_kommun_compared_with_lan_riket_the_rest_of_them_and_peers():
     keys = {"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
-            "polarity": "high_is_good", "status": "ok"}
+            "polarity": "high_is_good", "status": "ok", "multiplier": 100.0}
     facts = pl.DataFrame([
-        {**keys, "area_code": "00", "area_type": "riket", "value": 50.0},
-        {**keys, "area_code": "05", "area_type": "lan", "value": 40.0},
-        {**keys, "area_code": "01", "area_type": "lan", "value": 60.0},
-        {**keys, "area_code": "0580", "area_type": "kommun", "value": 45.0},
-    ]).with_columns(lower_95=pl.col("value") - 3, upper_95=pl.col("value") + 3,
-                    lower_998=pl.col("value") - 6, upper_998=pl.col("value") + 6)
+        {**keys, "area_code": "00", "area_type": "riket", "numerator": 500.0, "denominator": 1000.0},
+        {**keys, "area_code": "05", "area_type": "lan", "numerator": 400.0, "denominator": 1000.0},
+        {**keys, "area_code": "01", "area_type": "lan", "numerator": 100.0, "denominator": 0.5},
+        {**keys, "area_code": "0580", "area_type": "kommun", "numerator": 225.0, "denominator": 500.0},
+    ]).with_columns(value=pl.col("numerator") / pl.col("denominator") * 100).with_columns(
+        lower_95=pl.col("value") - 3, upper_95=pl.col("value") + 3,
+        lower_998=pl.col("value") - 6, upper_998=pl.col("value") + 6)
     areas = pl.DataFrame({"area_code": ["00", "05", "01", "0580"],
                           "lan_code": [None, "05", "01", "05"]})
-    out = add_comparisons(facts, areas).sort("area_code")
+    peers = pl.DataFrame({"area_code": ["0580"], "indicator_id": ["X"], "period": [2024],
+                          "sex": ["T"], "breakdown": ["all"], "peer_value": [45.0]})
+    out = add_comparisons(facts, areas, peers).sort("area_code")
     row = out.filter(pl.col("area_code") == "0580").to_dicts()[0]
-    assert row["compared_to_lan"] == "better"       # 40 below 42 but above 39
-    assert row["compared_to_riket"] == "worse"      # 50 above 48 but below 51
+    assert row["compared_to_lan"] == "better"              # län 40: below 42, above 39
+    assert row["compared_to_riket"] == "worse"             # riket 50: above 48, below 51
+    assert row["compared_to_rest_of_lan"] == "much_better"  # (400 − 225) / (1000 − 500) = 35
+    assert row["compared_to_rest_of_riket"] == "much_worse"  # (500 − 225) / 500 = 55
+    assert row["compared_to_peers"] == "similar"
     lan = out.filter(pl.col("area_code") == "05").to_dicts()[0]
     assert lan["compared_to_lan"] is None and lan["compared_to_riket"] == "much_worse"
+    assert lan["compared_to_peers"] is None
     assert out.filter(pl.col("area_code") == "00")["compared_to_riket"].item() is None
+
+
+def test_hidden_kommun_is_not_compared():
+    keys = {"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
+            "polarity": "low_is_good", "multiplier": 100.0}
+    facts = pl.DataFrame([
+        {**keys, "area_code": "00", "area_type": "riket", "status": "ok", "numerator": 5.0,
+         "denominator": 10.0, "value": 50.0},
+        {**keys, "area_code": "0580", "area_type": "kommun", "status": "suppressed",
+         "numerator": None, "denominator": 8.0, "value": None},
+    ], schema_overrides={"numerator": pl.Float64, "value": pl.Float64}).with_columns(
+        lower_95=pl.lit(None, pl.Float64), upper_95=pl.lit(None, pl.Float64),
+        lower_998=pl.lit(None, pl.Float64), upper_998=pl.lit(None, pl.Float64))
+    areas = pl.DataFrame({"area_code": ["00", "0580"], "lan_code": [None, "05"]})
+    row = add_comparisons(facts, areas).filter(pl.col("area_code") == "0580").to_dicts()[0]
+    assert row["compared_to_riket"] == "not_compared" == row["compared_to_rest_of_riket"]

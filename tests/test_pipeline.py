@@ -81,9 +81,9 @@ def test_everything_materialises_and_publishes(built):
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"raw/kolada_value", "raw/scb_population", "marts/fact_indicator",
             "reports/county_reports", "reports/published_snapshot"} <= materialised
-    assert len(materialised) == 14
+    assert len(materialised) == 18
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 12 and all(c.passed for c in checks)
+    assert len(checks) == 16 and all(c.passed for c in checks)
     reports = sorted((data / "reports").glob("lan-*.html"))
     assert len(reports) == 21 and (data / "reports" / "index.html").exists()
     assert (data / "reports" / "assets" / "plotly.min.js").stat().st_size > 1_000_000

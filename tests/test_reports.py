@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from reports.labels import interval, number
+from reports.model import Marts
 from reports.render import ReportContext, render_reports
 from sources.catalog import indicators_frame
 from transforms.facts import FACT_COLUMNS
@@ -49,16 +50,29 @@ def marts(catalog_indicators):
                     "coverage": None,
                     "compared_to_lan": None if area_type in ("lan", "riket") else "better",
                     "compared_to_riket": None if area_type == "riket" else "much_worse",
-                    "rank_band": None, "trend": None, "source_id": f"kolada:{ind}",
+                    "compared_to_rest_of_lan": None if area_type in ("lan", "riket") else "similar",
+                    "compared_to_rest_of_riket": None if area_type == "riket" else "much_worse",
+                    "compared_to_peers": "similar" if area_type == "kommun" else None,
+                    "peer_value": None,
+                    "rank_band": "worst_25" if area_type == "kommun" else None,
+                    "quintile": 5 if area_type == "kommun" else None,
+                    "trend": "increasing_worse" if code == "0580" else "no_significant_change",
+                    "trend_chi2": 12.0,
+                    "red_red": code == "0580" and ind == "N07403" and period == 2024,
+                    "source_id": f"kolada:{ind}",
                     "source_title": None, "fetched_at": "2026-11-23T03:31:00Z", "run_id": "test-run",
                 })
-    facts = pl.DataFrame(rows, infer_schema_length=None).select(FACT_COLUMNS)
-    return facts, indicators, areas
+    facts = pl.DataFrame(rows, infer_schema_length=None).select(FACT_COLUMNS).with_columns(
+        pl.col("quintile").cast(pl.Int8))
+    peers = pl.DataFrame({"kommun_code": ["0580", "0581"], "peer_code": ["1380", "1380"],
+                          "rank": [1, 1], "distance": [0.5, 0.7]})
+    methods = pl.DataFrame({"method_id": ["wilson"], "title": ["Konfidensintervall för andelar"],
+                            "text": ["Andelar har Wilsons intervall."]})
+    return Marts(facts=facts, indicators=indicators, areas=areas, peers=peers, methods=methods)
 
 
 def render(marts, out: Path) -> list[Path]:
-    facts, indicators, areas = marts
-    return render_reports(facts, indicators, areas, out, CTX)
+    return render_reports(marts, out, CTX)
 
 
 def test_one_report_per_county_plus_index_and_csv(marts, tmp_path):
@@ -101,13 +115,17 @@ def test_swedish_accessible_and_labelled(marts, tmp_path):
     assert "test-run" in html and "2026-11-23" in html
     assert "81,0" in html  # riket 2024, Swedish decimal comma
     assert "Källa: Kolada (N15428)" in html
+    assert "Konfidensintervall för andelar" in html  # method appendix from marts.method
+    assert "Liknande kommuner: Halmstad." in html
+    assert "↗ Ökande, sämre" in html and "Sämsta fjärdedelen" in html
+    watch = html.split('id="uppmarksamma"')[1].split("</section>")[0]
+    assert "Linköping" in watch and "Anmälda våldsbrott" in watch
 
 
 def test_values_are_escaped(marts, tmp_path):
-    facts, indicators, areas = marts
-    areas = areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
-                               .then(pl.lit("<script>alert(1)</script>")).otherwise("area_name"))
-    render_reports(facts, indicators, areas, tmp_path, CTX)
+    areas = marts.areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
+                                     .then(pl.lit("<script>alert(1)</script>")).otherwise("area_name"))
+    render_reports(Marts(marts.facts, marts.indicators, areas), tmp_path, CTX)
     html = (tmp_path / "lan-05-ostergotlands-lan.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in html.split("<main")[1].split("Plotly.newPlot")[0]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sources.catalog import indicators_frame
 from transforms.aggregate import aggregate_areas
@@ -134,3 +136,26 @@ def test_aggregate_on_too_little_of_the_population_is_missing():
     assert agg["status"] == "missing" and agg["value"] is None
     assert agg["coverage"] == pytest.approx(200 / 1200)
     assert "för låg täckning" in agg["status_reason"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 500), st.integers(1, 500)), min_size=1, max_size=12))
+def test_aggregate_equals_sum_of_numerators_over_sum_of_denominators(cells):
+    codes = [f"{i + 1:04d}" for i in range(len(cells))]
+    kommun = pl.DataFrame({
+        "indicator_id": "N00001", "area_code": codes, "period": 2024, "sex": "T",
+        "value": [100 * min(x, n) / n for x, n in cells],
+        "numerator": [float(min(x, n)) for x, n in cells],
+        "denominator": [float(n) for _, n in cells], "ci_approximate": False,
+        "perturbed": False, "status": "ok", "status_reason": None, "source_title": "t",
+        "fetched_at": "f",
+    }, schema_overrides={"period": pl.Int32, "status_reason": pl.String})
+    members = pl.DataFrame({"kommun_code": codes, "area_code": "99", "area_type": "lan"})
+    bands = pl.DataFrame({"area_code": codes, "year": 2024, "sex": "T", "band": "0-1",
+                          "population": [float(n) for _, n in cells], "perturbed": False},
+                         schema_overrides={"year": pl.Int32})
+    row = aggregate_areas(kommun, members, catalog(), bands).to_dicts()[0]
+    total_x = sum(min(x, n) for x, n in cells)
+    total_n = sum(n for _, n in cells)
+    assert row["value"] == pytest.approx(100 * total_x / total_n)
+    assert row["coverage"] == pytest.approx(1.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.disclosure import small_count, small_count_reason
 from transforms.population import band_expr
 
 MIN_COVERAGE = 0.3
@@ -35,7 +36,7 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
     `population` (staging.population) gives each area's whole population in the
     indicator's band, so coverage counts kommuner that have no row at all as well.
     """
-    meta = catalog.select("indicator_id", "value_type", "multiplier",
+    meta = catalog.select("indicator_id", "value_type", "multiplier", "source_measure",
                           "suppress_count_min", "suppress_count_max", band=band_expr())
     usable = (pl.col("status") == "ok") & pl.col("numerator").is_not_null()
     is_count = pl.col("value_type") == "count"
@@ -55,6 +56,7 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
             ci_approximate=pl.col("ci_approximate").filter(usable).any(),
             perturbed=pl.col("perturbed").any(),
             value_type=pl.col("value_type").first(),
+            source_measure=pl.col("source_measure").first(),
             band=pl.col("band").first(),
             multiplier=pl.col("multiplier").first(),
             suppress_count_min=pl.col("suppress_count_min").first(),
@@ -79,8 +81,9 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
              .when(pl.col("denominator") > 0)
              .then(pl.col("numerator") / pl.col("denominator") * pl.col("multiplier")))
     low_coverage = pl.col("coverage") < min_coverage
-    small_count = is_count & pl.col("numerator").is_between(pl.col("suppress_count_min"),
-                                                            pl.col("suppress_count_max"))
+    # Counts a source published (or the counts behind a rate) are checked; derived
+    # numerators only repeat the source's published values.
+    small = (is_count | (pl.col("source_measure") == "count")) & small_count(pl.col("numerator"))
     partial = pl.format("täckning {} % av befolkningen ({} av {} kommuner)",
                         (pl.col("coverage") * 100).round(0).cast(pl.Int64),
                         pl.col("n_used"), pl.col("n_members"))
@@ -88,11 +91,11 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
         grouped.with_columns(coverage=coverage.clip(0.0, 1.0), value=value)
         .with_columns(
             status=pl.when(low_coverage).then(pl.lit("missing"))
-            .when(small_count).then(pl.lit("suppressed"))
+            .when(small).then(pl.lit("suppressed"))
             .when(pl.col("value").is_null()).then(pl.lit("missing"))
             .otherwise(pl.lit("ok")),
             status_reason=pl.when(low_coverage).then(pl.format("för låg {}", partial))
-            .when(small_count).then(pl.lit("antal 1–4 döljs (röjanderisk)"))
+            .when(small).then(small_count_reason())
             .when(pl.col("value").is_null()).then(pl.lit("nämnare saknas"))
             .when(pl.col("n_used") < pl.col("n_members")).then(partial),
         )

@@ -38,30 +38,58 @@ def classify(value_lo95: pl.Expr, value_hi95: pl.Expr, value_lo998: pl.Expr,
     )
 
 
-def add_comparisons(facts: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
-    """Add compared_to_lan and compared_to_riket to kommun and sub-region rows.
+def add_comparisons(facts: pl.DataFrame, areas: pl.DataFrame,
+                    peers: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Add comparisons of kommun and sub-region rows with their län and riket.
 
-    `facts` needs lower/upper limits, value, status and polarity; `areas` is marts.area.
+    * compared_to_lan / compared_to_riket: against the län's and riket's values;
+    * compared_to_rest_of_lan / compared_to_rest_of_riket: against the rest of the län or
+      riket, leaving out the area's own numerator and denominator, which matters where one
+      kommun is a large part of its län (Stockholm, Göteborg, Malmö);
+    * compared_to_peers: against the Σnum/Σden of the kommun's similar municipalities
+      (`peers`: area_code, indicator_id, period, sex, breakdown, peer_value).
+
+    `facts` needs lower/upper limits, value, numerator, denominator, multiplier, status and
+    polarity; `areas` is marts.area.
     """
     keys = ["indicator_id", "period", "sex", "breakdown"]
     ok_values = facts.filter(pl.col("status") == "ok")
     lan = ok_values.filter(pl.col("area_type") == "lan").select(
-        *keys, lan_code="area_code", lan_value="value")
-    riket = ok_values.filter(pl.col("area_type") == "riket").select(*keys, riket_value="value")
+        *keys, lan_code="area_code", lan_value="value", lan_num="numerator", lan_den="denominator")
+    riket = ok_values.filter(pl.col("area_type") == "riket").select(
+        *keys, riket_value="value", riket_num="numerator", riket_den="denominator")
     limits = [pl.col("lower_95"), pl.col("upper_95"), pl.col("lower_998"), pl.col("upper_998")]
-    compared = ~pl.col("area_type").is_in(["lan", "riket"])
+    sub_area = ~pl.col("area_type").is_in(["lan", "riket"])
     usable = pl.col("status") == "ok"
-    return (
+    own = usable & pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null()
+
+    def rest(num: str, den: str) -> pl.Expr:
+        rest_den = pl.col(den) - pl.col("denominator")
+        return pl.when(own & (rest_den > 0)).then(
+            (pl.col(num) - pl.col("numerator")) / rest_den * pl.col("multiplier"))
+
+    def versus(benchmark: pl.Expr, applies: pl.Expr) -> pl.Expr:
+        return (pl.when(applies & usable).then(classify(*limits, benchmark, pl.col("polarity")))
+                .when(applies).then(pl.lit("not_compared")))
+
+    out = (
         facts.join(areas.select("area_code", parent_lan="lan_code"), on="area_code", how="left")
         .join(lan, left_on=[*keys, "parent_lan"], right_on=[*keys, "lan_code"], how="left")
         .join(riket, on=keys, how="left")
-        .with_columns(
-            compared_to_lan=pl.when(compared & usable)
-            .then(classify(*limits, pl.col("lan_value"), pl.col("polarity")))
-            .when(compared).then(pl.lit("not_compared")),
-            compared_to_riket=pl.when((pl.col("area_type") != "riket") & usable)
-            .then(classify(*limits, pl.col("riket_value"), pl.col("polarity")))
-            .when(pl.col("area_type") != "riket").then(pl.lit("not_compared")),
-        )
-        .drop("parent_lan", "lan_value", "riket_value")
+        .with_columns(rest_of_lan=rest("lan_num", "lan_den"),
+                      rest_of_riket=rest("riket_num", "riket_den"))
     )
+    if peers is None:
+        out = out.with_columns(peer_value=pl.lit(None, dtype=pl.Float64))
+    else:
+        out = out.join(peers.select("area_code", *keys, "peer_value"), on=["area_code", *keys],
+                       how="left")
+    is_kommun = pl.col("area_type") == "kommun"
+    return out.with_columns(
+        compared_to_lan=versus(pl.col("lan_value"), sub_area),
+        compared_to_riket=versus(pl.col("riket_value"), pl.col("area_type") != "riket"),
+        compared_to_rest_of_lan=versus(pl.col("rest_of_lan"), sub_area),
+        compared_to_rest_of_riket=versus(pl.col("rest_of_riket"), pl.col("area_type") != "riket"),
+        compared_to_peers=versus(pl.col("peer_value"), is_kommun),
+    ).drop("parent_lan", "lan_value", "lan_num", "lan_den", "riket_value", "riket_num",
+           "riket_den", "rest_of_lan", "rest_of_riket")

@@ -6,6 +6,10 @@ import polars as pl
 
 from transforms.compare import add_comparisons
 from transforms.intervals import add_intervals
+from transforms.peers import peer_values
+from transforms.pooling import add_pooled_rows
+from transforms.ranks import add_rank_views
+from transforms.trend import add_trends
 
 AREA_ORDER = {"riket": 0, "lan": 1, "subregion": 2, "kommun": 3}
 
@@ -13,9 +17,12 @@ FACT_COLUMNS = [
     "indicator_id", "area_code", "area_type", "period", "sex", "breakdown", "numerator",
     "denominator", "value", "unit", "lower_95", "upper_95", "lower_998", "upper_998",
     "ci_method", "ci_approximate", "status", "status_reason", "coverage", "compared_to_lan",
-    "compared_to_riket", "rank_band", "trend", "source_id", "source_title", "fetched_at",
-    "run_id",
+    "compared_to_riket", "compared_to_rest_of_lan", "compared_to_rest_of_riket",
+    "compared_to_peers", "peer_value", "rank_band", "quintile", "trend", "trend_chi2", "red_red",
+    "source_id", "source_title", "fetched_at", "run_id",
 ]
+
+WORSE = ["worse", "much_worse"]
 
 
 def sort_facts(facts: pl.DataFrame) -> pl.DataFrame:
@@ -26,12 +33,22 @@ def sort_facts(facts: pl.DataFrame) -> pl.DataFrame:
             .drop("_order"))
 
 
-def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl.DataFrame,
-                areas: pl.DataFrame, run_id: str) -> pl.DataFrame:
-    """The fact table: values, intervals and comparisons for every area level."""
-    meta = catalog.select("indicator_id", "unit", "multiplier", "value_type", "polarity",
+def catalog_meta(catalog: pl.DataFrame) -> pl.DataFrame:
+    """The catalogue columns the statistics need, keyed by indicator_id."""
+    return catalog.select("indicator_id", "unit", "multiplier", "value_type", "polarity",
                           ci_method_catalog="ci_method",
                           source_id=pl.format("{}:{}", pl.col("source"), pl.col("source_id")))
+
+
+def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl.DataFrame,
+                areas: pl.DataFrame, run_id: str,
+                peer_groups: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The fact table: values, intervals, comparisons, rank views and trends for every area.
+
+    Steps: annual rows (kommun + aggregates) and pooled rows → intervals → comparisons with
+    län, riket, the rest of each, and similar kommuner → rank bands and quintiles → trends →
+    the red–red flag.
+    """
     rows = pl.concat(
         [
             kommun_rows.with_columns(area_type=pl.lit("kommun"),
@@ -40,18 +57,19 @@ def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl
         ],
         how="diagonal",
     ).with_columns(breakdown=pl.lit("all"))
-    with_meta = rows.join(meta, on="indicator_id", how="left")
-    with_ci = add_intervals(with_meta)
+    rows = add_pooled_rows(rows, catalog)
+    with_ci = add_intervals(rows.join(catalog_meta(catalog), on="indicator_id", how="left"))
     with_ci = with_ci.with_columns(
         status_reason=pl.when((pl.col("status") == "ok") & (pl.col("ci_method") == "none")
                               & (pl.col("ci_method_catalog") == "wilson")
                               & (pl.col("numerator") > pl.col("denominator")))
         .then(pl.lit("värdet överstiger 100 %; inget intervall"))
         .otherwise("status_reason"))
-    compared = add_comparisons(with_ci, areas)
-    facts = compared.with_columns(
-        rank_band=pl.lit(None, dtype=pl.String),
-        trend=pl.lit(None, dtype=pl.String),
+    peers = peer_values(with_ci, peer_groups) if peer_groups is not None else None
+    facts = add_trends(add_rank_views(add_comparisons(with_ci, areas, peers)))
+    facts = facts.with_columns(
+        red_red=(pl.col("compared_to_riket").is_in(WORSE)
+                 & pl.col("trend").str.ends_with("_worse")).fill_null(False),
         run_id=pl.lit(run_id),
     ).select(FACT_COLUMNS)
     return sort_facts(facts)

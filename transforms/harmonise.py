@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from transforms.disclosure import small_count, small_count_reason
 from transforms.population import band_expr
 
 KOLADA_STATUS = {
@@ -95,15 +96,12 @@ def _disclosure(rows: pl.DataFrame) -> pl.DataFrame:
     A denominator below `min_denominator` also hides the value: too few to report.
     """
     ok = pl.col("status") == "ok"
-    small_count = (ok & pl.col("source_count").is_not_null()
-                   & pl.col("source_count").is_between(pl.col("suppress_count_min"),
-                                                       pl.col("suppress_count_max")))
+    small = ok & pl.col("source_count").is_not_null() & small_count(pl.col("source_count"))
     small_base = (ok & pl.col("value_type").is_in(["proportion", "rate", "mean"])
                   & (pl.col("population") < pl.col("min_denominator")))
-    hidden = small_count | small_base
-    reason = (pl.when(small_count)
-              .then(pl.format("antal {}–{} döljs (röjanderisk)", pl.col("suppress_count_min"),
-                              pl.col("suppress_count_max")))
+    hidden = small | small_base
+    reason = (pl.when(small)
+              .then(small_count_reason())
               .when(small_base)
               .then(pl.format("nämnaren är under {}", pl.col("min_denominator")))
               .otherwise(pl.col("status_reason")))

@@ -6,9 +6,19 @@ import polars as pl
 from pipeline.assets.staging import configured_subregions
 from pipeline.factory import table_asset
 from pipeline.resources import Paths
+from sources.catalog import CatalogError, load_methods
 from sources.geography import areas
 from transforms.aggregate import aggregate_areas
-from transforms.facts import build_facts
+from transforms.facts import build_facts, catalog_meta
+from transforms.funnel import funnel_limits
+from transforms.peers import load_peer_settings, peer_groups, structure
+
+
+def _catalog_file(load, path):
+    try:
+        return load(path)
+    except CatalogError as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from err
 
 
 @table_asset("area", group="marts")
@@ -32,13 +42,48 @@ def indicator(indicator_catalog: pl.DataFrame, kolada_kpi: pl.DataFrame) -> pl.D
     )
 
 
+@table_asset("kommun_structure", group="marts")
+def kommun_structure(paths: Paths, kommun: pl.DataFrame, population: pl.DataFrame,
+                     kommun_value: pl.DataFrame) -> pl.DataFrame:
+    """Strukturvariabler per kommun (folkmängd, andel 0–19 år, täthet, ekonomisk utsatthet
+    bland barn, utrikes födda barn), senaste år med uppgift: underlag för liknande
+    kommuner enligt data/catalog/peers.yaml."""
+    settings = _catalog_file(load_peer_settings, paths.peers_file)
+    return structure(settings, kommun, population, kommun_value)
+
+
+@table_asset("peer_group", group="marts")
+def peer_group(paths: Paths, kommun_structure: pl.DataFrame) -> pl.DataFrame:
+    """Varje kommuns sju mest liknande kommuner, med avstånd på standardiserade
+    strukturvariabler (viktat euklidiskt avstånd, vikterna i data/catalog/peers.yaml)."""
+    return peer_groups(_catalog_file(load_peer_settings, paths.peers_file), kommun_structure)
+
+
 @table_asset("fact_indicator", group="marts")
 def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame,
                    area_membership: pl.DataFrame, indicator_catalog: pl.DataFrame,
-                   population: pl.DataFrame, area: pl.DataFrame) -> pl.DataFrame:
-    """Faktatabellen: ett värde per indikator, område (kommun, delregion, län, riket), år
-    och kön, med täljare, nämnare, 95- och 99,8-procentiga konfidensintervall, status med
-    orsak och jämförelse med län och riket. Län, delregioner och riket räknas om som
-    Σtäljare/Σnämnare."""
+                   population: pl.DataFrame, area: pl.DataFrame,
+                   peer_group: pl.DataFrame) -> pl.DataFrame:
+    """Faktatabellen: ett värde per indikator, område (kommun, delregion, län, riket), år,
+    kön och nedbrytning (även treårsperioder för sällsynta händelser), med täljare,
+    nämnare, 95- och 99,8-procentiga konfidensintervall, status med orsak, jämförelser med
+    län, riket, övriga länet och riket och liknande kommuner, rangordning och trend. Län,
+    delregioner och riket räknas om som Σtäljare/Σnämnare."""
     aggregates = aggregate_areas(kommun_value, area_membership, indicator_catalog, population)
-    return build_facts(kommun_value, aggregates, indicator_catalog, area, context.run.run_id)
+    return build_facts(kommun_value, aggregates, indicator_catalog, area, context.run.run_id,
+                       peer_group)
+
+
+@table_asset("funnel_limit", group="marts")
+def funnel_limit(fact_indicator: pl.DataFrame, indicator_catalog: pl.DataFrame) -> pl.DataFrame:
+    """Gränser för trattdiagram: 95 och 99,8 % runt rikets värde längs kommunernas nämnare,
+    för varje indikator och år, även justerade för överspridning (Spiegelhalter)."""
+    meta = catalog_meta(indicator_catalog).drop("unit", "polarity", "source_id")
+    return funnel_limits(fact_indicator.join(meta, on="indicator_id", how="inner"))
+
+
+@table_asset("method", group="marts", kinds=("polars", "duckdb", "yaml"))
+def method(paths: Paths) -> pl.DataFrame:
+    """Metodtexter på svenska (data/catalog/methods.yaml) för rapporternas metodbilaga och
+    för den som frågar databasen."""
+    return _catalog_file(load_methods, paths.methods_file)

@@ -8,9 +8,12 @@ import polars as pl
 from pipeline.factory import OWNER
 from pipeline.resources import Paths, StatisticsApis
 from pipeline.warehouse import publish
+from reports.model import Marts
 from reports.render import ReportContext, render_reports
 
-MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator")]
+MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
+                                                  "kommun_structure", "peer_group",
+                                                  "funnel_limit", "method")]
 
 
 def fetched_date(facts: pl.DataFrame) -> str:
@@ -21,19 +24,22 @@ def fetched_date(facts: pl.DataFrame) -> str:
 @dg.asset(
     key=["reports", "county_reports"], group_name="reports", owners=[OWNER],
     kinds={"html", "plotly", "jinja"},
-    ins={"fact_indicator": dg.AssetIn(key=["marts", "fact_indicator"]),
-         "indicator": dg.AssetIn(key=["marts", "indicator"]),
-         "area": dg.AssetIn(key=["marts", "area"])},
+    ins={name: dg.AssetIn(key=["marts", name]) for name in
+         ("fact_indicator", "indicator", "area", "peer_group", "funnel_limit", "method")},
 )
 def county_reports(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
-                   fact_indicator: pl.DataFrame, indicator: pl.DataFrame,
-                   area: pl.DataFrame) -> dg.MaterializeResult:
+                   fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
+                   peer_group: pl.DataFrame, funnel_limit: pl.DataFrame,
+                   method: pl.DataFrame) -> dg.MaterializeResult:
     """En HTML-rapport per län (data/reports/), på svenska, som fungerar offline och går att
-    skriva ut: kommunernas värden per strategisk skyddsfaktor med konfidensintervall och
-    jämförelse med län och riket, diagram med tabell bakom, och länets data som CSV."""
+    skriva ut: översikt, rött–rött-lista, kommunernas värden per strategisk skyddsfaktor med
+    konfidensintervall, jämförelser med län, riket och liknande kommuner, trend och relativ
+    position, trattdiagram, metodbilaga, och länets data som CSV."""
     ctx = ReportContext(run_id=context.run.run_id, data_label=apis.label, is_demo=apis.is_demo,
                         fetched=fetched_date(fact_indicator))
-    written = render_reports(fact_indicator, indicator, area, paths.reports, ctx)
+    marts = Marts(facts=fact_indicator, indicators=indicator, areas=area, peers=peer_group,
+                  funnels=funnel_limit, methods=method)
+    written = render_reports(marts, paths.reports, ctx)
     return dg.MaterializeResult(metadata={
         "reports": len(written),
         "folder": dg.MetadataValue.path(str(paths.reports)),

@@ -68,6 +68,7 @@ PROFILES: dict[str, Profile] = {
     "N02906": Profile("proportion", 0.065, disadvantage=0.45, spread=0.20, girls=-0.10),
     "N01919": Profile("population_count", 0.0),
     "N01948": Profile("population_count", 0.0),
+    "N02900": Profile("proportion", 0.08, disadvantage=0.45, spread=0.30, urban=0.25, trend=0.02),
     "N01994": Profile("population_share", 0.0, numerator_band=(0, 19)),
 }
 
