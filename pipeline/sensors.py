@@ -1,0 +1,52 @@
+"""Sensors: survey files arriving in the inbox, and refreshing the survey cells after them.
+
+Neither opens the warehouse: they list a folder, read codebook YAML and ask the Dagster
+instance for events.
+"""
+# Annotations stay real objects here: Dagster reads them to find context and resources.
+
+import dagster as dg
+
+from pipeline.assets.surveys import (SURVEY_FILE_KEY, SURVEY_FILES, SurveySettings,
+                                     survey_file_job, survey_value_job)
+from pipeline.resources import Paths
+from sources.surveys.codebook import CodebookError
+from sources.surveys.inbox import list_inbox, pair
+
+
+@dg.sensor(job=survey_file_job, minimum_interval_seconds=30,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Bevakar enkätinkorgen: en ny eller ändrad fil (eller en ändrad kodbok) "
+                       "blir en partition och läses in.")
+def survey_inbox_sensor(context: dg.SensorEvaluationContext, paths: Paths,
+                        survey_settings: SurveySettings):
+    try:
+        codebooks = survey_settings.codebooks(paths)
+    except CodebookError as err:
+        return dg.SkipReason(f"Kodböckerna går inte att läsa: {err}")
+    files = list_inbox(survey_settings.inbox(paths), survey_settings.settle_seconds)
+    if not files:
+        return dg.SkipReason(f"Inga enkätfiler i {survey_settings.inbox(paths)}")
+    known = set(context.instance.get_dynamic_partitions(SURVEY_FILES.name))
+    new = [f.partition_key for f in files if f.partition_key not in known]
+    # A file without a codebook still gets a run: the run quarantines it and says why.
+    requests = [dg.RunRequest(run_key=f.change_key(pair(f.path, codebooks)[0]),
+                              partition_key=f.partition_key) for f in files]
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=[SURVEY_FILES.build_add_request(new)] if new else [])
+
+
+@dg.sensor(job=survey_value_job, minimum_interval_seconds=30,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Räknar om enkätandelarna när en enkätfil har lästs in.")
+def survey_value_sensor(context: dg.SensorEvaluationContext):
+    # One refresh for however many files were read since the last tick.
+    event = context.instance.get_latest_materialization_event(SURVEY_FILE_KEY)
+    if event is None:
+        return dg.SkipReason("Ingen enkätfil har lästs in ännu")
+    last = int(context.cursor) if context.cursor else -1
+    if event.storage_id <= last:
+        return dg.SkipReason("Inga nya enkätfiler sedan förra omräkningen")
+    context.update_cursor(str(event.storage_id))
+    return dg.RunRequest(run_key=f"survey_value:{event.storage_id}")
