@@ -196,7 +196,8 @@ class ReportModel:
         if self.m.peers is not None:
             for code, group in self.m.peers.sort("kommun_code", "rank").group_by(
                     ["kommun_code"], maintain_order=True):
-                peers[code[0]] = [self.names[p] for p in group["peer_code"]]
+                peers[code[0]] = [f"{self.names[p]} ({number(d, '', 2)})" for p, d in
+                                  zip(group["peer_code"], group["distance"], strict=True)]
         out = []
         for code, name in kommun_order:
             groups = []

@@ -116,7 +116,7 @@ def test_swedish_accessible_and_labelled(marts, tmp_path):
     assert "81,0" in html  # riket 2024, Swedish decimal comma
     assert "Källa: Kolada (N15428)" in html
     assert "Konfidensintervall för andelar" in html  # method appendix from marts.method
-    assert "Liknande kommuner: Halmstad." in html
+    assert "Liknande kommuner (avstånd): Halmstad (0,50)." in html
     assert "↗ Ökande, sämre" in html and "Sämsta fjärdedelen" in html
     watch = html.split('id="uppmarksamma"')[1].split("</section>")[0]
     assert "Linköping" in watch and "Anmälda våldsbrott" in watch
