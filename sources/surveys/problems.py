@@ -59,8 +59,8 @@ def describe(frame: pl.DataFrame, limit: int | None = None) -> list[str]:
 
 def format_line(r: dict) -> str:
     where = [r["file"]]
-    where.append(f"rad {r['row']}" if r["row"] is not None else "rad –")
-    where.append(f"kolumn {r['column']}" if r["column"] is not None else "kolumn –")
+    where.append(f"rad {r['row']}" if r["row"] is not None else "rad – (hela filen)")
+    where.append(f"kolumn {r['column']}" if r["column"] is not None else "kolumn – (alla)")
     return f"{', '.join(where)}: {r['message']}"
 
 
@@ -78,7 +78,7 @@ class Summary:
     def of(cls, file: str, frame: pl.DataFrame) -> Summary:
         by_kind = dict(sorted(frame.group_by("kind").len().iter_rows()))
         # One sample row per kind first, so a rare kind is not hidden behind a common one.
-        firsts = frame.group_by("kind", maintain_order=True).head(1)
+        firsts = frame.group_by("kind", maintain_order=True).head(1).select(frame.columns)
         sample = pl.concat([firsts, frame]).unique(maintain_order=True).head(SAMPLE)
         return cls(file, frame.height, by_kind, sample.to_dicts(), describe(sample))
 

@@ -90,11 +90,10 @@ def read_table(path: Path, expected_columns: list[str] | None = None) -> RawTabl
 def decode(name: str, raw: bytes) -> tuple[str, str]:
     """The text of a CSV file and the encoding it was read with."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:65536]:
-        line = raw[:65536].split(b"\n", 1)[0] if b"\x00" not in raw[:65536] else b""
-        row = 1 if not line else None
+        # Already the header cannot be read: the whole file is in another encoding.
         raise UnreadableFile(problem(
             name, "encoding", "filen är sparad som UTF-16 eller innehåller nolltecken; spara "
-            "den som CSV i UTF-8 eller Windows-1252", row=row))
+            "den som CSV i UTF-8 eller Windows-1252", row=1))
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:

@@ -154,12 +154,14 @@ def _bounded(table: RawTable, column: str, what: str, low: float, high: float,
 
 def _duplicates(table: RawTable, column: str) -> tuple[pl.Expr, pl.DataFrame]:
     text = _text(table.frame, column)
-    first = pl.col("_row").first().over(text)
+    # The first row of each id is worked out before filtering, so messages can point to it.
+    marked = table.frame.with_columns(_first=pl.col("_row").min().over(text))
+    first = pl.col("_first")
     frames = [
         _rows(table.frame, table.file, column, "impossible_value", text.is_null(), text,
               pl.lit("svars-id saknas")),
-        _rows(table.frame, table.file, column, "duplicate_id",
-              text.is_not_null() & text.is_duplicated() & (pl.col("_row") != first), text,
+        _rows(marked, table.file, column, "duplicate_id",
+              text.is_not_null() & (pl.col("_row") != first), text,
               pl.format("svars-id {} förekommer också på rad {}", text, first)),
     ]
     return text, combine(frames)

@@ -1,0 +1,66 @@
+"""Crafted survey files in the vendors' wire formats, for the survey tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from sources.surveys.codebook import Codebook, load_codebooks
+from tests.conftest import CATALOG
+
+CODEBOOKS = CATALOG / "surveys"
+
+
+def codebooks() -> dict[str, Codebook]:
+    return load_codebooks(CODEBOOKS)
+
+
+def lupp_rows(cells: list[tuple[str, str, str, int]], *, seed: int = 0, year: int = 2023,
+              start: int = 1) -> list[dict[str, str]]:
+    """Respondent rows for a LUPP-layout file: cells are (kommun, grade text, sex text, n)."""
+    book = codebooks()["lupp"]
+    rng = np.random.default_rng(seed)
+    rows, rid = [], start
+    for kommun, grade, sex, n in cells:
+        for _ in range(n):
+            row = {"Respondent": f"R{rid:05d}", "Kommunkod": kommun, "Årskurs": grade, "Kön": sex,
+                   "Enkätår": str(year), "Vikt": "1,0"}
+            for item in book.scale_items:
+                spec = book.item(item)
+                row[item] = str(int(rng.integers(spec.low, spec.high + 1)))
+            rows.append(row)
+            rid += 1
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], *, sep: str = ";",
+              encoding: str = "latin-1", newline: str = "\r\n") -> Path:
+    header = list(rows[0])
+    lines = [sep.join(header)] + [sep.join(r[c] for c in header) for r in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((newline.join(lines) + newline).encode(encoding))
+    return path
+
+
+def sthlm_frame(n: int, *, seed: int = 0, kommun: float = 180.0, year: float = 2024.0) -> pl.DataFrame:
+    """An SPSS-like frame in the Stockholmsenkäten layout (numeric codes)."""
+    book = codebooks()["sthlm"]
+    rng = np.random.default_rng(seed)
+    data = {"lopnr": np.arange(1, n + 1, dtype=float), "Kommun": np.full(n, kommun),
+            "ARSKURS": rng.integers(1, 3, n).astype(float), "F2": rng.integers(1, 3, n).astype(float),
+            "ar": np.full(n, year)}
+    for item in book.scale_items:
+        data[item] = rng.integers(1, 5, n).astype(float)
+    return pl.DataFrame(data)
+
+
+def write_sav(path: Path, frame: pl.DataFrame, labels: dict | None = None) -> Path:
+    import pyreadstat
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    default = {"F2": {1.0: "Pojke", 2.0: "Flicka", 3.0: "Annat"},
+               "ARSKURS": {1.0: "Åk 9", 2.0: "Gy 2"}}
+    pyreadstat.write_sav(frame, str(path), variable_value_labels=labels if labels is not None else default)
+    return path
