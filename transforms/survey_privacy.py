@@ -131,10 +131,6 @@ def suppress_block(rows: list[dict], min_respondents: int) -> list[str | None]:
                                  for x in n]
     hidden = {i for i, r in enumerate(reasons) if r}
     groups = equations(rows)
-    by_cell: dict[int, list[Group]] = defaultdict(list)
-    for g in groups:
-        for m in [g[0], *g[1]]:
-            by_cell[m].append(g)
     while True:
         changed = True
         while changed:
@@ -150,13 +146,30 @@ def suppress_block(rows: list[dict], min_respondents: int) -> list[str | None]:
         exposed = determined(hidden, groups)
         if not exposed:
             return reasons
-        for cell in exposed:
-            for g in by_cell[cell]:
-                extra = _hide_one_more(g, hidden, n)
-                if extra is not None:
-                    hidden.add(extra)
-                    reasons[extra] = secondary_reason("audit")
-                    break
+        extra = _audit_choice(exposed[0], hidden, groups, n)
+        hidden.add(extra)
+        reasons[extra] = secondary_reason("audit")
+
+
+def _audit_choice(cell: int, hidden: set[int], groups: list[Group], n: list[float]) -> int:
+    """A visible cell to hide for a determined one: from its own equations if any has one
+    left, else from any equation linked to it through hidden cells. One always exists: a
+    cell determined by equations whose every member is hidden would have to be 0."""
+    linked, frontier = {cell}, [cell]
+    while frontier:
+        current = frontier.pop()
+        for total, parts, _ in groups:
+            members = [total, *parts]
+            if current not in members:
+                continue
+            visible = [m for m in members if m not in hidden]
+            if visible:
+                return min(visible, key=lambda m: (n[m], m))
+            for m in members:
+                if m not in linked:
+                    linked.add(m)
+                    frontier.append(m)
+    raise AssertionError(f"cell {cell} is determined but no visible cell is linked to it")
 
 
 def protect(cells: pl.DataFrame, min_respondents: int) -> pl.DataFrame:
