@@ -42,11 +42,11 @@ def survey_inbox_sensor(context: dg.SensorEvaluationContext, paths: Paths,
            description="Räknar om enkätandelarna när en enkätfil har lästs in.")
 def survey_value_sensor(context: dg.SensorEvaluationContext):
     # One refresh for however many files were read since the last tick.
-    event = context.instance.get_latest_materialization_event(SURVEY_FILE_KEY)
-    if event is None:
+    records = context.instance.fetch_materializations(SURVEY_FILE_KEY, limit=1).records
+    if not records:
         return dg.SkipReason("Ingen enkätfil har lästs in ännu")
-    last = int(context.cursor) if context.cursor else -1
-    if event.storage_id <= last:
+    latest = records[0].storage_id
+    if context.cursor and latest <= int(context.cursor):
         return dg.SkipReason("Inga nya enkätfiler sedan förra omräkningen")
-    context.update_cursor(str(event.storage_id))
-    return dg.RunRequest(run_key=f"survey_value:{event.storage_id}")
+    context.update_cursor(str(latest))
+    return dg.RunRequest(run_key=f"survey_value:{latest}")

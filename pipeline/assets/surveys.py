@@ -163,7 +163,7 @@ def survey_demo_files(paths: Paths, apis: StatisticsApis, survey_settings: Surve
 
 
 survey_file_job = dg.define_asset_job(
-    "survey_file_job", selection=dg.AssetSelection.assets(SURVEY_FILE_KEY), partitions_def=SURVEY_FILES,
+    "survey_file_job", selection=dg.AssetSelection.assets(SURVEY_FILE_KEY),
     description="Läser in en enkätfil från inkorgen (en partition per fil).")
 
 survey_value_job = dg.define_asset_job(
