@@ -2,7 +2,7 @@
 
 CSV comes from many hands: comma or semicolon separated, UTF-8 (with or without BOM) or
 Windows-1252/Latin-1, decimal commas. The reader works these out from the bytes and keeps
-every cell as text, so that the codebook check can name the exact cell that does not parse
+every cell as text (blank and padded cells are left to the codebook check), so that the codebook check can name the exact cell that does not parse
 (polars' own number parsing stops at the first bad cell and names no row). XLSX is read
 from the first sheet, also as text. SPSS files keep their numeric codes (user-missing codes
 included: the codebook, not the file, decides what is missing) and their value labels.
@@ -18,6 +18,7 @@ import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from sources.surveys.codebook import code_text
@@ -75,9 +76,10 @@ def read_table(path: Path, expected_columns: list[str] | None = None) -> RawTabl
     else:
         table = read_sav(path)
     cells = list(table.frame.columns)
-    frame = (table.frame
-             .with_columns(_row=pl.int_range(pl.len(), dtype=pl.Int64) + table.first_row)
-             .filter(~pl.all_horizontal([pl.col(c).is_null() for c in cells])))
+    frame = table.frame.with_columns(_row=pl.int_range(pl.len(), dtype=pl.Int64) + table.first_row)
+    blank = frame.select(pl.all_horizontal([pl.col(c).is_null() for c in cells])).to_series()
+    if blank.any():  # filtering copies every column: only when there is a blank row
+        frame = frame.filter(~blank)
     table = replace(table, frame=frame)
     if table.frame.height == 0:
         raise UnreadableFile(problem(path.name, "empty", "filen har inga svarsrader, bara rubriker",
@@ -87,8 +89,8 @@ def read_table(path: Path, expected_columns: list[str] | None = None) -> RawTabl
 
 # --- CSV ------------------------------------------------------------------------------------
 
-def decode(name: str, raw: bytes) -> tuple[str, str]:
-    """The text of a CSV file and the encoding it was read with."""
+def to_utf8(name: str, raw: bytes) -> tuple[bytes, str]:
+    """The file's bytes as UTF-8 without a BOM, and the encoding it was saved in."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:65536]:
         # Already the header cannot be read: the whole file is in another encoding.
         raise UnreadableFile(problem(
@@ -97,14 +99,15 @@ def decode(name: str, raw: bytes) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        return raw.decode("utf-8"), "utf-8"
+        raw.decode("utf-8")  # a check only: polars reads the bytes themselves
+        return raw, "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp1252"), "windows-1252"
+        return raw.decode("cp1252").encode("utf-8"), "windows-1252"
     except UnicodeDecodeError:
         # Latin-1 maps every byte; cp1252 leaves five undefined.
-        return raw.decode("latin-1"), "latin-1"
+        return raw.decode("latin-1").encode("utf-8"), "latin-1"
 
 
 def _split(line: str, sep: str) -> list[str]:
@@ -132,19 +135,25 @@ def choose_delimiter(name: str, header: str, expected: list[str] | None) -> str:
     return best
 
 
-def _width_problems(name: str, text: str, sep: str, header: list[str]) -> pl.DataFrame | None:
-    """Rows whose number of fields differs from the header's (delimiter or quoting trouble)."""
-    lines = pl.Series("line", text.split("\n")).str.strip_suffix("\r")
+def _width_problems(name: str, data: bytes, sep: str, header: list[str]) -> pl.DataFrame | None:
+    """Rows whose number of fields differs from the header's (delimiter or quoting trouble).
+
+    Separators are counted per line on the bytes, without a copy of the file as Python
+    strings; only lines that look wrong or contain quotes are split properly.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == ord("\n"))
+    starts = np.concatenate([[0], ends + 1])
+    ends = np.concatenate([ends, [len(arr)]])
+    separators = np.flatnonzero(arr == ord(sep))
+    quotes = np.flatnonzero(arr == ord('"'))
+    counts = np.searchsorted(separators, ends) - np.searchsorted(separators, starts)
+    quoted = (np.searchsorted(quotes, ends) - np.searchsorted(quotes, starts)) > 0
+    blank = (ends - starts) <= 1  # empty, or a lone "\r"
     width = len(header)
-    counts = pl.DataFrame({"line": lines}).with_row_index("i").filter(
-        pl.col("line").str.len_bytes() > 0)
-    quoted = counts["line"].str.contains('"', literal=True)
-    counts = counts.with_columns(
-        fields=pl.col("line").str.count_matches(sep, literal=True) + 1)
-    suspect = counts.filter((pl.col("fields") != width) | quoted)
     bad = []
-    for i, line in zip(suspect["i"].to_list(), suspect["line"].to_list(), strict=True):
-        fields = len(_split(line, sep))
+    for i in np.flatnonzero(~blank & ((counts + 1 != width) | quoted)).tolist():
+        fields = len(_split(data[starts[i]:ends[i]].decode("utf-8").rstrip("\r"), sep))
         if fields != width:
             bad.append((i + 1, fields))
             if len(bad) >= MAX_ROW_PROBLEMS:
@@ -163,9 +172,8 @@ def _width_problems(name: str, text: str, sep: str, header: list[str]) -> pl.Dat
 
 
 def read_csv(path: Path, expected_columns: list[str] | None = None) -> RawTable:
-    raw = path.read_bytes()
-    text, encoding = decode(path.name, raw)
-    header_line = text.split("\n", 1)[0].rstrip("\r")
+    data, encoding = to_utf8(path.name, path.read_bytes())
+    header_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
     if not header_line.strip():
         raise UnreadableFile(problem(path.name, "empty", "första raden är tom; den ska ha "
                                      "kolumnnamnen", row=1))
@@ -176,23 +184,18 @@ def read_csv(path: Path, expected_columns: list[str] | None = None) -> RawTable:
         raise UnreadableFile(combine([
             problem(path.name, "unreadable", f"kolumnnamnet {c!r} förekommer flera gånger i "
                     "rubrikraden", row=1, column=c) for c in duplicated]))
-    widths = _width_problems(path.name, text, sep, header)
+    widths = _width_problems(path.name, data, sep, header)
     if widths is not None:
         raise UnreadableFile(widths)
-    data = raw if encoding == "utf-8" else text.encode("utf-8")
     try:
+        # Every cell as text: the codebook check parses numbers and names the bad cells.
+        # polars keeps a blank line as an all-null row, so frame row i is file row i + 2.
         frame = pl.read_csv(io.BytesIO(data), separator=sep, infer_schema=False,
                             quote_char='"', new_columns=header)
     except pl.exceptions.PolarsError as err:
         raise UnreadableFile(problem(path.name, "unreadable",
                                      f"filen går inte att läsa som CSV: {err}".splitlines()[0]))
-    # polars keeps a blank line as an all-null row, so row i is line i + 2.
-    return RawTable(path.name, "csv", _blank_is_null(frame), 2, encoding=encoding, delimiter=sep)
-
-
-def _blank_is_null(frame: pl.DataFrame) -> pl.DataFrame:
-    text = pl.col(pl.String).str.strip_chars()
-    return frame.with_columns(pl.when(text != "").then(text))
+    return RawTable(path.name, "csv", frame, 2, encoding=encoding, delimiter=sep)
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -204,7 +207,7 @@ def read_xlsx(path: Path) -> RawTable:
         raise UnreadableFile(problem(path.name, "unreadable",
                                      f"filen går inte att läsa som XLSX: {err}".splitlines()[0]))
     frame = frame.rename({c: c.strip() for c in frame.columns})
-    return RawTable(path.name, "xlsx", _blank_is_null(frame), first_row=2)
+    return RawTable(path.name, "xlsx", frame, first_row=2)
 
 
 # --- SPSS -----------------------------------------------------------------------------------

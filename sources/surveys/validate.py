@@ -47,7 +47,8 @@ def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
     """A column as code text: 2.0 → "2", text stays text."""
     col = pl.col(column)
     if frame.schema[column] == pl.String:
-        return col
+        stripped = col.str.strip_chars()
+        return pl.when(stripped != "").then(stripped)
     if frame.schema[column].is_float():
         return (pl.when(col == col.floor()).then(col.cast(pl.Int64, strict=False).cast(pl.String))
                 .otherwise(col.cast(pl.String)))
@@ -55,10 +56,9 @@ def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def _number(frame: pl.DataFrame, column: str) -> pl.Expr:
-    col = pl.col(column)
     if frame.schema[column] == pl.String:
-        return col.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
-    return col.cast(pl.Float64, strict=False)
+        return _text(frame, column).str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+    return pl.col(column).cast(pl.Float64, strict=False)
 
 
 def _rows(frame: pl.DataFrame, file: str, column: str, kind: str, bad: pl.Expr,
@@ -167,32 +167,48 @@ def _duplicates(table: RawTable, column: str) -> tuple[pl.Expr, pl.DataFrame]:
     return text, combine(frames)
 
 
-def _item(table: RawTable, book: Codebook, name: str) -> tuple[pl.Expr, list[pl.Expr]]:
-    """The clean item expression and its (bad-mask, kind, message) triples."""
+UNPARSED = "\x00unparsed"
+
+
+def parse_items(table: RawTable, book: Codebook) -> pl.DataFrame:
+    """Every scale item as Float64 (null when blank or a text missing code), plus a flag per
+    item for text that is no number, in one pass over the file's text cells."""
+    exprs = []
+    for name in book.scale_items:
+        number = _number(table.frame, name)
+        exprs.append(number.alias(name))
+        if table.frame.schema[name] == pl.String:
+            text_missing = [m for m in book.item(name).missing if not _is_number(m)]
+            text = _text(table.frame, name)
+            exprs.append((text.is_not_null() & number.is_null() & ~text.is_in(text_missing))
+                         .alias(name + UNPARSED))
+    return table.frame.lazy().select("_row", *exprs).collect()
+
+
+def _item(parsed: pl.DataFrame, table: RawTable, book: Codebook, name: str) -> tuple[pl.Expr, list]:
+    """The clean item expression and (mask on `parsed`, kind, message on the raw text)."""
     spec = book.item(name)
-    text, value = _text(table.frame, name), _number(table.frame, name)
+    value = pl.col(name)
     numeric_missing = [float(m) for m in spec.missing if _is_number(m)]
-    text_missing = [m for m in spec.missing if not _is_number(m)]
-    is_missing = text.is_null() | value.is_in(numeric_missing) | text.is_in(text_missing)
+    is_missing = value.is_null() | value.is_in(numeric_missing)
     integral = value == value.round()
-    not_number = ~is_missing & value.is_null()
-    fractional = ~is_missing & value.is_not_null() & ~integral
-    unknown = ~is_missing & integral & ~value.is_between(spec.low, spec.high)
-    clean = pl.when(~is_missing & integral & value.is_between(spec.low, spec.high)).then(value)
-    labels = table.value_labels.get(name, {})
+    in_range = value.is_between(spec.low, spec.high)
+    unparsed = pl.col(name + UNPARSED) if name + UNPARSED in parsed.columns else pl.lit(False)
+    text = _text(table.frame, name)
     shown = text
-    if labels:
+    if labels := table.value_labels.get(name, {}):
         label = text.replace_strict(labels, default=None, return_dtype=pl.String)
         shown = pl.when(label.is_not_null()).then(pl.format("{} ('{}')", text, label)).otherwise(text)
     missing_note = f", bortfall {', '.join(spec.missing)}" if spec.missing else ""
     checks = [
-        (not_number, "impossible_value", pl.format("värdet {} är inget tal", text)),
-        (fractional, "impossible_value",
+        (unparsed, "impossible_value", pl.format("värdet {} är inget tal", text)),
+        (~is_missing & ~integral, "impossible_value",
          pl.format(f"värdet {{}} är omöjligt: svaren är heltal {spec.low}–{spec.high}", text)),
-        (unknown, "unknown_code",
+        (~is_missing & integral & ~in_range, "unknown_code",
          pl.format(f"koden {{}} finns inte i kodboken {book.id} (giltiga {spec.low}–{spec.high}"
                    f"{missing_note})", shown)),
     ]
+    clean = pl.when(~is_missing & integral & in_range).then(value)
     return clean.alias(name), [(mask.fill_null(False), kind, msg) for mask, kind, msg in checks]
 
 
@@ -204,9 +220,10 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _item_problems(table: RawTable, checks: dict[str, list]) -> pl.DataFrame:
-    # One pass counts problems of every item; only items with problems are listed row by row.
-    counts = table.frame.lazy().select(
+def _item_problems(parsed: pl.DataFrame, table: RawTable, checks: dict[str, list]) -> pl.DataFrame:
+    # One pass over the parsed numbers counts every item's problems; only items with
+    # problems go back to the text cells to be listed row by row.
+    counts = parsed.lazy().select(
         [mask.sum().alias(f"{name}\x00{i}") for name, triples in checks.items()
          for i, (mask, _, _) in enumerate(triples)]).collect().row(0, named=True)
     frames = []
@@ -215,7 +232,8 @@ def _item_problems(table: RawTable, checks: dict[str, list]) -> pl.DataFrame:
             continue
         name, i = key.split("\x00")
         mask, kind, message = checks[name][int(i)]
-        frames.append(_rows(table.frame, table.file, name, kind, mask,
+        hits = parsed.select(mask).to_series()
+        frames.append(_rows(table.frame.filter(hits), table.file, name, kind, pl.lit(True),
                             _text(table.frame, name), message))
     return combine(frames)
 
@@ -239,13 +257,15 @@ def apply_codebook(table: RawTable, book: Codebook, kommun_codes: set[str]) -> C
         weight, weight_problems = _bounded(table, cols.weight, "vikten", *book.weight_range,
                                            integer=False)
         frames.append(weight_problems)
-    items = {name: _item(table, book, name) for name in book.scale_items}
-    frames.append(_item_problems(table, {name: checks for name, (_, checks) in items.items()}))
+    parsed = parse_items(table, book)
+    items = {name: _item(parsed, table, book, name) for name in book.scale_items}
+    frames.append(_item_problems(parsed, table, {name: checks for name, (_, checks) in items.items()}))
     problems = combine(frames)
     if problems.height:
         return Checked(pl.DataFrame(), problems)
-    frame = table.frame.lazy().select(
+    people = table.frame.lazy().select(
         respondent_id=rid, kommun=kommun, year=year.cast(pl.Int32), grade=grade, sex=sex,
-        weight=weight.cast(pl.Float64), *[expr for expr, _ in items.values()], _row="_row",
-    ).collect()
+        weight=weight.cast(pl.Float64)).collect()
+    frame = pl.concat([people, parsed.select(*[expr for expr, _ in items.values()], "_row")],
+                      how="horizontal")
     return Checked(frame, problems)
