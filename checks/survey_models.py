@@ -10,11 +10,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from checks.models import KOMMUN_CODE, LAN_CODE, SEX, _rows
 from sources.surveys.codebook import MIN_RESPONDENTS
-
-
-def _rows(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
-    return data.lazyframe.select(expr)
 
 
 class SurveyValue(pa.DataFrameModel):
@@ -27,7 +24,7 @@ class SurveyValue(pa.DataFrameModel):
                                     description="kommun, lan eller total (alla svarande i enkäten)")
     period: pl.Int32 = pa.Field(in_range={"min_value": 1990, "max_value": 2100},
                                 description="Enkätår")
-    sex: pl.String = pa.Field(isin=["T", "K", "M"],
+    sex: pl.String = pa.Field(isin=SEX,
                               description="T = alla (även de som inte angett kön), K = flickor, M = pojkar")
     breakdown: pl.String = pa.Field(description="Årskurs (t.ex. ak9, gy2) eller all för alla årskurser")
     numerator: pl.Float64 = pa.Field(nullable=True, ge=0,
@@ -67,6 +64,6 @@ class SurveyValue(pa.DataFrameModel):
     @pa.dataframe_check
     def code_matches_type(cls, data: PolarsData) -> pl.LazyFrame:
         code, kind = pl.col("area_code"), pl.col("area_type")
-        return _rows(data, pl.when(kind == "kommun").then(code.str.contains(r"^\d{4}$"))
-                     .when(kind == "lan").then(code.str.contains(r"^\d{2}$"))
+        return _rows(data, pl.when(kind == "kommun").then(code.str.contains(KOMMUN_CODE))
+                     .when(kind == "lan").then(code.str.contains(LAN_CODE))
                      .otherwise(code == "ALLA"))

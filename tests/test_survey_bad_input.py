@@ -52,53 +52,24 @@ def missing_column(inbox: Path) -> str:
     return "lupp_nosex.csv"
 
 
-def unknown_sex_code(inbox: Path) -> str:
-    rows = good_rows()
-    rows[6]["Kön"] = "Tjejj"
-    write_csv(inbox / "lupp_code.csv", rows)
-    return "lupp_code.csv"
+def one_bad_cell(name: str, index: int, column: str, value: str):
+    """A case: a good file with one cell changed (row index + 2 in the file)."""
+    def make(inbox: Path) -> str:
+        rows = good_rows()
+        rows[index][column] = rows[1][column] if value == "<id of row 3>" else value
+        write_csv(inbox / name, rows)
+        return name
+    make.__name__ = name.removesuffix(".csv")
+    return make
 
 
-def unknown_item_code(inbox: Path) -> str:
-    rows = good_rows()
-    rows[2]["d1b"] = "7"
-    write_csv(inbox / "lupp_item.csv", rows)
-    return "lupp_item.csv"
-
-
-def unknown_kommun(inbox: Path) -> str:
-    rows = good_rows()
-    rows[9]["Kommunkod"] = "0599"
-    write_csv(inbox / "lupp_kommun.csv", rows)
-    return "lupp_kommun.csv"
-
-
-def impossible_weight(inbox: Path) -> str:
-    rows = good_rows()
-    rows[3]["Vikt"] = "-1,5"
-    write_csv(inbox / "lupp_weight.csv", rows)
-    return "lupp_weight.csv"
-
-
-def impossible_item(inbox: Path) -> str:
-    rows = good_rows()
-    rows[0]["c1a"] = "2,5"
-    write_csv(inbox / "lupp_half.csv", rows)
-    return "lupp_half.csv"
-
-
-def text_in_number(inbox: Path) -> str:
-    rows = good_rows()
-    rows[7]["Enkätår"] = "tjugotjugotre"
-    write_csv(inbox / "lupp_year.csv", rows)
-    return "lupp_year.csv"
-
-
-def duplicate_id(inbox: Path) -> str:
-    rows = good_rows()
-    rows[4]["Respondent"] = rows[1]["Respondent"]
-    write_csv(inbox / "lupp_dup.csv", rows)
-    return "lupp_dup.csv"
+unknown_sex_code = one_bad_cell("lupp_code.csv", 6, "Kön", "Tjejj")
+unknown_item_code = one_bad_cell("lupp_item.csv", 2, "d1b", "7")
+unknown_kommun = one_bad_cell("lupp_kommun.csv", 9, "Kommunkod", "0599")
+impossible_weight = one_bad_cell("lupp_weight.csv", 3, "Vikt", "-1,5")
+impossible_item = one_bad_cell("lupp_half.csv", 0, "c1a", "2,5")
+text_in_number = one_bad_cell("lupp_year.csv", 7, "Enkätår", "tjugotjugotre")
+duplicate_id = one_bad_cell("lupp_dup.csv", 4, "Respondent", "<id of row 3>")
 
 
 def empty_file(inbox: Path) -> str:
