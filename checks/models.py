@@ -14,7 +14,7 @@ KOMMUN_CODE = r"^\d{4}$"
 LAN_CODE = r"^\d{2}$"
 SEX = ["T", "K", "M"]
 STATUS = ["ok", "suppressed", "missing", "not_applicable", "provisional"]
-AREA_TYPES = ["kommun", "lan", "riket", "subregion"]
+AREA_TYPES = ["kommun", "lan", "riket", "subregion", "total"]
 COMPARISONS = ["much_better", "better", "similar", "worse", "much_worse",
                "lower", "higher", "not_compared"]
 CI_METHODS = ["wilson", "byar", "exact_poisson", "t", "none"]
@@ -201,7 +201,8 @@ class Area(pa.DataFrameModel):
     """Alla redovisningsområden: riket, län, delregioner och kommuner."""
 
     area_code: pl.String = pa.Field(unique=True, description="Områdeskod (kommun 4 siffror, län 2, riket 00)")
-    area_type: pl.String = pa.Field(isin=AREA_TYPES, description="kommun, lan, riket eller subregion")
+    area_type: pl.String = pa.Field(isin=AREA_TYPES,
+                                    description="kommun, lan, riket, subregion eller total (alla svarande i en enkät)")
     area_name: pl.String = pa.Field(description="Namn")
     lan_code: pl.String = pa.Field(nullable=True, str_matches=LAN_CODE, description="Län (tomt för riket)")
 
@@ -215,6 +216,7 @@ class Area(pa.DataFrameModel):
         return _rows(data, pl.when(kind == "kommun").then(code.str.contains(KOMMUN_CODE))
                      .when(kind == "lan").then(code.str.contains(LAN_CODE))
                      .when(kind == "riket").then(code == "00")
+                     .when(kind == "total").then(code == "ALLA")
                      .otherwise(code.str.starts_with(pl.col("lan_code"))))
 
 
@@ -278,7 +280,8 @@ class FactIndicator(pa.DataFrameModel):
 
     indicator_id: pl.String = pa.Field(description="Indikatorns id (se marts.indicator)")
     area_code: pl.String = pa.Field(description="Områdeskod (se marts.area)")
-    area_type: pl.String = pa.Field(isin=AREA_TYPES, description="kommun, lan, riket eller subregion")
+    area_type: pl.String = pa.Field(isin=AREA_TYPES,
+                                    description="kommun, lan, riket, subregion eller total (alla svarande i en enkät)")
     period: pl.Int32 = pa.Field(description="År")
     sex: pl.String = pa.Field(isin=SEX, description="T = totalt, K = kvinnor/flickor, M = män/pojkar")
     breakdown: pl.String = pa.Field(description="Nedbrytning (all = ingen)")
@@ -298,8 +301,10 @@ class FactIndicator(pa.DataFrameModel):
                                     description="Andel av befolkningen bakom ett sammanvägt värde")
     compared_to_lan: pl.String = pa.Field(nullable=True, isin=COMPARISONS,
                                           description="Jämförelse med länet (signifikans, 95 % och 99,8 %)")
-    compared_to_riket: pl.String = pa.Field(nullable=True, isin=COMPARISONS,
-                                            description="Jämförelse med riket (signifikans, 95 % och 99,8 %)")
+    compared_to_riket: pl.String = pa.Field(
+        nullable=True, isin=COMPARISONS,
+        description="Jämförelse med riket (signifikans, 95 % och 99,8 %); för enkätindikatorer "
+                    "med alla svarande i undersökningen")
     compared_to_rest_of_lan: pl.String = pa.Field(
         nullable=True, isin=COMPARISONS,
         description="Jämförelse med övriga länet (kommunens egen täljare och nämnare borttagna)")

@@ -7,10 +7,11 @@ import dagster as dg
 from pipeline.assets import marts, reports, sources, staging
 from pipeline.jobs import build_all, nightly
 from pipeline.resources import default_resources
+from pipeline.surveys import survey_definitions
 
 
 def make_definitions(resources: dict[str, object]) -> dg.Definitions:
-    return dg.Definitions(
+    registry = dg.Definitions(
         assets=dg.load_assets_from_modules([sources, staging, marts, reports]),
         jobs=[build_all],
         schedules=[nightly],
@@ -18,6 +19,7 @@ def make_definitions(resources: dict[str, object]) -> dg.Definitions:
         # One process per run: the warehouse has a single writer.
         executor=dg.in_process_executor,
     )
+    return dg.Definitions.merge(registry, survey_definitions())
 
 
 defs = make_definitions(default_resources())

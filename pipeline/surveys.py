@@ -48,8 +48,9 @@ class InboxRun:
 
 
 def run_inbox(defs: dg.Definitions, instance: dg.DagsterInstance, *, demo_files: bool = True,
-              settle_seconds: float | None = 0.0) -> InboxRun:
-    """Process the inbox now: add partitions, run each requested file, refresh the cells."""
+              settle_seconds: float | None = 0.0, refresh: bool = True) -> InboxRun:
+    """Process the inbox now: add partitions, run each requested file, and (unless the
+    caller builds everything next anyway) refresh the cells and what depends on them."""
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     if demo_files:
         job = dg.define_asset_job("_survey_demo", selection=[SURVEY_DEMO_KEY])
@@ -78,6 +79,9 @@ def run_inbox(defs: dg.Definitions, instance: dg.DagsterInstance, *, demo_files:
         run.files[request.partition_key] = file_job.execute_in_process(
             instance=instance, partition_key=request.partition_key, raise_on_error=False,
             run_config=quiet, tags={RUN_KEY_TAG: request.run_key})
-    run.survey_value = defs.resolve_job_def(survey_value_job.name).execute_in_process(
-        instance=instance, raise_on_error=False, run_config=quiet)
+    # Like the refresh sensor: only a newly stored file changes the cells (a quarantined
+    # file stores nothing, so the published snapshot stays as it was).
+    if refresh and any(result.success for result in run.files.values()):
+        run.survey_value = defs.resolve_job_def(survey_value_job.name).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=quiet)
     return run

@@ -73,7 +73,7 @@ def _benchmark_line(value: float, label: str, dash: str, unit: str) -> tuple[dic
 
 
 def kommun_dots(rows: pl.DataFrame, lan_value: float | None, riket_value: float | None,
-                lan_name: str, unit: str) -> dict:
+                lan_name: str, unit: str, national_name: str = "Riket") -> dict:
     """One indicator: each kommun's value with its 95 % interval, and the län and riket lines.
 
     `rows`: area_name, value, lower_95, upper_95, compared_to_riket (sorted for display).
@@ -93,7 +93,7 @@ def kommun_dots(rows: pl.DataFrame, lan_value: float | None, riket_value: float 
         marker=dict(size=9, color=colours, line=dict(color="#333", width=0.8)),
         name="Kommun", showlegend=False)
     shapes, traces = [], [dots]
-    for value, label, dash in ((lan_value, lan_name, "dash"), (riket_value, "Riket", "dot")):
+    for value, label, dash in ((lan_value, lan_name, "dash"), (riket_value, national_name, "dot")):
         if value is not None:
             shape, legend = _benchmark_line(value, label, dash, unit)
             shapes.append(shape)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 STRATEGIC_FACTORS = {
     "skola": "Måluppfyllelse i skolan",
@@ -79,6 +80,16 @@ CI_METHOD = {
     "t": "Students t",
     "none": "inget intervall",
 }
+
+
+def breakdown_label(code: str) -> str:
+    """Swedish label of a breakdown code: ak9 → åk 9, gy2 → gy 2, all → alla."""
+    if code == "all":
+        return "alla"
+    match = re.fullmatch(r"(ak|gy)(\d+)", code)
+    if match:
+        return f"{'åk' if match.group(1) == 'ak' else 'gy'} {match.group(2)}"
+    return code
 
 
 def decimals_for(value: float, unit: str) -> int:

@@ -13,8 +13,9 @@ import plotly.io as pio
 import polars as pl
 
 from reports import figures
-from reports.labels import (COMPARISON, COMPARISON_COLOUR, FACTOR, POLARITY, RANK_BAND, STATUS,
-                            STRATEGIC_FACTORS, TREND, interval, number)
+from reports.labels import (COMPARISON, COMPARISON_COLOUR, FACTOR, POLARITY, RANK_BAND, SEX,
+                            STATUS, STRATEGIC_FACTORS, TREND, breakdown_label, interval, number)
+from transforms.compare import NATIONAL
 
 LARGE_SHARE = 0.2  # a kommun with more than this share of its län is compared with the rest
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
@@ -60,16 +61,59 @@ class ReportModel:
         self.indicators = marts.indicators.sort("indicator_id").to_dicts()
 
     @cached_property
-    def current(self) -> pl.DataFrame:
-        """Rows for the latest year with a national value, sex T, annual and pooled."""
+    def latest_rows(self) -> pl.DataFrame:
+        """All rows of the latest year with a national value (riket, or all respondents)."""
         facts = self.m.facts
-        latest = (facts.filter((pl.col("area_type") == "riket") & (pl.col("status") == "ok")
+        latest = (facts.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")
                                & (pl.col("sex") == "T") & (pl.col("breakdown") == "all"))
                   .group_by("indicator_id").agg(latest=pl.col("period").max()))
-        return (facts.filter(pl.col("sex") == "T")
-                .join(latest, on="indicator_id", how="inner")
+        return (facts.join(latest, on="indicator_id", how="inner")
                 .filter(pl.col("period") == pl.col("latest"))
-                .sort("indicator_id", "area_code", "breakdown"))
+                .sort("indicator_id", "area_code", "sex", "breakdown"))
+
+    @cached_property
+    def current(self) -> pl.DataFrame:
+        """Sex T of the latest year, annual (breakdown all) and pooled rows."""
+        return self.latest_rows.filter((pl.col("sex") == "T")
+                                       & ((pl.col("breakdown") == "all")
+                                          | pl.col("breakdown").str.starts_with("pooled")))
+
+    @cached_property
+    def breakdowns(self) -> dict[str, pl.DataFrame]:
+        """Per indicator, the rows by grade and sex (survey indicators)."""
+        rows = self.latest_rows.filter(~pl.col("breakdown").str.starts_with("pooled")
+                                       & ((pl.col("breakdown") != "all") | (pl.col("sex") != "T")))
+        return {key[0]: frame for key, frame in rows.group_by(["indicator_id"], maintain_order=True)}
+
+    def breakdown_table(self, ind: dict, lan_code: str) -> dict | None:
+        """Kommun × (grade, sex) values, as Data i Dialog shows survey results."""
+        frame = self.breakdowns.get(ind["indicator_id"])
+        if frame is None:
+            return None
+        frame = frame.filter(pl.col("area_code").str.starts_with(lan_code)
+                             | pl.col("area_type").is_in(NATIONAL))
+        columns = (frame.select("breakdown", "sex").unique()
+                   .with_columns(_all=pl.col("breakdown") == "all", _sex=pl.col("sex").replace_strict(
+                       {"K": 0, "M": 1, "T": 2}, return_dtype=pl.Int8))
+                   .sort("_all", "breakdown", "_sex").select("breakdown", "sex").rows())
+        if not columns:
+            return None
+        cells = {(r["area_code"], r["breakdown"], r["sex"]): r for r in frame.to_dicts()}
+        order = (frame.select("area_code", "area_type").unique()
+                 .with_columns(_o=pl.col("area_type").replace_strict(
+                     {"kommun": 0, "lan": 1, "riket": 2, "total": 2, "subregion": 1}, return_dtype=pl.Int8))
+                 .sort("_o", "area_code"))
+        rows = []
+        for code in order["area_code"]:
+            values = []
+            for breakdown, sex in columns:
+                cell = cells.get((code, breakdown, sex))
+                values.append({"text": value_text(cell, ind["unit"]) if cell else "–",
+                               "reason": (cell or {}).get("status_reason") or "",
+                               "n": number(cell["denominator"], "antal") if cell and cell["denominator"] else ""})
+            rows.append({"name": self.names.get(code, code), "values": values})
+        heads = [f"{breakdown_label(b).capitalize()}, {SEX[s].lower()}" for b, s in columns]
+        return {"heads": heads, "rows": rows}
 
     @cached_property
     def by_indicator(self) -> dict[str, pl.DataFrame]:
@@ -104,13 +148,17 @@ class ReportModel:
             return None
         annual = frame.filter(pl.col("breakdown") == "all")
         unit, lan_name = ind["unit"], self.names[lan_code]
-        benchmarks = {r["area_code"]: r for r in
-                      annual.filter(pl.col("area_code").is_in([lan_code, "00"])).to_dicts()}
-        lan_row, riket_row = benchmarks.get(lan_code), benchmarks.get("00")
+        benchmarks = {r["area_code"]: r for r in annual.filter(
+            (pl.col("area_code") == lan_code) | pl.col("area_type").is_in(NATIONAL)).to_dicts()}
+        national = next((r for r in benchmarks.values() if r["area_type"] in NATIONAL), None)
+        national_name = self.names.get(national["area_code"], "Riket") if national else "Riket"
+        lan_row, riket_row = benchmarks.get(lan_code), national
         lan_value, riket_value = (r["value"] if r and r["status"] == "ok" else None
                                   for r in (lan_row, riket_row))
         county = annual.filter((pl.col("area_type") == "kommun")
                                & pl.col("area_code").str.starts_with(lan_code)).sort("area_code")
+        if county.is_empty():
+            return None  # e.g. a survey that did not cover this county
         pooled = {r["area_code"]: r for r in frame.filter(pl.col("breakdown").str.starts_with("pooled")
                                                           & (pl.col("status") == "ok")).to_dicts()}
         rows = []
@@ -141,19 +189,29 @@ class ReportModel:
             alt = (f"Diagram: {ind['title']}, {period}. Kommunernas värden i {lan_name} med 95 % "
                    f"konfidensintervall; länets och rikets värde som linjer. Samma uppgifter finns "
                    f"i tabellen under diagrammet.")
-            chart = figure_html(figures.kommun_dots(shown, lan_value, riket_value, lan_name, unit),
+            chart = figure_html(figures.kommun_dots(shown, lan_value, riket_value, lan_name, unit,
+                                                    national_name),
                                 f"fig-{lan_code}-{ind['indicator_id']}", alt)
         return {
             "id": ind["indicator_id"], "title": ind["title"], "short_title": ind["short_title"],
             "unit": unit, "definition": ind["definition"], "note": ind["note"],
             "factor": FACTOR[ind["factor"]], "polarity": POLARITY[ind["polarity"]],
             "age_label": ind["age_label"], "period": period,
-            "source": f"Kolada ({ind['source_id']})" if ind["source"] == "kolada" else ind["source"],
+            "source": self.source_text(ind, national),
+            "national_name": national_name,
+            "breakdown": self.breakdown_table(ind, lan_code) if ind["source"] == "survey" else None,
             "source_title": ind.get("source_title"),
             "lan_value": number(lan_value, unit), "riket_value": number(riket_value, unit),
             "chart": chart, "funnel": self.funnel(ind, annual, lan_code), "table": rows,
             "context": ind["factor"] == "context",
         }
+
+    @staticmethod
+    def source_text(ind: dict, national: dict | None) -> str:
+        if ind["source"] == "kolada":
+            return f"Kolada ({ind['source_id']})"
+        files = (national or {}).get("source_title")
+        return f"elevenkät {files}" if files else "elevenkät"
 
     def county(self, lan_code: str) -> dict:
         lan_name = self.names[lan_code]

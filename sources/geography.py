@@ -18,6 +18,8 @@ import yaml
 
 RIKET_CODE = "00"
 RIKET_NAME = "Riket"
+SURVEY_TOTAL_CODE = "ALLA"
+SURVEY_TOTAL_NAME = "Alla svarande i enkäten"
 
 
 class GeographyError(ValueError):
@@ -167,19 +169,23 @@ def subregions(kommuner: pl.DataFrame, configured: pl.DataFrame) -> pl.DataFrame
     return pl.concat([configured, default]).sort("subregion_code", "kommun_code")
 
 
-def areas(kommuner: pl.DataFrame, lan: pl.DataFrame, subregion: pl.DataFrame) -> pl.DataFrame:
-    """Every reporting area: riket, län, sub-regions and kommuner.
+def areas(kommuner: pl.DataFrame, lan: pl.DataFrame, subregion: pl.DataFrame,
+          with_survey_total: bool = False) -> pl.DataFrame:
+    """Every reporting area: riket, län, sub-regions and kommuner, and optionally the
+    pseudo-area ALLA (type total) that holds a survey's figures over all its respondents.
 
-    Columns: area_code, area_type, area_name, lan_code (null for riket).
+    Columns: area_code, area_type, area_name, lan_code (null for riket and ALLA).
     """
+    national = {"area_code": [RIKET_CODE], "area_type": ["riket"], "area_name": [RIKET_NAME],
+                "lan_code": [None]}
+    if with_survey_total:
+        national = {"area_code": [RIKET_CODE, SURVEY_TOTAL_CODE],
+                    "area_type": ["riket", "total"],
+                    "area_name": [RIKET_NAME, SURVEY_TOTAL_NAME], "lan_code": [None, None]}
     return pl.concat(
         [
-            pl.DataFrame(
-                {"area_code": [RIKET_CODE], "area_type": ["riket"], "area_name": [RIKET_NAME],
-                 "lan_code": [None]},
-                schema={"area_code": pl.String, "area_type": pl.String,
-                        "area_name": pl.String, "lan_code": pl.String},
-            ),
+            pl.DataFrame(national, schema={"area_code": pl.String, "area_type": pl.String,
+                                           "area_name": pl.String, "lan_code": pl.String}),
             lan.select(area_code="lan_code", area_type=pl.lit("lan"), area_name="lan_name",
                        lan_code="lan_code"),
             subregion.unique("subregion_code").select(

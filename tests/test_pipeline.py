@@ -23,6 +23,7 @@ import yaml
 
 from pipeline.definitions import make_definitions
 from pipeline.resources import Paths, StatisticsApis, default_resources
+from pipeline.surveys import run_inbox
 from sources.demo.apis import demo_transport
 from sources.demo.world import DEMO_LABEL
 from tests.conftest import CATALOG
@@ -30,11 +31,16 @@ from tests.conftest import CATALOG
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
-def run(data_dir: Path, catalog_dir: Path = CATALOG, apis: StatisticsApis | None = None,
-        selection: dg.AssetSelection | None = None) -> dg.ExecuteInProcessResult:
+def definitions(data_dir: Path, catalog_dir: Path = CATALOG,
+                apis: StatisticsApis | None = None) -> dg.Definitions:
     resources = default_resources(Paths(data_dir=str(data_dir), catalog_dir=str(catalog_dir)),
                                   apis or StatisticsApis(mode="demo"))
-    defs = make_definitions(resources)
+    return make_definitions(resources)
+
+
+def run(data_dir: Path, catalog_dir: Path = CATALOG, apis: StatisticsApis | None = None,
+        selection: dg.AssetSelection | None = None) -> dg.ExecuteInProcessResult:
+    defs = definitions(data_dir, catalog_dir, apis)
     job = defs.resolve_job_def("build_all")
     if selection is not None:
         job = job.get_subset(asset_selection=set(selection.resolve(defs.resolve_asset_graph())))
@@ -47,10 +53,14 @@ def digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """What `make run` does: the demo survey waves through the inbox, then everything."""
     data = tmp_path_factory.mktemp("build") / "data"
+    instance = dg.DagsterInstance.ephemeral()
+    inbox = run_inbox(definitions(data), instance, refresh=False)
+    assert sorted(inbox.files) == ["lupp_2023_demo.csv", "sthlm_2024_demo.sav"] and not inbox.failed
     result = run(data)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
-    return data, result
+    return data, result, instance
 
 
 def copy_of(built, tmp_path) -> Path:
@@ -77,13 +87,13 @@ def failure_messages(result) -> str:
 
 
 def test_everything_materialises_and_publishes(built):
-    data, result = built
+    data, result, _ = built
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"raw/kolada_value", "raw/scb_population", "marts/fact_indicator",
             "reports/county_reports", "reports/published_snapshot"} <= materialised
-    assert len(materialised) == 18
+    assert len(materialised) == 19
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 16 and all(c.passed for c in checks)
+    assert len(checks) == 17 and all(c.passed for c in checks)
     reports = sorted((data / "reports").glob("lan-*.html"))
     assert len(reports) == 21 and (data / "reports" / "index.html").exists()
     assert (data / "reports" / "assets" / "plotly.min.js").stat().st_size > 1_000_000
@@ -269,3 +279,47 @@ def test_second_run_publishes_while_an_analyst_holds_the_snapshot(built, tmp_pat
         assert con.sql("select run_id from meta.publication").fetchall()[0][0] == result.run_id
     finally:
         con.close()
+
+
+def test_survey_cells_reach_the_fact_table_but_no_pupil_does(built):
+    data = built[0]
+    con = duckdb.connect(str(data / "published" / "uppvaxt.duckdb"), read_only=True)
+    try:
+        facts = con.sql("select * from marts.fact_indicator where source_id like 'survey:%'").pl()
+        indicators = con.sql("select indicator_id, source from marts.indicator").pl()
+        columns = [r[0] for r in con.sql("select column_name from duckdb_columns()").fetchall()]
+        biggest = con.sql("select max(estimated_size) from duckdb_tables()").fetchall()[0][0]
+    finally:
+        con.close()
+    assert set(facts["area_type"]) == {"kommun", "lan", "total"}
+    assert {"ak9", "gy2", "all"} <= set(facts["breakdown"]) and set(facts["sex"]) == {"T", "K", "M"}
+    assert facts.filter(pl.col("status") == "ok", pl.col("denominator") < 10).is_empty()
+    hidden = facts.filter(pl.col("status") == "suppressed")
+    assert hidden.height > 0 and hidden["denominator"].null_count() == hidden.height
+    ok = facts.filter(pl.col("status") == "ok")
+    assert ok["ci_method"].unique().to_list() == ["wilson"]
+    kommun = ok.filter(pl.col("area_type") == "kommun")
+    assert kommun["compared_to_lan"].is_not_null().all() and kommun["compared_to_riket"].is_not_null().all()
+    assert indicators.filter(pl.col("source") == "survey").height == facts["indicator_id"].n_unique()
+    # nothing row-level: no respondent or item columns, and no table near the size of the data
+    assert not [c for c in columns if "respondent" in c or c.startswith(("score", "f54", "f83", "b7"))]
+    assert biggest < 1_000_000
+    stockholm = (data / "reports" / "lan-01-stockholms-lan.html").read_text(encoding="utf-8")
+    assert "Per årskurs och kön" in stockholm and "Alla svarande i enkäten" in stockholm
+    assert "respondent" not in stockholm.lower()
+
+
+def test_a_bad_survey_file_is_quarantined_and_nothing_published_changes(built, tmp_path):
+    data = copy_of(built, tmp_path)
+    published, report = data / "published" / "uppvaxt.duckdb", data / "reports" / "index.html"
+    before = digest(published), digest(report)
+    inbox = data / "inbox" / "surveys"
+    lines = (inbox / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
+    (inbox / "lupp_2024_broken.csv").write_bytes(b"".join(lines[:1] + lines[1:3] * 2))  # same ids twice
+    # the same Dagster instance: the files read before are known and not read again
+    result = run_inbox(definitions(data, fast_catalog(tmp_path)), built[2], demo_files=False)
+    assert list(result.files) == ["lupp_2024_broken.csv"] and result.failed == ["lupp_2024_broken.csv"]
+    assert result.survey_value is None
+    assert (inbox / "quarantine" / "lupp_2024_broken.csv").exists()
+    assert (inbox / "quarantine" / "lupp_2024_broken.csv.problems.md").exists()
+    assert (digest(published), digest(report)) == before

@@ -170,3 +170,19 @@ def test_no_hidden_cell_is_ever_recoverable(counts, kommuner):
     assert recoverable(values) == []
     small = values.filter(pl.col("status") == "ok", pl.col("denominator") < 10)
     assert small.height == 0
+
+
+def test_a_total_of_zero_per_cent_does_not_reveal_its_hidden_parts():
+    from transforms.survey_privacy import EXTREME_REASON, suppress_block
+
+    def row(sex, n, extreme):
+        return {"area_code": "0513", "parent": None, "area_type": "kommun", "sex": sex,
+                "breakdown": "all", "n": n, "extreme": extreme}
+
+    # M has 5 pupils (hidden), K is then hidden so M cannot be subtracted from T; but T says
+    # no one is flagged, which would tell that no boy and no girl is flagged either.
+    reasons = suppress_block([row("T", 30, True), row("K", 25, True), row("M", 5, True)], 10)
+    assert reasons[2].startswith("färre än 10")
+    assert reasons[1] is not None and reasons[0] == EXTREME_REASON
+    shown = suppress_block([row("T", 30, False), row("K", 25, False), row("M", 5, False)], 10)
+    assert shown[0] is None  # an ordinary share stays visible

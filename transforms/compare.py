@@ -12,6 +12,9 @@ from __future__ import annotations
 import polars as pl
 
 BETTER_WORSE = ("high_is_good", "low_is_good")
+# The national benchmark: riket for register data; for a survey, all its respondents (a
+# survey rarely covers the whole country, so calling that "riket" would mislead).
+NATIONAL = ["riket", "total"]
 
 
 def classify(value_lo95: pl.Expr, value_hi95: pl.Expr, value_lo998: pl.Expr,
@@ -42,7 +45,8 @@ def add_comparisons(facts: pl.DataFrame, areas: pl.DataFrame,
                     peers: pl.DataFrame | None = None) -> pl.DataFrame:
     """Add comparisons of kommun and sub-region rows with their län and riket.
 
-    * compared_to_lan / compared_to_riket: against the län's and riket's values;
+    * compared_to_lan / compared_to_riket: against the län's and riket's values (for survey
+      indicators "riket" is the row of all respondents, area_type `total`);
     * compared_to_rest_of_lan / compared_to_rest_of_riket: against the rest of the län or
       riket, leaving out the area's own numerator and denominator, which matters where one
       kommun is a large part of its län (Stockholm, Göteborg, Malmö);
@@ -56,10 +60,11 @@ def add_comparisons(facts: pl.DataFrame, areas: pl.DataFrame,
     ok_values = facts.filter(pl.col("status") == "ok")
     lan = ok_values.filter(pl.col("area_type") == "lan").select(
         *keys, lan_code="area_code", lan_value="value", lan_num="numerator", lan_den="denominator")
-    riket = ok_values.filter(pl.col("area_type") == "riket").select(
+    riket = ok_values.filter(pl.col("area_type").is_in(NATIONAL)).select(
         *keys, riket_value="value", riket_num="numerator", riket_den="denominator")
     limits = [pl.col("lower_95"), pl.col("upper_95"), pl.col("lower_998"), pl.col("upper_998")]
-    sub_area = ~pl.col("area_type").is_in(["lan", "riket"])
+    sub_area = ~pl.col("area_type").is_in(["lan", *NATIONAL])
+    below_national = ~pl.col("area_type").is_in(NATIONAL)
     usable = pl.col("status") == "ok"
     own = usable & pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null()
 
@@ -87,9 +92,9 @@ def add_comparisons(facts: pl.DataFrame, areas: pl.DataFrame,
     is_kommun = pl.col("area_type") == "kommun"
     return out.with_columns(
         compared_to_lan=versus(pl.col("lan_value"), sub_area),
-        compared_to_riket=versus(pl.col("riket_value"), pl.col("area_type") != "riket"),
+        compared_to_riket=versus(pl.col("riket_value"), below_national),
         compared_to_rest_of_lan=versus(pl.col("rest_of_lan"), sub_area),
-        compared_to_rest_of_riket=versus(pl.col("rest_of_riket"), pl.col("area_type") != "riket"),
+        compared_to_rest_of_riket=versus(pl.col("rest_of_riket"), below_national),
         compared_to_peers=versus(pl.col("peer_value"), is_kommun),
     ).drop("parent_lan", "lan_value", "lan_num", "lan_den", "riket_value", "riket_num",
            "riket_den", "rest_of_lan", "rest_of_riket")

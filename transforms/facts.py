@@ -11,7 +11,7 @@ from transforms.pooling import add_pooled_rows
 from transforms.ranks import add_rank_views
 from transforms.trend import add_trends
 
-AREA_ORDER = {"riket": 0, "lan": 1, "subregion": 2, "kommun": 3}
+AREA_ORDER = {"riket": 0, "total": 0, "lan": 1, "subregion": 2, "kommun": 3}
 
 FACT_COLUMNS = [
     "indicator_id", "area_code", "area_type", "period", "sex", "breakdown", "numerator",
@@ -40,14 +40,29 @@ def catalog_meta(catalog: pl.DataFrame) -> pl.DataFrame:
                           source_id=pl.format("{}:{}", pl.col("source"), pl.col("source_id")))
 
 
+def survey_rows(survey: pl.DataFrame) -> pl.DataFrame:
+    """Survey cells (staging.survey_value) in the shape of the other fact rows.
+
+    Their län and all-respondent rows come from the survey's own unsuppressed counts, so
+    they are used as they are rather than rebuilt from (partly hidden) kommun cells.
+    """
+    return survey.select(
+        "indicator_id", "area_code", "area_type", "period", "sex", "breakdown", "value",
+        "numerator", "denominator", "status", "status_reason", "fetched_at",
+        ci_approximate=pl.lit(False),
+        coverage=pl.lit(None, dtype=pl.Float64),
+        source_title=pl.format("{} ({})", pl.col("survey_id"), pl.col("source_file")),
+    )
+
+
 def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl.DataFrame,
-                areas: pl.DataFrame, run_id: str,
-                peer_groups: pl.DataFrame | None = None) -> pl.DataFrame:
+                areas: pl.DataFrame, run_id: str, peer_groups: pl.DataFrame | None = None,
+                survey: pl.DataFrame | None = None) -> pl.DataFrame:
     """The fact table: values, intervals, comparisons, rank views and trends for every area.
 
-    Steps: annual rows (kommun + aggregates) and pooled rows → intervals → comparisons with
-    län, riket, the rest of each, and similar kommuner → rank bands and quintiles → trends →
-    the red–red flag.
+    Steps: annual rows (kommun + aggregates, survey cells) and pooled rows → intervals →
+    comparisons with län, riket (all respondents for surveys), the rest of each, and similar
+    kommuner → rank bands and quintiles → trends → the red–red flag.
     """
     rows = pl.concat(
         [
@@ -57,6 +72,8 @@ def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl
         ],
         how="diagonal",
     ).with_columns(breakdown=pl.lit("all"))
+    if survey is not None and survey.height:
+        rows = pl.concat([rows, survey_rows(survey)], how="diagonal_relaxed")
     rows = add_pooled_rows(rows, catalog)
     with_ci = add_intervals(rows.join(catalog_meta(catalog), on="indicator_id", how="left"))
     with_ci = with_ci.with_columns(

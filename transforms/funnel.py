@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from transforms.compare import NATIONAL
 from transforms.intervals import Z95, Z998
 
 GRID_POINTS = 60
@@ -77,7 +78,8 @@ def overdispersion(y: np.ndarray, s: np.ndarray, target: float,
 
 
 def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.DataFrame:
-    """Funnel limits for every indicator, year, sex and breakdown with a riket value.
+    """Funnel limits for every indicator, year, sex and breakdown with a national value
+    (riket, or all respondents of a survey).
 
     Rows: one per point of a log-spaced denominator grid spanning the kommuner, with the
     benchmark, plain and over-dispersion-adjusted 95 % and 99.8 % limits (in the
@@ -86,7 +88,7 @@ def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.Dat
     keys = ["indicator_id", "period", "sex", "breakdown"]
     usable = facts.filter(pl.col("ci_method_catalog").is_in(["wilson", "byar_exact"])
                           & (pl.col("value_type") != "count"))
-    riket = usable.filter((pl.col("area_type") == "riket") & (pl.col("status") == "ok")).select(
+    riket = usable.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")).select(
         *keys, benchmark_num="numerator", benchmark_den="denominator")
     kommun = usable.filter((pl.col("area_type") == "kommun") & (pl.col("status") == "ok")
                            & (pl.col("denominator") > 0))

@@ -14,6 +14,9 @@ the equations below treat them as adding up exactly, which can only over-protect
    a hidden cell whose unit vector lies in the row space of the equations restricted to
    hidden cells is determined by published numbers; one more cell of its equation is then
    hidden and the rule runs again, until no hidden cell is determined.
+4. Shares of 0 % or 100 %: a published total where no one (or everyone) is flagged tells
+   that the same holds for each of its hidden parts, whatever their size. Such a total is
+   hidden too, and steps 2–4 run again.
 
 The same pattern is applied to every cut of a scale: they share their denominators, so a
 cell shown for one cut would give away the denominator hidden for another. Numerators obey
@@ -31,6 +34,10 @@ PATTERN_KEYS = ["survey_id", "scale", "period", "area_code", "area_type", "paren
 BLOCK_KEYS = ["survey_id", "scale", "period"]
 DIMENSIONS = {"sex": "över kön", "grade": "över årskurser", "kommun": "över kommunerna i länet",
               "lan": "över länen", "audit": "via en kombination av summor"}
+
+
+EXTREME_REASON = ("dold eftersom andelen 0 % eller 100 % annars skulle visa andelen i dolda "
+                  "delar (röjandekontroll)")
 
 
 def primary_reason(min_respondents: int) -> str:
@@ -144,11 +151,19 @@ def suppress_block(rows: list[dict], min_respondents: int) -> list[str | None]:
                         reasons[extra] = secondary_reason(g[2])
                         changed = True
         exposed = determined(hidden, groups)
-        if not exposed:
+        if exposed:
+            extra = _audit_choice(exposed[0], hidden, groups, n)
+            hidden.add(extra)
+            reasons[extra] = secondary_reason("audit")
+            continue
+        revealing = sorted({total for total, parts, _ in groups
+                            if rows[total].get("extreme") and total not in hidden
+                            and any(p in hidden for p in parts)})
+        if not revealing:
             return reasons
-        extra = _audit_choice(exposed[0], hidden, groups, n)
-        hidden.add(extra)
-        reasons[extra] = secondary_reason("audit")
+        for total in revealing:
+            hidden.add(total)
+            reasons[total] = EXTREME_REASON
 
 
 def _audit_choice(cell: int, hidden: set[int], groups: list[Group], n: list[float]) -> int:
@@ -174,7 +189,11 @@ def _audit_choice(cell: int, hidden: set[int], groups: list[Group], n: list[floa
 
 def protect(cells: pl.DataFrame, min_respondents: int) -> pl.DataFrame:
     """Add `status` (ok|suppressed) and `status_reason` to cells keyed by PATTERN_KEYS + cut."""
-    pattern = cells.select(*PATTERN_KEYS, "n").unique(PATTERN_KEYS).sort(PATTERN_KEYS, nulls_last=True)
+    # A cell is "extreme" when, for any cut of the scale, no one or everyone is flagged.
+    flagged, size = pl.col("numerator"), pl.col("n")
+    pattern = (cells.group_by(PATTERN_KEYS)
+               .agg(n=size.first(), extreme=((flagged <= 1e-9) | (flagged >= size - 1e-9)).any())
+               .sort(PATTERN_KEYS, nulls_last=True))
     decided = []
     for _, block in pattern.group_by(BLOCK_KEYS, maintain_order=True):
         rows = block.to_dicts()

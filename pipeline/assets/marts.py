@@ -23,10 +23,10 @@ def _catalog_file(load, path):
 
 @table_asset("area", group="marts")
 def area(paths: Paths, kommun: pl.DataFrame) -> pl.DataFrame:
-    """Alla redovisningsområden med namn: riket (00), 21 län, delregioner och 290
-    kommuner."""
+    """Alla redovisningsområden med namn: riket (00), 21 län, delregioner, 290 kommuner
+    och ALLA, som står för alla svarande i en elevenkät."""
     lan = kommun.select("lan_code", "lan_name").unique().sort("lan_code")
-    return areas(kommun, lan, configured_subregions(paths, kommun))
+    return areas(kommun, lan, configured_subregions(paths, kommun), with_survey_total=True)
 
 
 @table_asset("indicator", group="marts")
@@ -62,16 +62,17 @@ def peer_group(paths: Paths, kommun_structure: pl.DataFrame) -> pl.DataFrame:
 @table_asset("fact_indicator", group="marts")
 def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame,
                    area_membership: pl.DataFrame, indicator_catalog: pl.DataFrame,
-                   population: pl.DataFrame, area: pl.DataFrame,
-                   peer_group: pl.DataFrame) -> pl.DataFrame:
+                   population: pl.DataFrame, area: pl.DataFrame, peer_group: pl.DataFrame,
+                   survey_value: pl.DataFrame) -> pl.DataFrame:
     """Faktatabellen: ett värde per indikator, område (kommun, delregion, län, riket), år,
     kön och nedbrytning (även treårsperioder för sällsynta händelser), med täljare,
     nämnare, 95- och 99,8-procentiga konfidensintervall, status med orsak, jämförelser med
     län, riket, övriga länet och riket och liknande kommuner, rangordning och trend. Län,
-    delregioner och riket räknas om som Σtäljare/Σnämnare."""
+    delregioner och riket räknas om som Σtäljare/Σnämnare. Elevenkäternas andelar ingår
+    per årskurs och kön, jämförda med länet och alla svarande."""
     aggregates = aggregate_areas(kommun_value, area_membership, indicator_catalog, population)
     return build_facts(kommun_value, aggregates, indicator_catalog, area, context.run.run_id,
-                       peer_group)
+                       peer_group, survey_value)
 
 
 @table_asset("funnel_limit", group="marts")

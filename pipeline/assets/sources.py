@@ -4,6 +4,7 @@
 import dagster as dg
 import polars as pl
 
+from pipeline.assets.surveys import SurveySettings
 from pipeline.factory import table_asset
 from pipeline.resources import Paths, StatisticsApis
 from sources.catalog import CatalogError, load_indicators
@@ -12,6 +13,7 @@ from sources.demo.world import DemoWorld
 from sources.geography import load_kommuner
 from sources.kolada import MalformedResponse
 from sources.scb import fetch_population
+from sources.surveys.codebook import CodebookError, survey_indicators
 
 FETCH_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
@@ -43,14 +45,21 @@ def kommun() -> pl.DataFrame:
 
 
 @table_asset("indicator_catalog", group="sources", kinds=("polars", "duckdb", "yaml"))
-def indicator_catalog(paths: Paths) -> pl.DataFrame:
-    """Indikatorkatalogen (data/catalog/indicators.yaml): titel, definition, källa,
-    riktning, enhet, åldersgrupp, intervallmetod och röjanderegel per indikator. En trasig
-    post stoppar körningen med ett fel som pekar ut post och fält."""
+def indicator_catalog(paths: Paths, survey_settings: SurveySettings) -> pl.DataFrame:
+    """Indikatorkatalogen: registerindikatorerna i data/catalog/indicators.yaml och en
+    indikator per skala och gräns i enkätkodböckerna (data/catalog/surveys/), med titel,
+    definition, källa, riktning, enhet, åldersgrupp, intervallmetod och röjanderegel. En
+    trasig post stoppar körningen med ett fel som pekar ut fil, post och fält."""
     try:
-        return catalog_frame(load_indicators(paths.indicators_file))
-    except CatalogError as err:
+        registry = load_indicators(paths.indicators_file)
+        surveys = survey_indicators(survey_settings.codebooks(paths))
+    except (CatalogError, CodebookError) as err:
         raise _stop(err) from err
+    clash = {i.id for i in registry} & {i.id for i in surveys}
+    if clash:
+        raise _stop(ValueError(f"indicator ids used both in {paths.indicators_file} and in "
+                               f"a survey codebook: {sorted(clash)}"))
+    return catalog_frame(registry + surveys)
 
 
 @table_asset("kolada_kpi", group="sources", retry_policy=FETCH_RETRY,

@@ -167,5 +167,6 @@ survey_file_job = dg.define_asset_job(
     description="Läser in en enkätfil från inkorgen (en partition per fil).")
 
 survey_value_job = dg.define_asset_job(
-    "survey_value_job", selection=dg.AssetSelection.assets(SURVEY_VALUE_KEY),
-    description="Räknar om enkätandelarna (staging.survey_value) från alla inlästa enkätfiler.")
+    "survey_value_job", selection=dg.AssetSelection.assets(SURVEY_VALUE_KEY).downstream(),
+    description="Räknar om enkätandelarna (staging.survey_value) från alla inlästa enkätfiler "
+                "och allt som bygger på dem: faktatabellen, rapporterna och publiceringen.")
