@@ -48,7 +48,7 @@ def comparison_heatmap(cells: pl.DataFrame, indicator_order: list[tuple[str, str
             category = (cell["compared_to_riket"] if cell else None) or "not_compared"
             z_row.append(COMPARISON_SCORE.get(category))
             hover_row.append(f"<b>{name}</b><br>{ind_title}: {cell['value_text'] if cell else '–'}"
-                             f"<br>Jämfört med riket: {COMPARISON[category]}")
+                             f"<br>Jämfört med riket (enkäter: alla svarande): {COMPARISON[category]}")
         z.append(z_row)
         hover.append(hover_row)
     colorscale = [[i / 4, COMPARISON_COLOUR[c]] for i, c in enumerate(scale_codes)]
