@@ -192,9 +192,7 @@ class AreaMembership(pa.DataFrameModel):
 
     @pa.dataframe_check
     def one_of_each_type(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(
-            (pl.len().over("kommun_code", "area_type") == 1).alias("one")
-        )
+        return _rows(data, pl.len().over("kommun_code", "area_type") == 1)
 
 
 class Area(pa.DataFrameModel):

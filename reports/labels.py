@@ -73,13 +73,6 @@ STATUS = {
 
 SEX = {"T": "Totalt", "K": "Flickor/kvinnor", "M": "Pojkar/män"}
 
-CI_METHOD = {
-    "wilson": "Wilson",
-    "byar": "Byar",
-    "exact_poisson": "exakt Poisson",
-    "t": "Students t",
-    "none": "inget intervall",
-}
 
 
 def breakdown_label(code: str) -> str:

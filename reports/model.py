@@ -246,8 +246,7 @@ class ReportModel:
         return {"lan_code": lan_code, "lan_name": lan_name, "heatmap": heat, "factors": sections,
                 "kommuner": self.kommun_sections(kommun_order, sections),
                 "watchlist": sorted(watch, key=lambda w: (w["kommun"], w["id"])),
-                "methods": self.methods(),
-                "n_indicators": sum(len(s["items"]) for s in sections)}
+                "methods": self.methods()}
 
     def kommun_sections(self, kommun_order, sections) -> list[dict]:
         peers = {}

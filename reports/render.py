@@ -16,7 +16,7 @@ import plotly.offline
 import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from reports.labels import CI_METHOD, COMPARISON, COMPARISON_COLOUR, number, slug
+from reports.labels import COMPARISON, COMPARISON_COLOUR, slug
 from reports.model import Marts, ReportModel
 
 ASSET_DIR = "assets"
@@ -34,7 +34,6 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("reports", "templates"),
                       autoescape=select_autoescape(enabled_extensions=("html", "j2")),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["num"] = number
     return env
 
 
@@ -83,7 +82,7 @@ def render_reports(marts: Marts, out_dir: Path, ctx: ReportContext) -> list[Path
     model = ReportModel(marts)
     counties = marts.areas.filter(pl.col("area_type") == "lan").sort("area_code")
     common = {"ctx": ctx, "comparison_colours": COMPARISON_COLOUR, "comparisons": COMPARISON,
-              "ci_methods": CI_METHOD, "asset_dir": ASSET_DIR}
+              "asset_dir": ASSET_DIR}
     written, listing = [], []
     for lan_code, lan_name in counties.select("area_code", "area_name").iter_rows():
         county = model.county(lan_code)

@@ -95,8 +95,6 @@ class RawStore:
             manifest.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
         return record
 
-    def read(self, record: RawRecord) -> bytes:
-        return (self.root / record.path).read_bytes()
 
     def manifest(self) -> pl.DataFrame:
         """Every fetch ever logged, oldest first."""
@@ -108,7 +106,3 @@ class RawStore:
             if line.strip()
         ]
         return pl.DataFrame(rows, schema=RAW_RECORD_SCHEMA)
-
-
-def records_frame(records: list[RawRecord]) -> pl.DataFrame:
-    return pl.DataFrame([asdict(r) for r in records], schema=RAW_RECORD_SCHEMA)

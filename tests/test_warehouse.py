@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
@@ -101,4 +100,3 @@ def test_failed_publish_keeps_the_old_snapshot(tmp_path):
     with pytest.raises(duckdb.Error):
         publish(tmp_path / "missing.duckdb", published)
     assert published.read_bytes() == before
-    time.sleep(0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import polars as pl
 
-BETTER_WORSE = ("high_is_good", "low_is_good")
 # The national benchmark: riket for register data; for a survey, all its respondents (a
 # survey rarely covers the whole country, so calling that "riket" would mislead).
 NATIONAL = ["riket", "total"]

@@ -22,19 +22,15 @@ KOLADA_STATUS = {
 
 
 def _status() -> tuple[pl.Expr, pl.Expr]:
+    """Our status and reason from Kolada's status code; an unknown code is carried along."""
     raw, value = pl.col("status"), pl.col("value")
-    status = pl.lit("ok")
-    reason = pl.lit(None, dtype=pl.String)
-    chain_status = pl.when(raw == "Privacy").then(pl.lit("suppressed"))
-    chain_reason = pl.when(raw == "Privacy").then(pl.lit(KOLADA_STATUS["Privacy"][1]))
-    for code in ("Missing", "Not applicable"):
-        chain_status = chain_status.when(raw == code).then(pl.lit(KOLADA_STATUS[code][0]))
-        chain_reason = chain_reason.when(raw == code).then(pl.lit(KOLADA_STATUS[code][1]))
-    chain_status = chain_status.when(value.is_null()).then(pl.lit("missing")).otherwise(status)
-    chain_reason = (chain_reason.when(value.is_null()).then(pl.lit("Kolada: värde saknas"))
-                    .when(raw != "").then(pl.format("Kolada-status: {}", raw))
-                    .otherwise(reason))
-    return chain_status, chain_reason
+    known = raw.is_in(list(KOLADA_STATUS))
+    mapped = lambda i: raw.replace_strict({k: v[i] for k, v in KOLADA_STATUS.items()}, default=None)
+    status = (pl.when(known).then(mapped(0)).when(value.is_null()).then(pl.lit("missing"))
+              .otherwise(pl.lit("ok")))
+    reason = (pl.when(known).then(mapped(1)).when(value.is_null()).then(pl.lit("Kolada: värde saknas"))
+              .when(raw != "").then(pl.format("Kolada-status: {}", raw)))
+    return status, reason
 
 
 def kommun_values(values: pl.DataFrame, catalog: pl.DataFrame, kpis: pl.DataFrame,
