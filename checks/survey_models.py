@@ -11,7 +11,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks.models import KOMMUN_CODE, LAN_CODE, SEX, _rows
-from sources.surveys.codebook import MIN_RESPONDENTS
+from transforms.survey_codebook import MIN_RESPONDENTS
 
 
 class SurveyValue(pa.DataFrameModel):

@@ -14,6 +14,8 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from transforms.peers import PeerSettings
+
 
 class CatalogError(ValueError):
     """A catalogue file is broken; the message names the file, entry and field."""
@@ -262,3 +264,11 @@ def load_methods(path: Path) -> pl.DataFrame:
         raise CatalogError(f"{path}: {err}") from err
     return pl.DataFrame([{"method_id": m.id, "title": m.title, "text": m.text} for m in methods],
                         schema={"method_id": pl.String, "title": pl.String, "text": pl.String})
+
+
+def load_peer_settings(path: Path) -> PeerSettings:
+    """The variables and weights for similar municipalities (data/catalog/peers.yaml)."""
+    try:
+        return PeerSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (ValidationError, yaml.YAMLError) as err:
+        raise CatalogError(f"{path}: {err}") from err

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from sources.surveys.codebook import Codebook, load_codebooks
+from sources.surveys.codebook import load_codebooks
+from transforms.survey_codebook import Codebook
 from tests.conftest import CATALOG
 
 CODEBOOKS = CATALOG / "surveys"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from sources.surveys.codebook import Codebook
+from transforms.survey_codebook import Codebook
 from transforms.survey import (SCORE, SurveyReferenceError, kommun_cells, resolve_cuts, score,
                                survey_values)
 from tests.survey_files import codebooks

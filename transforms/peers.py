@@ -6,21 +6,18 @@ log where the variable is skewed), and the distance is the weighted Euclidean di
 
     d(a, b) = sqrt( Σⱼ wⱼ (zₐⱼ − z_bⱼ)² / Σⱼ wⱼ )
 
-over the variables both kommuner have (weights from data/catalog/peers.yaml). The peer
-group's value is Σnumerator/Σdenominator over the peers, never a mean of their rates.
+over the variables both kommuner have (weights from data/catalog/peers.yaml, read by
+sources/catalog.py). The peer group's value is Σnumerator/Σdenominator over the peers,
+never a mean of their rates.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from sources.catalog import CatalogError
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PeerVariable(BaseModel):
@@ -37,13 +34,6 @@ class PeerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     neighbours: int = Field(default=7, ge=1, le=50)
     variables: list[PeerVariable]
-
-
-def load_peer_settings(path: Path) -> PeerSettings:
-    try:
-        return PeerSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (ValidationError, yaml.YAMLError) as err:
-        raise CatalogError(f"{path}: {err}") from err
 
 
 def structure(settings: PeerSettings, kommuner: pl.DataFrame, population: pl.DataFrame,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from sources.surveys.codebook import Codebook, Cut
+from transforms.survey_codebook import Codebook, Cut
 from transforms.survey_privacy import protect
 
 SCORE = "score__"

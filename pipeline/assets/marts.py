@@ -6,12 +6,12 @@ import polars as pl
 from pipeline.assets.staging import configured_subregions
 from pipeline.factory import table_asset
 from pipeline.resources import Paths
-from sources.catalog import CatalogError, load_methods
+from sources.catalog import CatalogError, load_methods, load_peer_settings
 from sources.geography import areas
 from transforms.aggregate import aggregate_areas
 from transforms.facts import build_facts, catalog_meta
 from transforms.funnel import funnel_limits
-from transforms.peers import load_peer_settings, peer_groups, structure
+from transforms.peers import peer_groups, structure
 
 
 def _catalog_file(load, path):

@@ -21,7 +21,8 @@ from pipeline.resources import Paths, StatisticsApis
 from sources.catalog import CatalogError, load_source_settings
 from sources.demo.world import DEMO_LABEL, DemoWorld
 from sources.geography import load_kommuner
-from sources.surveys.codebook import Codebook, CodebookError, load_codebooks
+from sources.surveys.codebook import CodebookError, load_codebooks
+from transforms.survey_codebook import Codebook
 from sources.surveys.demo import write_demo_surveys
 from sources.surveys.intake import take_in
 from sources.surveys.private_store import PrivateStore

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from sources.demo.world import DEMO_LABEL, DemoWorld, stable_rng
-from sources.surveys.codebook import Codebook, Scale
+from transforms.survey_codebook import Codebook, Scale
 
 AGES = {"ak9": 15, "gy2": 17}
 # SPSS system-file header: creation date (9 bytes) and time (8 bytes) at these offsets.

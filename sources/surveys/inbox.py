@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.surveys.codebook import Codebook
+from transforms.survey_codebook import Codebook
 from sources.surveys.problems import KINDS, Summary, describe, problem
 
 SIDECAR = ".codebook"

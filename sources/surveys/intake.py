@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.surveys.codebook import Codebook
+from transforms.survey_codebook import Codebook
 from sources.surveys.inbox import pair, quarantine
 from sources.surveys.private_store import PrivateStore
 from sources.surveys.problems import Summary, empty_problems

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from sources.surveys.codebook import code_text
+from transforms.survey_codebook import code_text
 from sources.surveys.problems import combine, problem
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".sav": "sav", ".zsav": "sav"}

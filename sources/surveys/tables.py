@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from sources.surveys.codebook import MIN_RESPONDENTS, Codebook
+from transforms.survey_codebook import MIN_RESPONDENTS, Codebook
 from sources.surveys.private_store import PrivateStore
 from transforms.survey import (area_cells, combine_files, empty_values, kommun_cells,
                                resolve_cuts, survey_values)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.surveys.codebook import Codebook, code_text
+from transforms.survey_codebook import Codebook, code_text
 from sources.surveys.problems import SCHEMA, combine, problem
 from sources.surveys.readers import RawTable
 
