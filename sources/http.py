@@ -1,6 +1,9 @@
 """Polite HTTP for the statistics APIs: rate limits, retries with backoff, raw storage.
 
-Both Kolada and SCB throttle per client; both answer 429 or 5xx when busy. Every
+Both Kolada and SCB throttle per client; both answer 429 or 5xx when busy, and those are
+worth waiting for. A host that refuses the connection (or never accepts it) is down: it
+gets one quick second try, then the source is marked unavailable and every later request
+to it fails at once, so an outage is reported within seconds instead of minutes. Every
 successful response is kept unchanged in the raw store before it is parsed.
 """
 
@@ -22,6 +25,10 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 
 class ApiError(RuntimeError):
     """A request failed or its answer is unusable; the message names the request."""
+
+
+class SourceUnavailable(ApiError):
+    """The host cannot be reached at all (connection refused, DNS, connect timeout)."""
 
 
 @dataclass
@@ -53,20 +60,35 @@ class Fetcher:
 
     client: httpx.Client
     source: str
-    limiter: RateLimiter
+    limiter: RateLimiter | None  # None: no limit (the in-process demo and replay services)
     store: RawStore | None = None
     max_retries: int = 5
     backoff_seconds: float = 1.0
+    connect_retries: int = 1
+    max_wait_seconds: float = 60.0  # cap on one Retry-After or backoff pause
     sleep: Callable[[float], None] = time.sleep
+    unavailable: str | None = None  # set once the host is found down
 
     def request(self, method: str, url: str, *, params: dict | None = None,
                 json_body: Any = None) -> tuple[httpx.Response, RawRecord | None]:
         what = f"{method} {url}" + (f" params={params}" if params else "")
+        if self.unavailable:
+            raise SourceUnavailable(self.unavailable)
         last_problem = ""
+        connect_failures = 0
         for attempt in range(self.max_retries + 1):
-            self.limiter.wait()
+            if self.limiter is not None:
+                self.limiter.wait()
             try:
                 response = self.client.request(method, url, params=params, json=json_body)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as err:
+                connect_failures += 1
+                if connect_failures > self.connect_retries:
+                    self.unavailable = (f"{self.source}: {httpx.URL(url).host} cannot be reached "
+                                        f"({err.__class__.__name__}: {err}); gave up on {what}")
+                    raise SourceUnavailable(self.unavailable) from None
+                self.sleep(self.backoff_seconds)
+                continue
             except httpx.TimeoutException as err:
                 last_problem = f"timeout ({err.__class__.__name__})"
             except httpx.TransportError as err:
@@ -104,8 +126,8 @@ class Fetcher:
         if response is not None:
             retry_after = response.headers.get("retry-after")
             if retry_after and retry_after.strip().isdigit():
-                return float(retry_after)
-        return self.backoff_seconds * 2**attempt
+                return min(float(retry_after), self.max_wait_seconds)
+        return min(self.backoff_seconds * 2**attempt, self.max_wait_seconds)
 
     def get_json(self, url: str, *, params: dict | None = None,
                  json_body: Any = None, method: str = "GET") -> tuple[Any, RawRecord | None, str]:

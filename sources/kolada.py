@@ -4,7 +4,12 @@ Wire format (research/data-sources.md §1): GET /kpi/{ids} and
 /data/kpi/{ids}/year/{years} return `{"values": [...], "count": n, "next_url": ...}`;
 at most 25 ids per path segment and 5000 rows per page. A data object is one
 kpi × municipality × period with up to three gender values (T, K, M), each with
-`count`, `status` ("" or e.g. "Privacy") and `value` (null when suppressed).
+`count`, `status` ("" or e.g. "Privacy") and `value` (null when suppressed). With
+`from_date=YYYY-MM-DD` a data route answers only what changed on or after that date.
+
+Parsing comes in two strictnesses: `parse_values` stops at the first bad object (for a
+single request), `parse_values_by_kpi` keeps going and files each problem under the KPI of
+the object it was found in, so one broken series does not cost the others.
 """
 
 from __future__ import annotations
@@ -68,10 +73,10 @@ class KoladaClient:
         self.per_page = per_page
         self.max_ids = max_ids
 
-    def pages(self, path: str) -> Iterator[Page]:
+    def pages(self, path: str, extra: dict | None = None) -> Iterator[Page]:
         """Follow `next_url` (v3) or `next_page` (v2 spelling) until an empty page."""
         url: str | None = f"{self.base_url}{path}"
-        params: dict | None = {"per_page": self.per_page}
+        params: dict | None = {"per_page": self.per_page, **(extra or {})}
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
             doc, record, label = self.fetcher.get_json(url, params=params)
@@ -97,16 +102,33 @@ class KoladaClient:
                 rows.extend(parse_kpis(page))
         return pl.DataFrame(rows, schema=KPI_SCHEMA).unique("kpi_id", keep="first").sort("kpi_id")
 
-    def values(self, kpi_ids: Sequence[str], years: Sequence[int],
-               known_areas: set[str] | None = None) -> pl.DataFrame:
-        rows: list[tuple] = []
+    def value_pages(self, kpi_ids: Sequence[str], years: Sequence[int],
+                    since: str | None = None) -> Iterator[Page]:
+        """Every data page for these KPIs and years (only changes on or after `since`)."""
+        extra = {"from_date": since} if since else None
         for kpi_chunk in chunked(sorted(set(kpi_ids)), self.max_ids):
             for year_chunk in chunked(sorted(set(years)), self.max_ids):
                 path = (f"/data/kpi/{','.join(kpi_chunk)}"
                         f"/year/{','.join(str(y) for y in year_chunk)}")
-                for page in self.pages(path):
-                    rows.extend(parse_values(page, known_areas))
-        return pl.DataFrame(rows, schema=VALUE_SCHEMA, orient="row")
+                yield from self.pages(path, extra)
+
+    def values(self, kpi_ids: Sequence[str], years: Sequence[int],
+               known_areas: set[str] | None = None) -> pl.DataFrame:
+        rows: list[tuple] = []
+        for page in self.value_pages(kpi_ids, years):
+            rows.extend(parse_values(page, known_areas))
+        return values_frame(rows)
+
+    def changed(self, kpi_ids: Sequence[str], years: Sequence[int], since: str) -> set[str]:
+        """The KPIs with any value changed (or deleted) on or after `since` (YYYY-MM-DD)."""
+        changed: set[str] = set()
+        for page in self.value_pages(kpi_ids, years, since):
+            changed.update(obj["kpi"] for _, obj in _objects(page) if isinstance(obj.get("kpi"), str))
+        return changed
+
+
+def values_frame(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=VALUE_SCHEMA, orient="row")
 
 
 def _field(obj: dict, key: str, types: type | tuple, where: str, *, nullable: bool = False):
@@ -155,32 +177,62 @@ def parse_values(page: Page, known_areas: set[str] | None = None) -> Iterable[tu
     fetched_at = page.record.fetched_at if page.record else None
     rows = []
     for where, obj in _objects(page):
-        kpi = _field(obj, "kpi", str, where)
-        municipality = _field(obj, "municipality", str, where)
-        if known_areas is not None and municipality not in known_areas:
-            raise MalformedResponse(
-                f"{where}: unknown municipality code {municipality!r} (kpi {kpi})"
-            )
-        period = _field(obj, "period", (int, str), where)
+        rows.extend(_parse_object(where, obj, known_areas, sha, fetched_at))
+    return rows
+
+
+def parse_values_by_kpi(page: Page, known_areas: set[str] | None = None
+                        ) -> tuple[dict[str, list[tuple]], dict[str, str]]:
+    """Rows and the first problem per KPI; a problem whose KPI cannot be told is filed
+    under "" (it concerns the whole page)."""
+    sha = page.record.sha256 if page.record else None
+    fetched_at = page.record.fetched_at if page.record else None
+    rows: dict[str, list[tuple]] = {}
+    problems: dict[str, str] = {}
+    for i, obj in enumerate(page.values):
+        where = f"kolada: {page.label}: values[{i}]"
+        kpi = obj.get("kpi") if isinstance(obj, dict) else None
+        key = kpi if isinstance(kpi, str) else ""
         try:
-            period = int(period)
-        except ValueError:
-            raise MalformedResponse(f"{where}: field 'period': not a year: {period!r}") from None
-        values = _field(obj, "values", list, where)
-        for j, entry in enumerate(values):
-            at = f"{where}.values[{j}]"
-            if not isinstance(entry, dict):
-                raise MalformedResponse(f"{at}: expected an object, got {entry!r}")
-            gender = _field(entry, "gender", str, at)
-            if gender not in ("T", "K", "M"):
-                raise MalformedResponse(f"{at}: field 'gender': unknown code {gender!r}")
-            value = _field(entry, "value", (int, float), at, nullable=True)
-            count = entry.get("count")
-            status = entry.get("status") or ""
-            if not isinstance(status, str):
-                raise MalformedResponse(f"{at}: field 'status': expected text, got {status!r}")
-            deleted = entry.get("isdeleted", entry.get("is_deleted", False))
-            rows.append((kpi, municipality, period, gender,
-                         count if isinstance(count, int) else None, status,
-                         None if value is None else float(value), bool(deleted), sha, fetched_at))
+            if not isinstance(obj, dict):
+                raise MalformedResponse(f"{where}: expected an object, got {obj!r}")
+            parsed = _parse_object(where, obj, known_areas, sha, fetched_at)
+        except MalformedResponse as err:
+            problems.setdefault(key, str(err))
+            continue
+        rows.setdefault(key, []).extend(parsed)
+    return rows, problems
+
+
+def _parse_object(where: str, obj: dict, known_areas: set[str] | None, sha: str | None,
+                  fetched_at: str | None) -> list[tuple]:
+    rows = []
+    kpi = _field(obj, "kpi", str, where)
+    municipality = _field(obj, "municipality", str, where)
+    if known_areas is not None and municipality not in known_areas:
+        raise MalformedResponse(
+            f"{where}: unknown municipality code {municipality!r} (kpi {kpi})"
+        )
+    period = _field(obj, "period", (int, str), where)
+    try:
+        period = int(period)
+    except ValueError:
+        raise MalformedResponse(f"{where}: field 'period': not a year: {period!r}") from None
+    values = _field(obj, "values", list, where)
+    for j, entry in enumerate(values):
+        at = f"{where}.values[{j}]"
+        if not isinstance(entry, dict):
+            raise MalformedResponse(f"{at}: expected an object, got {entry!r}")
+        gender = _field(entry, "gender", str, at)
+        if gender not in ("T", "K", "M"):
+            raise MalformedResponse(f"{at}: field 'gender': unknown code {gender!r}")
+        value = _field(entry, "value", (int, float), at, nullable=True)
+        count = entry.get("count")
+        status = entry.get("status") or ""
+        if not isinstance(status, str):
+            raise MalformedResponse(f"{at}: field 'status': expected text, got {status!r}")
+        deleted = entry.get("isdeleted", entry.get("is_deleted", False))
+        rows.append((kpi, municipality, period, gender,
+                     count if isinstance(count, int) else None, status,
+                     None if value is None else float(value), bool(deleted), sha, fetched_at))
     return rows

@@ -2,7 +2,12 @@
 
 Response bodies are stored content-addressed (`<root>/<source>/<sha256>.<ext>`) so an
 unchanged answer is stored once; each fetch appends one line to `<root>/manifest.jsonl`,
-which is the durable log of what was asked and received.
+which is the durable log of what was asked and received. A build reads its data back from
+here by hash (`load`), which is what makes a published build replayable without network.
+
+Crash safety: bodies are written to a temporary name and renamed; a process killed while
+appending to the manifest leaves at most a partial last line, which `repair` cuts off
+before the next append (the response it described was never used by a finished build).
 """
 
 from __future__ import annotations
@@ -46,18 +51,59 @@ RAW_RECORD_SCHEMA = {
 }
 
 
+def pid_alive(pid: str) -> bool:
+    """Whether a process id (as found in a temporary file name) is still running."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class RawStoreError(RuntimeError):
+    """A stored response is missing or does not match its hash."""
 
 
 class RawStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._lock = threading.Lock()
+        self._repaired = False
 
     @property
     def manifest_path(self) -> Path:
         return self.root / "manifest.jsonl"
+
+    def repair(self) -> None:
+        """Cut a partial last manifest line and remove temporary files of killed processes."""
+        if self.manifest_path.exists():
+            with self.manifest_path.open("rb+") as manifest:
+                data = manifest.read()
+                if data and not data.endswith(b"\n"):
+                    manifest.truncate(data.rfind(b"\n") + 1)
+        for tmp in self.root.glob("*/*.tmp*"):
+            if not pid_alive(tmp.suffix.removeprefix(".tmp")):
+                tmp.unlink(missing_ok=True)
+        self._repaired = True
+
+    def load(self, source: str, sha256: str) -> bytes:
+        """The stored body with this hash, checked against it."""
+        matches = sorted((self.root / source).glob(f"{sha256}.*"))
+        matches = [m for m in matches if ".tmp" not in m.name]
+        if not matches:
+            raise RawStoreError(f"raw store {self.root}: no stored {source} response {sha256}")
+        body = matches[0].read_bytes()
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise RawStoreError(f"raw store {matches[0]}: content does not match its hash")
+        return body
 
     def save(
         self,
@@ -70,6 +116,8 @@ class RawStore:
         content_type: str | None,
         body: bytes,
     ) -> RawRecord:
+        if not self._repaired:
+            self.repair()
         digest = hashlib.sha256(body).hexdigest()
         ext = "json" if content_type and "json" in content_type else "bin"
         relative = Path(source) / f"{digest}.{ext}"
@@ -95,14 +143,11 @@ class RawStore:
             manifest.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
         return record
 
-
     def manifest(self) -> pl.DataFrame:
         """Every fetch ever logged, oldest first."""
         if not self.manifest_path.exists():
             return pl.DataFrame(schema=RAW_RECORD_SCHEMA)
-        rows = [
-            json.loads(line)
-            for line in self.manifest_path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
+        lines = self.manifest_path.read_text(encoding="utf-8").split("\n")
+        # The last piece is "" after a complete line, or a line cut by a killed writer.
+        rows = [json.loads(line) for line in lines[:-1] if line.strip()]
         return pl.DataFrame(rows, schema=RAW_RECORD_SCHEMA)

@@ -4,20 +4,22 @@ Demo mode plugs these into httpx as a transport, so the real clients (id chunkin
 pagination, cell-limit splitting, raw storage) and the real parsers run unchanged on
 answers in the exact wire formats. The services also refuse what the real APIs refuse
 (too many ids, too many cells, unknown or duplicated codes), so client mistakes show up in
-demo runs as well.
+demo runs as well. Like the real APIs they say what changed: Kolada's data routes honour
+`from_date` (only KPIs changed on or after that date answer), and SCB's `/tables/{id}`
+and every dataset carry the table's `updated` stamp (research/data-sources.md §1.2, §2.2).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import zlib
+from datetime import date
 from urllib.parse import urlencode
 
 import httpx
 import numpy as np
 
-from sources.demo.world import MAX_AGE, DemoWorld
+from sources.demo.world import DEMO_SCB_UPDATED, MAX_AGE, DemoWorld
 
 DEMO_KOLADA_URL = "http://kolada.demo/v3"
 DEMO_SCB_URL = "http://scb.demo/api/v2"
@@ -71,6 +73,13 @@ class KoladaDemoApi:
             if len(ids) > 25 or len(years) > 25:
                 return _json(400, {"error": "too many ids"})
             wanted = {int(y) for y in years if y.isdigit()}
+            since = params.get("from_date")
+            if since is not None:
+                try:
+                    date.fromisoformat(since)
+                except ValueError:
+                    return _json(400, {"error": "from_date must be YYYY-MM-DD"})
+                ids = [kpi for kpi in ids if self.world.source.modified(kpi) >= since]
             rows = [o for kpi in ids for o in self.world.kolada_objects(kpi) if o["period"] in wanted]
         elif parts == ["municipality"]:
             rows = [{"id": c, "title": c, "type": "K"} for c in self.world.kommun_codes]
@@ -79,10 +88,11 @@ class KoladaDemoApi:
         start = (page - 1) * per_page
         doc: dict = {"values": rows[start:start + per_page], "count": len(rows)}
         base = f"{request.url.scheme}://{request.url.host}{request.url.path}"
+        keep = {k: v for k, v in params.items() if k == "from_date"}
         if start + per_page < len(rows):
-            doc["next_url"] = f"{base}?{urlencode({'page': page + 1, 'per_page': per_page})}"
+            doc["next_url"] = f"{base}?{urlencode({**keep, 'page': page + 1, 'per_page': per_page})}"
         if page > 1:
-            doc["previous_url"] = f"{base}?{urlencode({'page': page - 1, 'per_page': per_page})}"
+            doc["previous_url"] = f"{base}?{urlencode({**keep, 'page': page - 1, 'per_page': per_page})}"
         return _json(200, doc)
 
 
@@ -90,8 +100,9 @@ class _Table:
     def __init__(self, table_id: str, label: str, contents: list[str], years: list[int],
                  civil: list[str], ages: list[str], sexes: list[str], perturbed: bool):
         self.id, self.label, self.perturbed = table_id, label, perturbed
-        self.contents, self.years = contents, [str(y) for y in years]
+        self.contents, self.all_years = contents, [str(y) for y in years]
         self.civil, self.ages, self.sexes = civil, ages, sexes
+        self.years = self.all_years
 
 
 class ScbDemoApi:
@@ -119,13 +130,33 @@ class ScbDemoApi:
         parts = parts[2:]
         if parts == ["config"]:
             return _json(200, SCB_CONFIG)
-        if len(parts) == 3 and parts[0] == "tables" and parts[1] in self.tables:
-            table = self.tables[parts[1]]
-            if parts[2] == "metadata" and request.method == "GET":
+        if len(parts) in (2, 3) and parts[0] == "tables" and parts[1] in self.tables:
+            table = self._published(self.tables[parts[1]])
+            route = parts[2] if len(parts) == 3 else ""
+            if route == "" and request.method == "GET":
+                return _json(200, self._info(table))
+            if route == "metadata" and request.method == "GET":
                 return _json(200, self._dataset(table, self._dimensions(table), []))
-            if parts[2] == "data" and request.method == "POST":
+            if route == "data" and request.method == "POST":
                 return self._data(table, request)
         return _json(404, {"error": "unknown route"})
+
+    def _published(self, table: _Table) -> _Table:
+        """The table as SCB has it today: years after a lagging release are not there yet."""
+        last = self.world.source.scb_last_year
+        table.years = [y for y in table.all_years if last is None or int(y) <= last]
+        return table
+
+    def _updated(self, table: _Table) -> str:
+        return self.world.source.scb_updated.get(table.id, DEMO_SCB_UPDATED)
+
+    def _info(self, table: _Table) -> dict:
+        """GET /tables/{id}: the table's description, with `updated` (PxWebApi 2.0 TableInfo)."""
+        return {"language": "sv", "id": table.id, "label": table.label, "description": "",
+                "updated": self._updated(table), "firstPeriod": table.years[0] if table.years else None,
+                "lastPeriod": table.years[-1] if table.years else None, "timeUnit": "Annual",
+                "discontinued": False, "source": "SCB (demodata)", "subjectCode": "BE",
+                "variableNames": ["region", "civilstånd", "ålder", "kön", "tabellinnehåll", "år"]}
 
     def _dimensions(self, table: _Table) -> dict[str, list[str]]:
         return {"Region": self.regions, "Civilstand": table.civil, "Alder": table.ages,
@@ -136,7 +167,7 @@ class ScbDemoApi:
                       "ContentsCode": False, "Tid": False}
         doc = {
             "version": "2.0", "class": "dataset", "label": table.label, "source": "SCB (demodata)",
-            "updated": "2026-03-20T07:00:00Z",
+            "updated": self._updated(table),
             "role": {"time": ["Tid"], "metric": ["ContentsCode"]},
             "id": list(dims), "size": [len(v) for v in dims.values()],
             "dimension": {

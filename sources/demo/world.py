@@ -12,6 +12,7 @@ Nothing here is real data; everything built from it is labelled DEMO_LABEL.
 
 from __future__ import annotations
 
+import copy
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,6 +34,11 @@ RENAMED_TITLES = {
     "N15508": "Elever i åk 9 som uppnått betygskriterierna i alla ämnen, hemkommun, andel (%)",
 }
 
+# When the demo sources last changed: Kolada's data routes answer `from_date` and SCB's
+# tables report `updated` from these (a test or the stand-in moves them to simulate news).
+DEMO_MODIFIED = "2026-03-20"
+DEMO_SCB_UPDATED = "2026-03-20T07:00:00Z"
+
 # Large municipalities, so that the demo has metropolitan areas where a real user expects them.
 METRO_SIZE = {"0180": 990_000, "1480": 600_000, "1280": 360_000, "0380": 240_000,
               "0580": 166_000, "1880": 160_000, "0581": 145_000, "1980": 157_000}
@@ -44,11 +50,40 @@ def stable_rng(*parts: object) -> np.random.Generator:
     return np.random.default_rng(keys)
 
 
+_WORLDS: dict[tuple, DemoWorld] = {}
+
+
+def shared_world(kommuner: pl.DataFrame, indicators: list[Indicator], years: list[int]) -> DemoWorld:
+    """One generated world per process and setting (building one takes seconds), each
+    caller with its own source state."""
+    key = (tuple(kommuner.sort("kommun_code")["kommun_code"]), tuple(indicators), tuple(sorted(years)))
+    if key not in _WORLDS:
+        _WORLDS.clear()
+        _WORLDS[key] = DemoWorld.build(kommuner, indicators, years)
+    return _WORLDS[key].variant()
+
+
 def _age_profile() -> np.ndarray:
     ages = np.arange(MAX_AGE + 1)
     weights = np.where(ages < 20, 1.15, np.where(ages < 30, 1.25, np.where(ages < 65, 1.3,
                        np.where(ages < 80, 1.1, 1.1 * np.exp(-(ages - 80) / 6.0)))))
     return weights / weights.sum()
+
+
+@dataclass
+class SourceState:
+    """What the demo sources say today: changes and faults, as a real source has them."""
+
+    kpi_modified: dict[str, str] = field(default_factory=dict)   # KPI -> last change (date)
+    kpi_scale: dict[str, float] = field(default_factory=dict)    # KPI -> factor on its values
+    kpi_retired: set[str] = field(default_factory=set)            # ids the source no longer knows
+    kpi_empty: set[str] = field(default_factory=set)              # known, but no data
+    kpi_titles: dict[str, str] = field(default_factory=dict)      # KPI -> title today
+    scb_updated: dict[str, str] = field(default_factory=dict)     # table -> `updated` stamp
+    scb_last_year: int | None = None                              # SCB lags: no later years
+
+    def modified(self, kpi: str) -> str:
+        return self.kpi_modified.get(kpi, DEMO_MODIFIED)
 
 
 @dataclass
@@ -58,12 +93,19 @@ class DemoWorld:
     indicators: list[Indicator]
     years: list[int]
     _kolada_cache: dict = field(default_factory=dict, repr=False)
+    source: SourceState = field(default_factory=SourceState)
 
     @classmethod
     def build(cls, kommuner: pl.DataFrame, indicators: list[Indicator], years: list[int]) -> DemoWorld:
         ordered = kommuner.sort("kommun_code")
         return cls(ordered["kommun_code"].to_list(), ordered["lan_code"].to_list(),
                    list(indicators), sorted(years))
+
+    def variant(self, **changes) -> DemoWorld:
+        """The same synthetic Sweden (generated arrays shared) with its own source state."""
+        other = copy.copy(self)
+        other.source = SourceState(**{**copy.deepcopy(vars(self.source)), **changes})
+        return other
 
     # --- structure ----------------------------------------------------------------------
     @cached_property
@@ -121,11 +163,13 @@ class DemoWorld:
     def kpi_metadata(self) -> dict[str, dict]:
         meta = {}
         for ind in self.indicators:
-            if ind.source != "kolada" or profile_for(ind.source_id) is None:
+            if (ind.source != "kolada" or profile_for(ind.source_id) is None
+                    or ind.source_id in self.source.kpi_retired or ind.source_id in meta):
                 continue
             meta[ind.source_id] = {
                 "id": ind.source_id,
-                "title": RENAMED_TITLES.get(ind.source_id, ind.title),
+                "title": self.source.kpi_titles.get(ind.source_id,
+                                                    RENAMED_TITLES.get(ind.source_id, ind.title)),
                 "description": ind.definition,
                 "is_divided_by_gender": ind.sex_split == "KMT",
                 "municipality_type": "K",
@@ -141,11 +185,19 @@ class DemoWorld:
 
     def kolada_objects(self, kpi: str) -> list[dict]:
         """All data objects of one KPI, kommuner first, then regions (00LL) and riket (0000)."""
+        if kpi in self.source.kpi_retired or kpi in self.source.kpi_empty:
+            return []
         if kpi not in self._kolada_cache:
             indicator = next((i for i in self.indicators if i.source_id == kpi), None)
             known = indicator is not None and profile_for(kpi) is not None
             self._kolada_cache[kpi] = self._draw(indicator) if known else []
-        return self._kolada_cache[kpi]
+        objects = self._kolada_cache[kpi]
+        factor = self.source.kpi_scale.get(kpi)
+        if factor is None:
+            return objects
+        return [{**o, "values": [{**v, "value": None if v["value"] is None
+                                  else round(v["value"] * factor, 2)} for v in o["values"]]}
+                for o in objects]
 
     def _draw(self, ind: Indicator) -> list[dict]:
         prof = profile_for(ind.source_id)
