@@ -249,6 +249,9 @@ class KommunValue(pa.DataFrameModel):
     perturbed: pl.Boolean = pa.Field(description="Nämnaren bygger på SCB-tal med Cell Key Method")
     status: pl.String = pa.Field(isin=STATUS, description="ok, suppressed, missing, not_applicable, provisional")
     status_reason: pl.String = pa.Field(nullable=True, description="Orsak till status")
+    value_note: pl.String = pa.Field(
+        nullable=True, description="Förbehåll för värdet, t.ex. att årets befolkning ännu inte "
+                                   "är publicerad och vilket års befolkning som används")
     source_title: pl.String = pa.Field(nullable=True, description="Källans titel vid hämtningen")
     fetched_at: pl.String = pa.Field(nullable=True, description="Hämtningstid (UTC)")
 
@@ -295,6 +298,13 @@ class FactIndicator(pa.DataFrameModel):
     ci_approximate: pl.Boolean = pa.Field(description="Intervallet bygger på härledd täljare och nämnare")
     status: pl.String = pa.Field(isin=STATUS, description="ok, suppressed, missing, not_applicable, provisional")
     status_reason: pl.String = pa.Field(nullable=True, description="Orsak till status eller förbehåll")
+    stale: pl.Boolean = pa.Field(
+        description="Inaktuellt: värdet är behållet från senast godkända hämtning, eftersom den "
+                    "senaste hämtningen av indikatorn hade ett problem (se meta.data_quality)")
+    value_note: pl.String = pa.Field(
+        nullable=True, description="Förbehåll för värdet, t.ex. att intervallet är ungefärligt "
+                                   "eftersom årets befolkning ännu inte är publicerad av SCB, och "
+                                   "vilket års befolkning som används")
     coverage: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 1},
                                     description="Andel av befolkningen bakom ett sammanvägt värde")
     compared_to_lan: pl.String = pa.Field(nullable=True, isin=COMPARISONS,
@@ -432,3 +442,89 @@ class Method(pa.DataFrameModel):
     class Config:
         strict = True
         description = "Metodtexter (data/catalog/methods.yaml)."
+
+
+VINTAGE_STATES = ["fresh", "kept", "stale", "blocked", "unavailable"]
+DATA_PROBLEMS = ["unknown_id", "no_data", "bad_response", "fetch_failed", "failed_check",
+                 "drift", "unit_changed"]
+QUALITY_STATES = ["stale", "unavailable", "blocked"]
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class KoladaVintage(pa.DataFrameModel):
+    """Vilken version av varje Kolada-nyckeltal bygget använder, och varför."""
+
+    kpi_id: pl.String = pa.Field(unique=True, str_matches=r"^[NU]\d{5}$", description="Koladas KPI-id")
+    indicator_ids: pl.String = pa.Field(nullable=True,
+                                        description="Katalogens indikatorer som bygger på nyckeltalet (kommaseparerade)")
+    peer_variable: pl.Boolean = pa.Field(description="Används för liknande kommuner (data/catalog/peers.yaml)")
+    state: pl.String = pa.Field(
+        isin=VINTAGE_STATES,
+        description="fresh = nyhämtat och godkänt; kept = oförändrat sedan förra bygget; stale = "
+                    "förra värdena behålls (problem); blocked = spärrat (nivåskifte eller ny "
+                    "enhet), förra värdena behålls; unavailable = inga värden")
+    problem: pl.String = pa.Field(nullable=True, isin=DATA_PROBLEMS, description="Problemkod (se meta.data_quality)")
+    message: pl.String = pa.Field(nullable=True, description="Problemet i klartext")
+    pages: pl.String = pa.Field(nullable=True,
+                                description="SHA-256 för de sparade råsvar värdena läses ur (kommaseparerade, data/raw/kolada/)")
+    meta_page: pl.String = pa.Field(nullable=True, description="SHA-256 för råsvaret med nyckeltalets metadata")
+    meta_hash: pl.String = pa.Field(nullable=True, description="Fingeravtryck av nyckeltalets metadata")
+    title: pl.String = pa.Field(nullable=True, description="Koladas titel vid kontrollen")
+    unit: pl.String = pa.Field(nullable=True, description="Enheten i slutet av titeln (jämförs mellan versioner)")
+    publication_date: pl.String = pa.Field(nullable=True, description="Koladas nästa publiceringsdatum")
+    fetched_at: pl.String = pa.Field(nullable=True, description="När de använda värdena hämtades (UTC)")
+    checked_at: pl.String = pa.Field(nullable=True, description="När nyckeltalet senast kontrollerades mot Kolada (UTC)")
+
+    class Config:
+        strict = True
+        description = "Kolada-nyckeltalens versioner: vilka råsvar som används, tillstånd och problem."
+
+    @pa.dataframe_check
+    def values_unless_unavailable(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rows(data, (pl.col("state") == "unavailable") == pl.col("pages").is_null())
+
+
+class ScbVintage(pa.DataFrameModel):
+    """Vilken version av SCB:s befolkningstabeller bygget använder."""
+
+    table_id: pl.String = pa.Field(unique=True, description="SCB-tabell")
+    state: pl.String = pa.Field(isin=VINTAGE_STATES, description="fresh, kept eller stale (förra versionen behålls)")
+    problem: pl.String = pa.Field(nullable=True, isin=DATA_PROBLEMS, description="Problemkod")
+    message: pl.String = pa.Field(nullable=True, description="Problemet i klartext")
+    updated: pl.String = pa.Field(nullable=True, description="Tabellens uppdateringsstämpel hos SCB")
+    pages: pl.String = pa.Field(nullable=True, description="SHA-256 för de sparade råsvaren (data/raw/scb/)")
+    fetched_at: pl.String = pa.Field(nullable=True, description="När svaren hämtades (UTC)")
+    checked_at: pl.String = pa.Field(nullable=True, description="När tabellen senast kontrollerades (UTC)")
+
+    class Config:
+        strict = True
+        description = "SCB-tabellernas versioner: stämpel, råsvar och tillstånd."
+
+
+class DataQuality(pa.DataFrameModel):
+    """Datakvalitet: en rad per indikator och problem."""
+
+    indicator_id: pl.String = pa.Field(
+        description="Indikatorns id (se marts.indicator); för ett nyckeltal som bara används "
+                    "för liknande kommuner dess Kolada-id")
+    source_id: pl.String = pa.Field(description="Källa och id, t.ex. kolada:N15428")
+    problem: pl.String = pa.Field(isin=DATA_PROBLEMS,
+                                  description="Problemets kod (unknown_id, no_data, bad_response, "
+                                              "fetch_failed, failed_check, drift, unit_changed)")
+    message: pl.String = pa.Field(description="Problemet och följden, på svenska")
+    first_seen: pl.String = pa.Field(str_matches=ISO_DATE, description="Första dag problemet sågs (ÅÅÅÅ-MM-DD)")
+    last_seen: pl.String = pa.Field(str_matches=ISO_DATE, description="Senaste dag problemet sågs (ÅÅÅÅ-MM-DD)")
+    state: pl.String = pa.Field(isin=QUALITY_STATES,
+                                description="stale = förra värdena visas, markerade inaktuella; "
+                                            "unavailable = inga värden; blocked = nya värden "
+                                            "spärrade, förra värdena visas")
+    values_from: pl.String = pa.Field(nullable=True,
+                                      description="När de värden som visas hämtades (tomt om inga visas)")
+    used_for: pl.String = pa.Field(isin=["indicator", "peers", "indicator_and_peers"],
+                                   description="Vad nyckeltalet används till: indikator, liknande kommuner eller båda")
+
+    class Config:
+        strict = True
+        description = ("Datakvalitet: indikatorer som inte kunde uppdateras eller saknas, med "
+                       "orsak, sedan när och vad som visas i stället.")
+        unique = ["indicator_id", "problem"]

@@ -31,3 +31,8 @@ TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
 
 # Survey cells (issue 4); row-level survey data have no table: see sources/surveys/.
 TABLES["survey_value"] = ("staging", survey_models.SurveyValue)
+
+# Data quality and source vintages (issue 9).
+TABLES["kolada_vintage"] = ("meta", models.KoladaVintage)
+TABLES["scb_vintage"] = ("meta", models.ScbVintage)
+TABLES["data_quality"] = ("meta", models.DataQuality)

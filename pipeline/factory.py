@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from dataclasses import dataclass
 
 import dagster as dg
 import pandera.polars as pa
@@ -47,18 +48,92 @@ def check_metadata(result: ValidationResult) -> dict[str, object]:
     }
 
 
+def _schema_check(table: str) -> tuple[dg.AssetKey, type[pa.DataFrameModel], dg.AssetCheckSpec]:
+    layer, model = TABLES[table]
+    key = dg.AssetKey([layer, table])
+    return key, model, dg.AssetCheckSpec(
+        name=f"{table}_schema", asset=key, blocking=True,
+        description=f"Kontroll mot tabellmodellen {model.__name__} (pandera): typer, "
+                    f"tillåtna värden, nycklar och regler.")
+
+
+@dataclass(frozen=True)
+class CheckWarning:
+    """A non-blocking check: problems that did not stop the asset (shown as WARN)."""
+
+    check: str
+    table: str
+    description: str
+    problems: list[dict]
+    headline: str = ""
+
+
+def table_multi_asset(tables: dict[str, str], *, group: str, warns: dict[str, tuple[str, str]] | None = None,
+                      kinds: tuple[str, ...] = ("polars", "duckdb")):
+    """Like `table_asset`, for a function returning several tables at once:
+    `tables` maps table → its Swedish description; the function returns
+    (frames: dict[table, frame], warnings: list[CheckWarning]). `warns` declares the WARN checks
+    (name → (table, Swedish description)). Every frame is validated before any is written."""
+    specs = {t: _schema_check(t) for t in tables}
+    warn_specs = [dg.AssetCheckSpec(name=name, asset=specs[t][0], blocking=False, description=d)
+                  for name, (t, d) in (warns or {}).items()]
+
+    def decorator(fn):
+        params = inspect.signature(fn).parameters
+        ins = {p: dg.AssetIn(key=dg.AssetKey([TABLES[p][0], p])) for p in params if p in TABLES}
+        outs = {t: dg.AssetOut(key=specs[t][0], description=tables[t], group_name=group,
+                               owners=[OWNER], kinds=set(kinds), io_manager_key="io_manager",
+                               metadata={"dagster/column_schema": table_schema(specs[t][1]),
+                                         "dagster/table_name": f"{TABLES[t][0]}.{t}"})
+                for t in tables}
+
+        @dg.multi_asset(outs=outs, ins=ins, name=fn.__name__, description=inspect.getdoc(fn),
+                        check_specs=[s[2] for s in specs.values()] + warn_specs)
+        @functools.wraps(fn)
+        def _asset(*args, **kwargs):
+            frames, warnings = fn(*args, **kwargs)
+            results = {t: validate(frames[t], specs[t][1]) for t in tables}
+            failed = [t for t, r in results.items() if not r.passed]
+            for t in failed:
+                yield dg.AssetCheckResult(asset_key=specs[t][0], check_name=specs[t][2].name,
+                                          passed=False, metadata=check_metadata(results[t]),
+                                          severity=dg.AssetCheckSeverity.ERROR,
+                                          description=results[t].message(f"{TABLES[t][0]}.{t}"))
+            if failed:
+                raise dg.Failure(description="\n".join(results[t].message(f"{TABLES[t][0]}.{t}")
+                                                       for t in failed), allow_retries=False)
+            for t in tables:
+                yield dg.Output(frames[t], output_name=t, metadata={
+                    "dagster/row_count": frames[t].height,
+                    "preview": preview(frames[t]),
+                    "dagster/column_schema": table_schema(specs[t][1]),
+                })
+                yield dg.AssetCheckResult(asset_key=specs[t][0], check_name=specs[t][2].name,
+                                          passed=True, metadata=check_metadata(results[t]))
+            for w in warnings:
+                yield warning_result(specs[w.table][0], w)
+
+        return _asset
+
+    return decorator
+
+
+def warning_result(key: dg.AssetKey, warning: CheckWarning) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key, check_name=warning.check, passed=not warning.problems,
+        severity=dg.AssetCheckSeverity.WARN, description=warning.headline or None,
+        metadata={"problems": len(warning.problems),
+                  "list": dg.MetadataValue.json(warning.problems[:200])})
+
+
 def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None = None,
                 deps: list | None = None, kinds: tuple[str, ...] = ("polars", "duckdb")):
     """Decorate a function returning a polars frame as the asset for warehouse table `table`.
 
     Parameters named after another table become inputs loaded from the warehouse.
     """
-    layer, model = TABLES[table]
-    key = dg.AssetKey([layer, table])
-    check = dg.AssetCheckSpec(
-        name=f"{table}_schema", asset=key, blocking=True,
-        description=f"Kontroll mot tabellmodellen {model.__name__} (pandera): typer, "
-                    f"tillåtna värden, nycklar och regler.")
+    layer = TABLES[table][0]
+    key, model, check = _schema_check(table)
 
     def decorator(fn):
         params = inspect.signature(fn).parameters

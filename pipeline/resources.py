@@ -11,7 +11,9 @@ import httpx
 from pydantic import Field
 
 from pipeline.io_manager import WarehouseIOManager
+from pipeline.warehouse import published_run
 
+from sources.build_record import RecordError, latest_record, read_record
 from sources.catalog import SourceSettings, load_source_settings
 from sources.demo.apis import DEMO_KOLADA_URL, DEMO_SCB_URL, demo_transport
 from sources.demo.world import DEMO_LABEL, DemoWorld
@@ -88,19 +90,30 @@ class Paths(dg.ConfigurableResource):
         return load_source_settings(self.sources_file)
 
 
-class StatisticsApis(dg.ConfigurableResource):
-    """Kolada and SCB: the live APIs, or the embedded demo services (the default)."""
+MODES = ("demo", "live", "replay")
 
-    mode: str = Field(default="demo", description="demo (synthetic data, no network) or live")
+
+class StatisticsApis(dg.ConfigurableResource):
+    """Kolada and SCB: the live APIs, the embedded demo services (the default), or a replay
+    of a published build from the raw store (no network)."""
+
+    mode: str = Field(default="demo", description="demo (synthetic data, no network), live, "
+                                                  "or replay (the last published build, from data/raw)")
+    replay_of: str = Field(default="", description="replay only: the mode of the build replayed")
     kolada_url: str = Field(default="", description="Kolada v3 base URL (empty: sources.yaml)")
     scb_url: str = Field(default="", description="SCB PxWebApi 2.0 base URL (empty: sources.yaml)")
     timeout_seconds: float = Field(default=60.0, gt=0)
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def is_demo(self) -> bool:
-        if self.mode not in ("demo", "live"):
-            raise ValueError(f"UPPVAXT_SOURCE must be 'demo' or 'live', not {self.mode!r}")
-        return self.mode == "demo"
+        if self.mode not in MODES:
+            raise ValueError(f"UPPVAXT_SOURCE must be one of {', '.join(MODES)}, not {self.mode!r}")
+        return self.mode == "demo" or (self.mode == "replay" and self.replay_of == "demo")
+
+    @property
+    def is_replay(self) -> bool:
+        return self.mode == "replay"
 
     @property
     def label(self) -> str:
@@ -108,25 +121,56 @@ class StatisticsApis(dg.ConfigurableResource):
 
     def _http(self, demo_world: Callable[[], DemoWorld]) -> httpx.Client:
         transport = demo_transport(demo_world()) if self.is_demo else None
-        return httpx.Client(transport=transport, timeout=self.timeout_seconds,
+        return httpx.Client(transport=transport,
+                            timeout=httpx.Timeout(self.timeout_seconds,
+                                                  connect=self.connect_timeout_seconds),
                             headers={"user-agent": "uppvaxt (statistics pipeline)"},
                             follow_redirects=True)
 
+    def _limiter(self, max_calls: int, period: float) -> RateLimiter | None:
+        # The in-process demo services have no rate limit to keep to.
+        return None if self.is_demo else RateLimiter(max_calls, period)
+
     def kolada(self, settings: SourceSettings, store: RawStore,
-               demo_world: Callable[[], DemoWorld]) -> KoladaClient:
+               demo_world: Callable[[], DemoWorld]) -> KoladaClient | None:
+        """The Kolada client, or None in replay (nothing is fetched)."""
+        if self.is_replay:
+            return None
         cfg = settings.kolada
         base = DEMO_KOLADA_URL if self.is_demo else (self.kolada_url or cfg.base_url)
         fetcher = Fetcher(self._http(demo_world), "kolada",
-                          RateLimiter(cfg.max_calls, cfg.period_seconds), store)
+                          self._limiter(cfg.max_calls, cfg.period_seconds), store)
         return KoladaClient(fetcher, base, per_page=cfg.per_page, max_ids=cfg.max_ids_per_segment)
 
     def scb(self, settings: SourceSettings, store: RawStore,
-            demo_world: Callable[[], DemoWorld]) -> ScbClient:
+            demo_world: Callable[[], DemoWorld]) -> ScbClient | None:
+        """The SCB client, or None in replay (nothing is fetched)."""
+        if self.is_replay:
+            return None
         cfg = settings.scb
         base = DEMO_SCB_URL if self.is_demo else (self.scb_url or cfg.base_url)
         fetcher = Fetcher(self._http(demo_world), "scb",
-                          RateLimiter(cfg.max_calls, cfg.period_seconds), store)
+                          self._limiter(cfg.max_calls, cfg.period_seconds), store)
         return ScbClient(fetcher, base)
+
+
+def replay_record(paths: Paths) -> dict:
+    """The build record a replay rebuilds: UPPVAXT_REPLAY_RUN, else the published build's,
+    else the newest record in the raw store."""
+    run_id = os.environ.get("UPPVAXT_REPLAY_RUN") or (published_run(paths.published) or {}).get("run_id")
+    if run_id:
+        return read_record(paths.raw, run_id)
+    record = latest_record(paths.raw)
+    if record is None:
+        raise RecordError(f"nothing to replay: no published build recorded in {paths.raw / 'builds'}")
+    return record
+
+
+def replayed_mode(paths: Paths) -> str:
+    try:
+        return replay_record(paths).get("data_mode", "")
+    except RecordError:
+        return ""  # the replay run itself says what is missing
 
 
 def default_resources(paths: Paths | None = None,
@@ -137,8 +181,10 @@ def default_resources(paths: Paths | None = None,
         data_dir=env.get("UPPVAXT_DATA_DIR", str(REPO_ROOT / "data")),
         catalog_dir=env.get("UPPVAXT_CATALOG_DIR", str(REPO_ROOT / "data" / "catalog")),
     )
+    mode = env.get("UPPVAXT_SOURCE", "demo")
     apis = apis or StatisticsApis(
-        mode=env.get("UPPVAXT_SOURCE", "demo"),
+        mode=mode,
+        replay_of=replayed_mode(paths) if mode == "replay" else "",
         kolada_url=env.get("UPPVAXT_KOLADA_URL", ""),
         scb_url=env.get("UPPVAXT_SCB_URL", ""),
     )

@@ -6,10 +6,20 @@ Analysts never open that file: `publish` copies the marts into a new file and sw
 over `published/uppvaxt.duckdb` with an atomic rename. A reader holding the old snapshot
 keeps reading it; the writer never waits for readers. The snapshot uses a storage
 format that DuckDB 1.5 clients (the `duckdb` CLI from PyPI, DBeaver) can open too.
+
+Crash safety: the snapshot is built under a temporary name, closed, flushed to disk and
+only then renamed over the old one, so a process killed at any point leaves either the old
+or the new snapshot, never a mix; the next publish removes what a killed one left behind
+(temporary files and their WAL). The warehouse is written in transactions, which DuckDB
+rolls back on the next open when a writer was killed mid-way.
+
+`fingerprint` says whether a build changed anything users see: a hash of the published
+tables' content (run ids and fetch times aside), so an unchanged night rewrites nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,8 +27,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from sources.raw_store import pid_alive
+
 PUBLISHED_SCHEMAS = ("marts", "meta")
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
+# What a fingerprint leaves out: when and by which run, not what.
+VOLATILE_COLUMNS = ("run_id", "fetched_at", "checked_at", "first_seen", "last_seen")
+# Meta tables that change with every fetch whatever the data (a log, the publication row).
+UNFINGERPRINTED = ("meta.raw_response", "meta.publication")
 
 
 def _quote(identifier: str) -> str:
@@ -66,6 +82,73 @@ def read_table(database: Path, schema: str, table: str) -> pl.DataFrame:
         con.close()
 
 
+def read_published(published: Path, schema: str, table: str) -> pl.DataFrame | None:
+    """A table of the published snapshot, or None when there is no snapshot or no such table."""
+    if not published.exists():
+        return None
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
+                            "table_name = ?", [schema, table]).fetchall()[0][0]
+        return con.sql(f"SELECT * FROM {_quote(schema)}.{_quote(table)}").pl() if found else None
+    finally:
+        con.close()
+
+
+def published_run(published: Path) -> dict | None:
+    """meta.publication of the published snapshot as a dict (run_id, fingerprint, …), or None."""
+    try:
+        row = read_published(published, "meta", "publication")
+    except duckdb.Error:
+        return None
+    return row.to_dicts()[0] if row is not None and row.height else None
+
+
+def fingerprint(warehouse: Path, schemas: Iterable[str] = PUBLISHED_SCHEMAS,
+                extra: Iterable[str] = ()) -> str:
+    """SHA-256 over every published table's rows (order-free), volatile columns left out;
+    `extra` strings (code and catalogue versions) are hashed in too."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        wanted = list(schemas)
+        tables = con.sql("SELECT schema_name, table_name FROM duckdb_tables() "
+                         "ORDER BY schema_name, table_name").fetchall()
+        digest = hashlib.sha256()
+        for schema_name, table_name in tables:
+            name = f"{schema_name}.{table_name}"
+            if schema_name not in wanted or name in UNFINGERPRINTED:
+                continue
+            columns = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+                "ORDER BY column_index", [schema_name, table_name]).fetchall()]
+            keep = ", ".join(_quote(c) for c in columns if c not in VOLATILE_COLUMNS)
+            count, hashed = con.sql(
+                f"SELECT count(*), bit_xor(hash(t)) FROM (SELECT {keep} FROM "
+                f"{_quote(schema_name)}.{_quote(table_name)}) t").fetchall()[0]
+            digest.update(f"{name}:{','.join(columns)}:{count}:{hashed}\n".encode())
+        for text in extra:
+            digest.update(f"{text}\n".encode())
+        return digest.hexdigest()
+    finally:
+        con.close()
+
+
+def remove_leftovers(published: Path) -> list[Path]:
+    """Temporary snapshots (and their WAL) left by a publish that was killed."""
+    removed = []
+    for path in published.parent.glob(f".{published.name}.*.tmp*"):
+        pid = path.name.removeprefix(f".{published.name}.").split(".", 1)[0]
+        if pid != str(os.getpid()) and not pid_alive(pid):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _flush(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
 def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLISHED_SCHEMAS,
             publication: pl.DataFrame | None = None) -> dict[str, int]:
     """Copy the published schemas into a fresh file and swap it in atomically.
@@ -74,6 +157,7 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
     meta.publication, describing the run and the data vintage.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(published)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     counts: dict[str, int] = {}
@@ -118,5 +202,6 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
         tmp.unlink(missing_ok=True)
         raise
     con.close()
+    _flush(tmp)
     os.replace(tmp, published)
     return counts

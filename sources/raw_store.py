@@ -94,6 +94,9 @@ class RawStore:
                 tmp.unlink(missing_ok=True)
         self._repaired = True
 
+    def has(self, source: str, sha256: str) -> bool:
+        return any(".tmp" not in m.name for m in (self.root / source).glob(f"{sha256}.*"))
+
     def load(self, source: str, sha256: str) -> bytes:
         """The stored body with this hash, checked against it."""
         matches = sorted((self.root / source).glob(f"{sha256}.*"))

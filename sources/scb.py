@@ -17,6 +17,7 @@ import polars as pl
 
 from sources.catalog import AgeBand, PopulationTable
 from sources.http import Fetcher
+from sources.raw_store import RawRecord
 from sources.kolada import MalformedResponse
 
 POPULATION_SCHEMA = {
@@ -140,18 +141,119 @@ class ScbClient:
             raise MalformedResponse(f"scb: {label}: metadata without 'dimension'")
         return doc
 
-    def data(self, table: str, selection: dict[str, list[str]], max_cells: int) -> list[tuple[pl.DataFrame, object]]:
-        """Fetch and decode a selection, split under the cell limit. Returns (frame, record) pairs."""
+    def table_updated(self, table: str) -> str | None:
+        """The table's `updated` stamp (GET /tables/{id}): it moves when SCB publishes."""
+        doc, _, label = self.fetcher.get_json(f"{self.base_url}/tables/{table}",
+                                              params={"lang": self.lang})
+        if not isinstance(doc, dict):
+            raise MalformedResponse(f"scb: {label}: expected a table description")
+        updated = doc.get("updated")
+        return str(updated) if updated is not None else None
+
+    def data_docs(self, table: str, selection: dict[str, list[str]],
+                  max_cells: int) -> list[tuple[dict, RawRecord | None, str]]:
+        """Fetch a selection, split under the cell limit: (json-stat2 document, record, label)."""
         out = []
         for part in split_selection(selection, max_cells):
             body = {"selection": [{"variableCode": k, "valueCodes": v} for k, v in part.items()]}
-            doc, record, label = self.fetcher.get_json(
+            out.append(self.fetcher.get_json(
                 f"{self.base_url}/tables/{table}/data",
                 params={"lang": self.lang, "outputFormat": "json-stat2"},
                 json_body=body, method="POST",
-            )
-            out.append((decode_jsonstat2(doc, label), record))
+            ))
         return out
+
+    def data(self, table: str, selection: dict[str, list[str]], max_cells: int) -> list[tuple[pl.DataFrame, object]]:
+        """Fetch and decode a selection, split under the cell limit. Returns (frame, record) pairs."""
+        return [(decode_jsonstat2(doc, label), record)
+                for doc, record, label in self.data_docs(table, selection, max_cells)]
+
+    def limits(self) -> int:
+        """Read /config: keep to its call budget; returns the cell limit per call."""
+        config = self.config()
+        calls, window = config.get("maxCallsPerTimeWindow"), config.get("timeWindow")
+        limiter = self.fetcher.limiter
+        if limiter and isinstance(calls, int) and isinstance(window, (int, float)) and calls > 0:
+            limiter.max_calls = min(limiter.max_calls, calls)
+            limiter.period = max(limiter.period, float(window))
+        return int(config["maxDataCells"])
+
+
+def fetch_table(client: ScbClient, table: PopulationTable, years: Sequence[int],
+                kommun_codes: Sequence[str], ages: AgeBand,
+                max_cells: int) -> list[tuple[dict, RawRecord | None, str]]:
+    """The json-stat2 answers with one population table's years (none if it has none of
+    them yet). Variables outside region/age/sex/contents/time are selected as configured."""
+    wanted = [y for y in years if table.covers(y)]
+    if not wanted:
+        return []
+    meta = client.metadata(table.table)
+    label = f"scb metadata {table.table}"
+    dims = meta["dimension"]
+    available = {
+        "Region": set(category_codes(meta, "Region", label)),
+        "Alder": set(category_codes(meta, "Alder", label)),
+        "Tid": set(category_codes(meta, "Tid", label)),
+    }
+    age_codes = age_selection(table, ages)
+    missing_ages = [a for a in age_codes if a not in available["Alder"]]
+    if missing_ages:
+        raise MalformedResponse(f"scb: {table.table}: age codes not in metadata: {missing_ages}")
+    missing_regions = [r for r in kommun_codes if r not in available["Region"]]
+    if missing_regions:
+        raise MalformedResponse(
+            f"scb: {table.table}: kommun codes not in metadata: {missing_regions[:10]}"
+        )
+    year_codes = [str(y) for y in wanted if str(y) in available["Tid"]]
+    if not year_codes:
+        return []
+    selection = {
+        "Region": list(kommun_codes),
+        "Alder": age_codes,
+        "Kon": ["1", "2"],
+        "ContentsCode": [table.contents],
+        "Tid": year_codes,
+        **{k: list(v) for k, v in table.other.items()},
+    }
+    for dim, spec in dims.items():
+        elimination = (spec.get("extension") or {}).get("elimination", True)
+        if dim not in selection and not elimination:
+            raise MalformedResponse(
+                f"scb: {table.table}: variable {dim!r} cannot be eliminated; "
+                f"configure its codes under 'other' in sources.yaml"
+            )
+    return client.data_docs(table.table, selection, max_cells)
+
+
+def age_selection(table: PopulationTable, ages: AgeBand) -> list[str]:
+    return [str(a) for a in range(ages.from_age, ages.to_age + 1)] + [table.total_age]
+
+
+def population_rows(table: PopulationTable, doc: dict, label: str, sha: str | None,
+                    fetched_at: str | None) -> pl.DataFrame:
+    """One json-stat2 answer as population rows: civil status (and other variables) summed."""
+    frame = decode_jsonstat2(doc, label)
+    return (
+        frame.group_by("Region", "Alder", "Kon", "Tid")
+        .agg(population=pl.col("value").sum(), n_null=pl.col("value").null_count())
+        .select(
+            table_id=pl.lit(table.table),
+            region="Region",
+            age_code="Alder",
+            sex_code="Kon",
+            year=pl.col("Tid").cast(pl.Int32),
+            population=pl.when(pl.col("n_null") == 0).then("population"),
+            perturbed=pl.lit(table.perturbed),
+            response_sha256=pl.lit(sha, dtype=pl.String),
+            fetched_at=pl.lit(fetched_at, dtype=pl.String),
+        )
+    )
+
+
+def population_frame(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    if not frames:
+        return pl.DataFrame(schema=POPULATION_SCHEMA)
+    return pl.concat(frames).cast(POPULATION_SCHEMA).sort("year", "region", "age_code", "sex_code")
 
 
 def fetch_population(client: ScbClient, tables: Sequence[PopulationTable], years: Sequence[int],
@@ -159,71 +261,12 @@ def fetch_population(client: ScbClient, tables: Sequence[PopulationTable], years
     """Population 31 Dec by kommun, single-year age (plus the all-ages total) and sex.
 
     Each year is taken from the table that covers it; years a table does not (yet) have are
-    skipped. Variables outside region/age/sex/contents/time are selected as configured and
-    summed away.
+    skipped.
     """
-    config = client.config()
-    max_cells = int(config["maxDataCells"])
-    calls, window = config.get("maxCallsPerTimeWindow"), config.get("timeWindow")
-    if isinstance(calls, int) and isinstance(window, (int, float)) and calls > 0:
-        client.fetcher.limiter.max_calls = min(client.fetcher.limiter.max_calls, calls)
-        client.fetcher.limiter.period = max(client.fetcher.limiter.period, float(window))
+    max_cells = client.limits()
     frames = []
     for table in tables:
-        wanted = [y for y in years if table.covers(y)]
-        if not wanted:
-            continue
-        meta = client.metadata(table.table)
-        label = f"scb metadata {table.table}"
-        dims = meta["dimension"]
-        available = {
-            "Region": set(category_codes(meta, "Region", label)),
-            "Alder": set(category_codes(meta, "Alder", label)),
-            "Tid": set(category_codes(meta, "Tid", label)),
-        }
-        age_codes = [str(a) for a in range(ages.from_age, ages.to_age + 1)] + [table.total_age]
-        missing_ages = [a for a in age_codes if a not in available["Alder"]]
-        if missing_ages:
-            raise MalformedResponse(f"scb: {table.table}: age codes not in metadata: {missing_ages}")
-        missing_regions = [r for r in kommun_codes if r not in available["Region"]]
-        if missing_regions:
-            raise MalformedResponse(
-                f"scb: {table.table}: kommun codes not in metadata: {missing_regions[:10]}"
-            )
-        year_codes = [str(y) for y in wanted if str(y) in available["Tid"]]
-        if not year_codes:
-            continue
-        selection = {
-            "Region": list(kommun_codes),
-            "Alder": age_codes,
-            "Kon": ["1", "2"],
-            "ContentsCode": [table.contents],
-            "Tid": year_codes,
-            **{k: list(v) for k, v in table.other.items()},
-        }
-        for dim, spec in dims.items():
-            elimination = (spec.get("extension") or {}).get("elimination", True)
-            if dim not in selection and not elimination:
-                raise MalformedResponse(
-                    f"scb: {table.table}: variable {dim!r} cannot be eliminated; "
-                    f"configure its codes under 'other' in sources.yaml"
-                )
-        for frame, record in client.data(table.table, selection, max_cells):
-            frames.append(
-                frame.group_by("Region", "Alder", "Kon", "Tid")
-                .agg(population=pl.col("value").sum(), n_null=pl.col("value").null_count())
-                .select(
-                    table_id=pl.lit(table.table),
-                    region="Region",
-                    age_code="Alder",
-                    sex_code="Kon",
-                    year=pl.col("Tid").cast(pl.Int32),
-                    population=pl.when(pl.col("n_null") == 0).then("population"),
-                    perturbed=pl.lit(table.perturbed),
-                    response_sha256=pl.lit(record.sha256 if record else None, dtype=pl.String),
-                    fetched_at=pl.lit(record.fetched_at if record else None, dtype=pl.String),
-                )
-            )
-    if not frames:
-        return pl.DataFrame(schema=POPULATION_SCHEMA)
-    return pl.concat(frames).cast(POPULATION_SCHEMA).sort("year", "region", "age_code", "sex_code")
+        for doc, record, label in fetch_table(client, table, years, kommun_codes, ages, max_cells):
+            frames.append(population_rows(table, doc, label, record.sha256 if record else None,
+                                          record.fetched_at if record else None))
+    return population_frame(frames)

@@ -147,9 +147,9 @@ def test_aggregate_equals_sum_of_numerators_over_sum_of_denominators(cells):
         "value": [100 * min(x, n) / n for x, n in cells],
         "numerator": [float(min(x, n)) for x, n in cells],
         "denominator": [float(n) for _, n in cells], "ci_approximate": False,
-        "perturbed": False, "status": "ok", "status_reason": None, "source_title": "t",
-        "fetched_at": "f",
-    }, schema_overrides={"period": pl.Int32, "status_reason": pl.String})
+        "perturbed": False, "status": "ok", "status_reason": None, "value_note": None,
+        "source_title": "t", "fetched_at": "f",
+    }, schema_overrides={"period": pl.Int32, "status_reason": pl.String, "value_note": pl.String})
     members = pl.DataFrame({"kommun_code": codes, "area_code": "99", "area_type": "lan"})
     bands = pl.DataFrame({"area_code": codes, "year": 2024, "sex": "T", "band": "0-1",
                           "population": [float(n) for _, n in cells], "perturbed": False},

@@ -12,13 +12,15 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.disclosure import small_count, small_count_reason
-from transforms.population import band_expr
+from transforms.population import band_expr, carry_forward
 
 MIN_COVERAGE = 0.3
 
 
 def area_weights(membership: pl.DataFrame, population: pl.DataFrame) -> pl.DataFrame:
-    """Each aggregate area's full population per year, sex and band, and its member count."""
+    """Each aggregate area's full population per year, sex and band, and its member count.
+
+    `population` may hold borrowed years (see population.carry_forward)."""
     members = membership.group_by("area_code").agg(n_members_all=pl.len())
     return (
         membership.join(population, left_on="kommun_code", right_on="area_code", how="inner")
@@ -34,8 +36,11 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
     """Aggregate kommun rows (staging.kommun_value) to every area in `membership`.
 
     `population` (staging.population) gives each area's whole population in the
-    indicator's band, so coverage counts kommuner that have no row at all as well.
+    indicator's band, so coverage counts kommuner that have no row at all as well. A year
+    SCB has not yet published borrows the latest published population, as the kommun rows
+    do, and keeps their note.
     """
+    population = carry_forward(population, kommun_rows["period"].unique().to_list())
     meta = catalog.select("indicator_id", "value_type", "multiplier", "source_measure",
                           "suppress_count_min", "suppress_count_max", band=band_expr())
     usable = (pl.col("status") == "ok") & pl.col("numerator").is_not_null()
@@ -54,6 +59,7 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
             n_used=usable.sum(),
             n_members=pl.len(),
             ci_approximate=pl.col("ci_approximate").filter(usable).any(),
+            value_note=pl.col("value_note").filter(usable).drop_nulls().min(),
             perturbed=pl.col("perturbed").any(),
             value_type=pl.col("value_type").first(),
             source_measure=pl.col("source_measure").first(),
@@ -108,7 +114,8 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
             "indicator_id", pl.col("area_code_agg").alias("area_code"), "area_type", "period",
             "sex", "value", pl.col("numerator").cast(pl.Float64),
             pl.col("denominator").cast(pl.Float64), "ci_approximate", "perturbed", "status",
-            "status_reason", "coverage", "source_title", "fetched_at",
+            "status_reason", pl.when(pl.col("status") == "ok").then("value_note").alias("value_note"),
+            "coverage", "source_title", "fetched_at",
         )
         .sort("indicator_id", "area_type", "area_code", "period", "sex")
     )

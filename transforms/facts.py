@@ -16,7 +16,8 @@ AREA_ORDER = {"riket": 0, "total": 0, "lan": 1, "subregion": 2, "kommun": 3}
 FACT_COLUMNS = [
     "indicator_id", "area_code", "area_type", "period", "sex", "breakdown", "numerator",
     "denominator", "value", "unit", "lower_95", "upper_95", "lower_998", "upper_998",
-    "ci_method", "ci_approximate", "status", "status_reason", "coverage", "compared_to_lan",
+    "ci_method", "ci_approximate", "status", "status_reason", "stale", "value_note", "coverage",
+    "compared_to_lan",
     "compared_to_riket", "compared_to_rest_of_lan", "compared_to_rest_of_riket",
     "compared_to_peers", "peer_value", "rank_band", "quintile", "trend", "trend_chi2", "red_red",
     "source_id", "source_title", "fetched_at", "run_id",
@@ -50,19 +51,35 @@ def survey_rows(survey: pl.DataFrame) -> pl.DataFrame:
         "indicator_id", "area_code", "area_type", "period", "sex", "breakdown", "value",
         "numerator", "denominator", "status", "status_reason", "fetched_at",
         ci_approximate=pl.lit(False),
+        value_note=pl.lit(None, dtype=pl.String),
         coverage=pl.lit(None, dtype=pl.Float64),
         source_title=pl.format("{} ({})", pl.col("survey_id"), pl.col("source_file")),
     )
 
 
+def mark_stale(facts: pl.DataFrame, stale: pl.DataFrame | None) -> pl.DataFrame:
+    """`stale` and the reason on every row of an indicator whose values are kept from the
+    last good vintage (`stale`: indicator_id, stale_reason)."""
+    if stale is None or stale.is_empty():
+        return facts.with_columns(stale=pl.lit(False))
+    reasons = stale.select("indicator_id", "stale_reason").unique("indicator_id")
+    return (facts.join(reasons, on="indicator_id", how="left")
+            .with_columns(stale=pl.col("stale_reason").is_not_null(),
+                          status_reason=pl.concat_str(["status_reason", "stale_reason"],
+                                                      separator="; ", ignore_nulls=True)
+                          .replace("", None))
+            .drop("stale_reason"))
+
+
 def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl.DataFrame,
                 areas: pl.DataFrame, run_id: str, peer_groups: pl.DataFrame | None = None,
-                survey: pl.DataFrame | None = None) -> pl.DataFrame:
+                survey: pl.DataFrame | None = None,
+                stale: pl.DataFrame | None = None) -> pl.DataFrame:
     """The fact table: values, intervals, comparisons, rank views and trends for every area.
 
     Steps: annual rows (kommun + aggregates, survey cells) and pooled rows → intervals →
     comparisons with län, riket (all respondents for surveys), the rest of each, and similar
-    kommuner → rank bands and quintiles → trends → the red–red flag.
+    kommuner → rank bands and quintiles → trends → the red–red flag → stale marks.
     """
     rows = pl.concat(
         [
@@ -84,7 +101,7 @@ def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl
         .otherwise("status_reason"))
     peers = peer_values(with_ci, peer_groups) if peer_groups is not None else None
     facts = add_trends(add_rank_views(add_comparisons(with_ci, areas, peers)))
-    facts = facts.with_columns(
+    facts = mark_stale(facts, stale).with_columns(
         red_red=(pl.col("compared_to_riket").is_in(WORSE)
                  & pl.col("trend").str.ends_with("_worse")).fill_null(False),
         run_id=pl.lit(run_id),

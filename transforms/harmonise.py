@@ -4,7 +4,9 @@ Kolada gives a value per kommun; for the län and riket figures and for interval
 numerators and denominators. Where the catalogue says the source value is a count, the
 count is the numerator and SCB's population the denominator. Otherwise the denominator is
 SCB's population for the indicator's age band and the numerator is derived from the value
-(value / multiplier × denominator); such rows are marked `ci_approximate`.
+(value / multiplier × denominator); such rows are marked `ci_approximate`. Where SCB has not
+yet published the year's population, the latest published one stands in and `value_note`
+says so.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.disclosure import small_count, small_count_reason
-from transforms.population import band_expr
+from transforms.population import band_expr, carry_forward, lag_note
 
 KOLADA_STATUS = {
     "Privacy": ("suppressed", "Kolada: dolt av sekretesskäl (Privacy)"),
@@ -49,7 +51,8 @@ def kommun_values(values: pl.DataFrame, catalog: pl.DataFrame, kpis: pl.DataFram
               how="left")
         .with_columns(status=status, status_reason=reason)
         .with_columns(value=pl.when(pl.col("status") == "ok").then("value"))
-        .join(population, left_on=["municipality", "period", "gender", "band"],
+        .join(carry_forward(population, values["period"].unique().to_list()),
+              left_on=["municipality", "period", "gender", "band"],
               right_on=["area_code", "year", "sex", "band"], how="left")
     )
     is_count_source = pl.col("source_measure") == "count"
@@ -61,8 +64,11 @@ def kommun_values(values: pl.DataFrame, catalog: pl.DataFrame, kpis: pl.DataFram
     value = (pl.when(is_count_source)
              .then(pl.col("value") / pl.col("population") * pl.col("multiplier"))
              .otherwise(pl.col("value")))
+    uses_population = ~is_count_value & pl.col("population").is_not_null()
     rows = rows.with_columns(source_count=source_count, numerator=numerator,
-                             denominator=denominator, value=value)
+                             denominator=denominator, value=value,
+                             value_note=pl.when(uses_population).then(
+                                 lag_note(pl.col("period"), pl.col("population_year"), is_count_source)))
     rows = _disclosure(rows)
     return (
         rows.select(
@@ -73,10 +79,12 @@ def kommun_values(values: pl.DataFrame, catalog: pl.DataFrame, kpis: pl.DataFram
             value="value",
             numerator=pl.col("numerator").cast(pl.Float64),
             denominator=pl.col("denominator").cast(pl.Float64),
-            ci_approximate=~is_count_source & ~is_count_value & pl.col("numerator").is_not_null(),
+            ci_approximate=(~is_count_source & ~is_count_value & pl.col("numerator").is_not_null())
+            | (pl.col("value_note").is_not_null() & pl.col("numerator").is_not_null()),
             perturbed=pl.col("perturbed").fill_null(False),
             status="status",
             status_reason="status_reason",
+            value_note=pl.when(pl.col("status") == "ok").then("value_note"),
             source_title="source_title",
             fetched_at="fetched_at",
         )

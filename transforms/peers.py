@@ -9,6 +9,10 @@ log where the variable is skewed), and the distance is the weighted Euclidean di
 over the variables both kommuner have (weights from data/catalog/peers.yaml, read by
 sources/catalog.py). The peer group's value is Σnumerator/Σdenominator over the peers,
 never a mean of their rates.
+
+The variables do not depend on the indicator catalogue: indicator variables are read from
+Kolada's values of the KPIs peers.yaml names (fetched whatever the catalogue holds), and the
+population bands they need are always built.
 """
 
 from __future__ import annotations
@@ -35,12 +39,22 @@ class PeerSettings(BaseModel):
     neighbours: int = Field(default=7, ge=1, le=50)
     variables: list[PeerVariable]
 
+    @property
+    def kpis(self) -> list[str]:
+        """The Kolada KPIs behind indicator variables."""
+        return sorted({k for v in self.variables if v.source == "indicator" for k in v.indicators})
+
+
+# Population bands the structural variables read, whatever the catalogue needs.
+PEER_BANDS = [(0, 19), (None, None)]
+
 
 def structure(settings: PeerSettings, kommuner: pl.DataFrame, population: pl.DataFrame,
-              kommun_rows: pl.DataFrame) -> pl.DataFrame:
+              kolada_values: pl.DataFrame) -> pl.DataFrame:
     """Structural variables per kommun, each from its latest year with data.
 
-    Long format: kommun_code, variable, value, year.
+    `kolada_values` is raw.kolada_value (kpi, municipality, period, gender, status, value,
+    isdeleted). Long format: kommun_code, variable, value, year.
     """
     total = population.filter((pl.col("sex") == "T") & (pl.col("band") == "all"))
     young = population.filter((pl.col("sex") == "T") & (pl.col("band") == "0-19"))
@@ -60,11 +74,14 @@ def structure(settings: PeerSettings, kommuner: pl.DataFrame, population: pl.Dat
             # The first listed indicator with a value wins (a successor series before its
             # discontinued predecessor).
             preference = {ind: i for i, ind in enumerate(var.indicators)}
-            frame = (kommun_rows.filter(pl.col("indicator_id").is_in(var.indicators)
-                                        & (pl.col("sex") == "T") & (pl.col("status") == "ok"))
-                     .with_columns(pref=pl.col("indicator_id").replace_strict(preference))
-                     .sort("area_code", "period", "pref", descending=[False, True, False])
-                     .select(kommun_code="area_code", year="period", value="value"))
+            frame = (kolada_values.filter(pl.col("kpi").is_in(var.indicators)
+                                          & pl.col("municipality").is_in(kommuner["kommun_code"].implode())
+                                          & (pl.col("gender") == "T") & (pl.col("status") == "")
+                                          & ~pl.col("isdeleted"))
+                     .with_columns(pref=pl.col("kpi").replace_strict(preference))
+                     .sort("municipality", "period", "pref", descending=[False, True, False])
+                     .unique(["municipality", "period"], keep="first", maintain_order=True)
+                     .select(kommun_code="municipality", year="period", value="value"))
         latest = (frame.drop_nulls("value").sort("kommun_code", "year", descending=[False, True])
                   .unique("kommun_code", keep="first", maintain_order=True))
         parts.append(latest.with_columns(variable=pl.lit(var.id)))

@@ -1,4 +1,10 @@
-"""Population denominators from SCB's single-year-of-age table."""
+"""Population denominators from SCB's single-year-of-age table.
+
+SCB publishes a year's population later than Kolada publishes the year's values. Rather
+than drop the newest year, `carry_forward` lends it the latest published population and
+says which year that is (`population_year`), so intervals and aggregates exist and are
+marked approximate with the reason.
+"""
 
 from __future__ import annotations
 
@@ -64,3 +70,29 @@ def population_bands(raw: pl.DataFrame, bands: Iterable[tuple[int | None, int | 
                     band="band", population=pl.col("population").cast(pl.Float64),
                     perturbed="perturbed")
             .sort("area_code", "year", "sex", "band"))
+
+
+def carry_forward(population: pl.DataFrame, years) -> pl.DataFrame:
+    """staging.population plus `population_year`, extended to `years` after the last year
+    SCB has: each later year borrows the latest published population of its area, sex and
+    band. Years before the first published year are not invented."""
+    have = population.with_columns(population_year=pl.col("year"))
+    wanted = pl.DataFrame({"year": sorted(set(years))}, schema={"year": pl.Int32})
+    latest = (population.filter(pl.col("population").is_not_null())
+              .group_by("area_code", "sex", "band")
+              .agg(pl.all().sort_by("year").last()))
+    borrowed = (latest.rename({"year": "population_year"}).join(wanted, how="cross")
+                .filter(pl.col("year") > pl.col("population_year"))
+                .join(have.select("area_code", "sex", "band", "year"),
+                      on=["area_code", "sex", "band", "year"], how="anti"))
+    return pl.concat([have, borrowed.select(have.columns)], how="vertical_relaxed")
+
+
+def lag_note(period: pl.Expr, population_year: pl.Expr, value_from_population: pl.Expr) -> pl.Expr:
+    """Swedish note for a row whose population is borrowed from an earlier year (else null)."""
+    lagging = population_year.is_not_null() & (population_year != period)
+    what = pl.when(value_from_population).then(pl.lit("värdet och intervallet bygger"))\
+        .otherwise(pl.lit("intervallet är ungefärligt och bygger"))
+    return pl.when(lagging).then(pl.format(
+        "SCB har ännu inte publicerat befolkningen {}; {} på befolkningen {}.",
+        period, what, population_year))

@@ -9,6 +9,7 @@ from pipeline.resources import Paths
 from sources.catalog import CatalogError, load_methods, load_peer_settings
 from sources.geography import areas
 from transforms.aggregate import aggregate_areas
+from transforms.data_quality import stale_indicators
 from transforms.facts import build_facts, catalog_meta
 from transforms.funnel import funnel_limits
 from transforms.peers import peer_groups, structure
@@ -44,12 +45,13 @@ def indicator(indicator_catalog: pl.DataFrame, kolada_kpi: pl.DataFrame) -> pl.D
 
 @table_asset("kommun_structure", group="marts")
 def kommun_structure(paths: Paths, kommun: pl.DataFrame, population: pl.DataFrame,
-                     kommun_value: pl.DataFrame) -> pl.DataFrame:
+                     kolada_value: pl.DataFrame) -> pl.DataFrame:
     """Strukturvariabler per kommun (folkmängd, andel 0–19 år, täthet, ekonomisk utsatthet
     bland barn, utrikes födda barn), senaste år med uppgift: underlag för liknande
-    kommuner enligt data/catalog/peers.yaml."""
+    kommuner enligt data/catalog/peers.yaml. Nyckeltalen hämtas från Kolada även om
+    katalogen inte har dem."""
     settings = _catalog_file(load_peer_settings, paths.peers_file)
-    return structure(settings, kommun, population, kommun_value)
+    return structure(settings, kommun, population, kolada_value)
 
 
 @table_asset("peer_group", group="marts")
@@ -63,16 +65,17 @@ def peer_group(paths: Paths, kommun_structure: pl.DataFrame) -> pl.DataFrame:
 def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame,
                    area_membership: pl.DataFrame, indicator_catalog: pl.DataFrame,
                    population: pl.DataFrame, area: pl.DataFrame, peer_group: pl.DataFrame,
-                   survey_value: pl.DataFrame) -> pl.DataFrame:
+                   survey_value: pl.DataFrame, kolada_vintage: pl.DataFrame) -> pl.DataFrame:
     """Faktatabellen: ett värde per indikator, område (kommun, delregion, län, riket), år,
     kön och nedbrytning (även treårsperioder för sällsynta händelser), med täljare,
     nämnare, 95- och 99,8-procentiga konfidensintervall, status med orsak, jämförelser med
     län, riket, övriga länet och riket och liknande kommuner, rangordning och trend. Län,
     delregioner och riket räknas om som Σtäljare/Σnämnare. Elevenkäternas andelar ingår
-    per årskurs och kön, jämförda med länet och alla svarande."""
+    per årskurs och kön, jämförda med länet och alla svarande. En indikator vars senaste
+    hämtning hade problem visar förra godkända värden, markerade som inaktuella (stale)."""
     aggregates = aggregate_areas(kommun_value, area_membership, indicator_catalog, population)
     return build_facts(kommun_value, aggregates, indicator_catalog, area, context.run.run_id,
-                       peer_group, survey_value)
+                       peer_group, survey_value, stale_indicators(kolada_vintage, indicator_catalog))
 
 
 @table_asset("funnel_limit", group="marts")

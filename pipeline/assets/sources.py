@@ -1,27 +1,48 @@
-"""Source assets: geography, the indicator catalogue, Kolada and SCB (group `sources`)."""
+"""Source assets: geography, the indicator catalogue, Kolada and SCB (group `sources`).
+
+Kolada and SCB are refreshed per series against the previously published build (its
+record in data/raw/builds/): each KPI is judged on its own, problems become WARN check
+results and meta.data_quality rows, and only a source that cannot be reached at all stops
+the branch. The run tag `uppvaxt/refresh=incremental` (the nightly schedule) asks the
+sources only for what changed; UPPVAXT_SOURCE=replay reads the last published build's
+responses from the raw store instead of fetching.
+"""
 # Annotations stay real objects here: Dagster reads them to find context, resources and inputs.
+
+from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
 
+from checks.models import KoladaValue
+from checks.validate import validate
 from pipeline.assets.surveys import SurveySettings
-from pipeline.factory import table_asset
-from pipeline.resources import Paths, StatisticsApis
-from sources.catalog import CatalogError, load_indicators
+from pipeline.factory import CheckWarning, table_asset, table_multi_asset
+from pipeline.resources import REPO_ROOT, Paths, StatisticsApis, replay_record
+from pipeline.warehouse import published_run
+from sources.build_record import RecordError, read_record
+from sources.catalog import CatalogError, load_indicators, load_peer_settings
 from sources.catalog import indicators_frame as catalog_frame
-from sources.demo.world import DemoWorld
+from sources.demo.world import shared_world
 from sources.geography import load_kommuner
-from sources.kolada import MalformedResponse
-from sources.scb import fetch_population
+from sources.http import ApiError, SourceUnavailable
+from sources.kolada_refresh import FULL, INCREMENTAL, REPLAY, Use, load_acceptances, refresh_kolada
+from sources.raw_store import RawStoreError
+from sources.scb_refresh import refresh_population
 from sources.surveys.codebook import CodebookError, survey_indicators
 
-FETCH_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
+REFRESH_TAG = "uppvaxt/refresh"
+DEFAULT_CATALOG = REPO_ROOT / "data" / "catalog" / "indicators.yaml"
 
 
 def _demo_world(paths: Paths, kommun: pl.DataFrame):
+    """The demo services know the default catalogue's KPIs (as Kolada knows its KPIs,
+    whatever a user's catalogue holds) and any user entry with a demo profile."""
     settings = paths.source_settings()
-    return lambda: DemoWorld.build(kommun, load_indicators(paths.indicators_file),
-                                   settings.years.span)
+    user = load_indicators(paths.indicators_file)
+    ids = {i.source_id for i in user}
+    known = user + [i for i in load_indicators(DEFAULT_CATALOG) if i.source_id not in ids]
+    return lambda: shared_world(kommun, known, settings.years.span)
 
 
 def _stop(err: Exception) -> dg.Failure:
@@ -35,6 +56,47 @@ def _years(paths: Paths, apis: StatisticsApis) -> list[int]:
         return years.span
     # Live: also ask for years after the configured last one; the APIs answer what exists.
     return list(range(years.first, years.last + 3))
+
+
+def refresh_mode(context: dg.AssetExecutionContext, apis: StatisticsApis) -> str:
+    if apis.is_replay:
+        return REPLAY
+    return INCREMENTAL if context.run.tags.get(REFRESH_TAG) == INCREMENTAL else FULL
+
+
+def previous_record(paths: Paths, apis: StatisticsApis) -> dict | None:
+    """The build this one is judged against (or, in replay, rebuilds): None before the first."""
+    try:
+        if apis.is_replay:
+            return replay_record(paths)
+        run = published_run(paths.published)
+        return read_record(paths.raw, run["run_id"]) if run else None
+    except RecordError as err:
+        if apis.is_replay:
+            raise _stop(err) from err
+        return None
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def kolada_uses(paths: Paths, catalog: pl.DataFrame) -> dict[str, Use]:
+    """Every KPI to fetch: the catalogue's, and those behind the similar-kommun groups."""
+    try:
+        peers = load_peer_settings(paths.peers_file)
+    except CatalogError as err:
+        raise _stop(err) from err
+    uses: dict[str, Use] = {}
+    for row in catalog.filter(pl.col("source") == "kolada").iter_rows(named=True):
+        before = uses.get(row["source_id"], Use())
+        uses[row["source_id"]] = Use(before.indicator_ids + (row["indicator_id"],), False,
+                                     row["value_type"])
+    for variable in peers.variables:
+        for kpi in variable.indicators if variable.source == "indicator" else []:
+            before = uses.get(kpi, Use())
+            uses[kpi] = Use(before.indicator_ids, True, before.value_type)
+    return uses
 
 
 @table_asset("kommun", group="sources", kinds=("polars", "duckdb", "python"))
@@ -62,65 +124,80 @@ def indicator_catalog(paths: Paths, survey_settings: SurveySettings) -> pl.DataF
     return catalog_frame(registry + surveys)
 
 
-@table_asset("kolada_kpi", group="sources", retry_policy=FETCH_RETRY,
-             kinds=("polars", "duckdb", "api"))
-def kolada_kpi(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
-               kommun: pl.DataFrame, indicator_catalog: pl.DataFrame) -> pl.DataFrame:
-    """Koladas metadata (titel, beskrivning, könsuppdelning) för katalogens nyckeltal, som
-    de ser ut vid hämtningen. Ett id i katalogen som Kolada inte känner till stoppar
-    körningen."""
-    wanted = indicator_catalog.filter(pl.col("source") == "kolada")
-    client = apis.kolada(paths.source_settings(), paths.raw_store(), _demo_world(paths, kommun))
-    try:
-        kpis = client.kpis(wanted["source_id"].to_list())
-    except MalformedResponse as err:
-        raise _stop(err) from err
-    unknown = wanted.filter(~pl.col("source_id").is_in(kpis["kpi_id"].to_list()))
-    if unknown.height:
-        entries = ", ".join(f"{r['indicator_id']} (source_id {r['source_id']})"
-                            for r in unknown.iter_rows(named=True))
-        raise _stop(ValueError(f"{paths.indicators_file}: Kolada does not know the KPI of "
-                               f"catalogue entr{'y' if unknown.height == 1 else 'ies'}: {entries}"))
-    renamed = kpis.join(wanted.select(kpi_id="source_id", catalog_title="title"), on="kpi_id") \
-        .filter(pl.col("title") != pl.col("catalog_title"))
-    if renamed.height:
-        context.log.info(f"Kolada titles differ from the catalogue for {renamed['kpi_id'].to_list()}")
-    return kpis
+def _check_values(frame: pl.DataFrame) -> str | None:
+    result = validate(frame, KoladaValue)
+    return None if result.passed else result.message("raw.kolada_value")
 
 
-@table_asset("kolada_value", group="sources", retry_policy=FETCH_RETRY,
-             kinds=("polars", "duckdb", "api"))
-def kolada_value(paths: Paths, apis: StatisticsApis, kommun: pl.DataFrame,
-                 kolada_kpi: pl.DataFrame) -> pl.DataFrame:
-    """Koladas värden för katalogens nyckeltal, alla kommuner och år, med status
-    (t.ex. Privacy = dolt av sekretesskäl). Varje svar sparas oförändrat i rålagret."""
+KOLADA_TABLES = {
+    "kolada_kpi": "Koladas metadata (titel, beskrivning, könsuppdelning, publiceringsdatum) för "
+                  "katalogens nyckeltal och dem som liknande kommuner bygger på, som de såg ut "
+                  "vid hämtningen.",
+    "kolada_value": "Koladas värden för katalogens nyckeltal, alla kommuner och år, med status "
+                    "(t.ex. Privacy = dolt av sekretesskäl). Ett nyckeltal med problem behåller "
+                    "förra publiceringens värden. Varje svar sparas oförändrat i rålagret.",
+    "kolada_vintage": "Vilken version av varje Kolada-nyckeltal bygget använder: tillstånd "
+                      "(nytt, oförändrat, inaktuellt, spärrat, saknas), problem och de sparade "
+                      "råsvar värdena läses ur.",
+}
+
+
+@table_multi_asset(KOLADA_TABLES, group="sources", kinds=("polars", "duckdb", "api"), warns={
+    "kolada_per_kpi": ("kolada_value", "Varje nyckeltal bedöms för sig: okänt id, inga värden, "
+                                       "oläsbart svar, misslyckad kontroll, nivåskifte eller ny "
+                                       "enhet. Ett problem stoppar bara det nyckeltalet.")})
+def kolada(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
+           kommun: pl.DataFrame, indicator_catalog: pl.DataFrame):
+    """Hämtar Koladas nyckeltal (metadata och värden) för katalogen och för liknande
+    kommuner, och bedömer varje nyckeltal för sig mot förra publiceringen."""
+    mode = refresh_mode(context, apis)
     client = apis.kolada(paths.source_settings(), paths.raw_store(), _demo_world(paths, kommun))
+    record = previous_record(paths, apis)
     known = (set(kommun["kommun_code"]) | {"0000"}
              | {f"00{code}" for code in kommun["lan_code"].unique()})
     try:
-        return client.values(kolada_kpi["kpi_id"].to_list(), _years(paths, apis), known)
-    except MalformedResponse as err:
+        result = refresh_kolada(client, paths.raw_store(), kolada_uses(paths, indicator_catalog),
+                                (record or {}).get("kolada"), mode, _years(paths, apis), known,
+                                now(), _check_values, load_acceptances(paths.catalog / "accepted_changes.yaml"))
+    except (ApiError, RawStoreError, CatalogError) as err:
         raise _stop(err) from err
+    problems = result.problems.select("kpi_id", "state", "problem", "message").to_dicts()
+    context.log.info(f"Kolada ({mode}): {result.vintage['state'].value_counts().sort('state').rows()}")
+    warning = CheckWarning("kolada_per_kpi", "kolada_value", "", problems,
+                           headline=f"{len(problems)} nyckeltal med problem" if problems else "")
+    return ({"kolada_kpi": result.kpis, "kolada_value": result.values,
+             "kolada_vintage": result.vintage}, [warning])
 
 
-@table_asset("scb_population", group="sources", retry_policy=FETCH_RETRY,
-             kinds=("polars", "duckdb", "api"))
-def scb_population(paths: Paths, apis: StatisticsApis, kommun: pl.DataFrame) -> pl.DataFrame:
-    """Folkmängd 31 december per kommun, ettårsklass och kön från SCB:s PxWebApi 2.0
-    (TAB638 till och med 2024, TAB5557 med Cell Key Method från 2025). Nämnare för
-    indikatorerna."""
+SCB_TABLES = {
+    "scb_population": "Folkmängd 31 december per kommun, ettårsklass och kön från SCB:s "
+                      "PxWebApi 2.0 (TAB638 till och med 2024, TAB5557 med Cell Key Method från "
+                      "2025). Nämnare för indikatorerna.",
+    "scb_vintage": "Vilken version av SCB:s befolkningstabeller bygget använder: tabellens "
+                   "uppdateringsstämpel, tillstånd och de sparade råsvaren.",
+}
+
+
+@table_multi_asset(SCB_TABLES, group="sources", kinds=("polars", "duckdb", "api"))
+def scb(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
+        kommun: pl.DataFrame):
+    """Hämtar SCB:s befolkning (nämnare) när tabellerna har uppdaterats; annars används
+    förra publiceringens svar ur rålagret."""
     settings = paths.source_settings()
     client = apis.scb(settings, paths.raw_store(), _demo_world(paths, kommun))
+    record = previous_record(paths, apis)
     try:
-        return fetch_population(client, settings.scb.population_tables, _years(paths, apis),
-                                kommun["kommun_code"].to_list(), settings.scb.population_ages)
-    except MalformedResponse as err:
+        result = refresh_population(client, paths.raw_store(), settings.scb.population_tables,
+                                    _years(paths, apis), kommun["kommun_code"].to_list(),
+                                    settings.scb.population_ages, (record or {}).get("scb"),
+                                    refresh_mode(context, apis), now())
+    except (ApiError, RawStoreError) as err:
         raise _stop(err) from err
+    return {"scb_population": result.population, "scb_vintage": result.vintage}, []
 
 
 @table_asset("raw_response", group="sources", kinds=("polars", "duckdb"),
-             deps=[dg.AssetKey(["raw", "kolada_kpi"]), dg.AssetKey(["raw", "kolada_value"]),
-                   dg.AssetKey(["raw", "scb_population"])])
+             deps=[dg.AssetKey(["raw", "kolada_value"]), dg.AssetKey(["raw", "scb_population"])])
 def raw_response(paths: Paths) -> pl.DataFrame:
     """Logg över alla hämtade råsvar: fråga, tidpunkt, HTTP-status, storlek och SHA-256.
     Svaren ligger oförändrade i data/raw/."""
