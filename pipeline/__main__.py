@@ -1,54 +1,149 @@
-"""`python -m pipeline build`: run the whole build in-process and say where results are."""
+"""The command line: `python -m pipeline build` (what `make run` does) and
+`python -m pipeline nightly` (what the Dagster daemon does each night).
+
+* `build`: survey files from the inbox (as the inbox sensor would), then the whole build:
+  every source fetched, published if anything changed.
+* `nightly`: the inbox (as the sensors would), then exactly what the 03:30 schedule runs:
+  ask the sources what changed; if nothing, stop; else an incremental build.
+
+`UPPVAXT_SOURCE=replay` with `build` rebuilds the last published build from the raw store.
+
+Either ends with one summary (pipeline/summary.py): published or not, and each indicator
+that is unavailable, stale or blocked, each population year borrowed and each quarantined
+survey file on a line of its own. Everything else — Dagster's event log, warnings, stack
+traces — goes to a log file under data/logs/, named at the end. Exit code 1 when nothing
+new could be published (a failed step, or every series fetched had a problem).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import sys
 import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
 
-import dagster as dg
+USAGE = "usage: python -m pipeline [build|nightly]"
+LOG_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def build() -> int:
+@contextlib.contextmanager
+def stderr_to(log: Path):
+    """Send everything written to stderr (file descriptor 2) to `log` for the duration."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with log.open("a", encoding="utf-8") as handle:
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield handle
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+@contextlib.contextmanager
+def build_lock(data_dir: Path):
+    """One build at a time on a data folder (released by the OS if the process dies)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / ".build.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"ett annat bygge pågår redan i {data_dir} (låset {handle.name})") from None
+        yield
+
+
+def say(lines) -> None:
+    for line in lines:
+        print(line, flush=True)
+
+
+def summary_of(instance, paths, run_id: str, had_snapshot: bool, seconds: float | None = None):
+    from pipeline.assets.surveys import SurveySettings
+    from pipeline.summary import post, summarise
+
+    summary = summarise(instance, run_id, paths.published, SurveySettings.from_env().inbox(paths),
+                        had_snapshot, seconds)
+    post(instance, run_id, summary)
+    return summary
+
+
+def execute(defs, instance, paths, tags: dict | None, had_snapshot: bool):
+    started = time.perf_counter()
+    result = defs.resolve_job_def("build_all").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=LOG_CONFIG, tags=tags or {})
+    return summary_of(instance, paths, result.run_id, had_snapshot, time.perf_counter() - started)
+
+
+def run(command: str, log: Path) -> int:
+    import dagster as dg
+
+    from pipeline.assets.surveys import SurveySettings
     from pipeline.definitions import defs
-    from pipeline.resources import default_resources
+    from pipeline.summary import quarantined_files
     from pipeline.surveys import run_inbox
 
-    resources = default_resources()
-    paths, demo = resources["paths"], resources["apis"].is_demo
+    resources = defs.resources
+    paths, apis = resources["paths"], resources["apis"]
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    started = time.perf_counter()
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    print("uppvaxt: building on", "demo data" if demo else "live data",
-          "(Dagster logs at WARNING; the UI has the full event log)")
-    # Survey files first (what the inbox sensor does under the daemon); a quarantined file
-    # is reported but does not stop the rest.
-    inbox = run_inbox(defs, instance, demo_files=demo, refresh=False)
-    for name in inbox.failed:
-        print(f"uppvaxt: survey file {name} was quarantined; see the asset check "
-              f"'survey_file_problems' and the report next to it.", file=sys.stderr)
-    result = defs.resolve_job_def("build_all").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=quiet)
-    seconds = time.perf_counter() - started
-    if not result.success:
-        failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        print(f"uppvaxt: build FAILED after {seconds:.0f} s (steps: {', '.join(failed)}).",
-              file=sys.stderr)
-        print(f"The last published snapshot is unchanged: {paths.published}", file=sys.stderr)
-        return 1
-    checks = result.get_asset_check_evaluations()
-    print(f"uppvaxt: build finished in {seconds:.0f} s; {len(checks)} checks passed.")
-    print(f"  Reports:   {paths.reports / 'index.html'}")
-    print(f"  Database:  {paths.published}  (duckdb -readonly {paths.published})")
-    print(f"  Raw store: {paths.raw}")
-    print(f"  Surveys:   {len(inbox.files) - len(inbox.failed)} new file(s) read from the inbox; "
-          f"row-level data stay in {paths.private}")
-    return 0
+    had_snapshot = paths.published.exists()
+    source = "omspelning ur rålagret" if apis.is_replay else ("demodata" if apis.is_demo else "livedata")
+    say([f"uppvaxt: {command} på {source}; loggen skrivs till {log}"])
+    summaries = []
+    with build_lock(paths.data):
+        # The inbox first, as its sensors would; a quarantined file stops nothing else.
+        inbox = run_inbox(defs, instance, demo_files=apis.is_demo and command == "build",
+                          refresh=command == "nightly")
+        if inbox.survey_value is not None:
+            summaries.append(summary_of(instance, paths, inbox.survey_value.run_id, had_snapshot))
+            say(summaries[-1].lines())
+        if command == "build":
+            summaries.append(execute(defs, instance, paths, None, had_snapshot))
+            say(summaries[-1].lines())
+        else:
+            context = dg.build_schedule_context(instance=instance, resources=resources,
+                                                scheduled_execution_time=datetime.now(UTC))
+            tick = defs.resolve_schedule_def("nightly_build").evaluate_tick(context)
+            for request in tick.run_requests or []:
+                say([f"uppvaxt: {request.tags.get('uppvaxt/changes', 'ändringar')}"])
+                summaries.append(execute(defs, instance, paths, request.tags, had_snapshot))
+                say(summaries[-1].lines())
+            if not tick.run_requests:
+                say([f"uppvaxt: {tick.skip_message or 'inget att göra'}"]
+                    + [f"  Enkätfil i karantän: {q}"
+                       for q in quarantined_files(SurveySettings.from_env().inbox(paths))])
+    if summaries and summaries[-1].outcome in ("published", "reports"):
+        say([f"  Rapporter: {paths.reports / 'index.html'}",
+             f"  Databas:   {paths.published}  (duckdb -readonly {paths.published})"])
+    return max((s.exit_code for s in summaries), default=0)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "build"
+    if command not in ("build", "nightly"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    data_dir = Path(os.environ.get("UPPVAXT_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+    log = data_dir / "logs" / f"{command}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.log"
+    try:
+        with stderr_to(log) as handle:
+            try:
+                code = run(command, log)
+            except Exception as err:  # noqa: BLE001 - the message for the terminal, the trace for the log
+                traceback.print_exc(file=handle)
+                handle.flush()
+                print(f"uppvaxt: {command} avbröts: {str(err).splitlines()[0] if str(err) else type(err).__name__}",
+                      flush=True)
+                code = 1
+    finally:
+        print(f"  Logg:      {log}", flush=True)
+    return code
 
 
 if __name__ == "__main__":
-    command = sys.argv[1] if len(sys.argv) > 1 else "build"
-    if command != "build":
-        print("usage: python -m pipeline build", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(build())
+    sys.exit(main(sys.argv))

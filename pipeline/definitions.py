@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipeline.assets import marts, quality, reports, sources, staging
 from pipeline.jobs import build_all, nightly
+from pipeline.nightly import run_summary_on_failure, run_summary_on_success
 from pipeline.resources import default_resources
 from pipeline.surveys import survey_definitions
 
@@ -15,6 +16,7 @@ def make_definitions(resources: dict[str, object]) -> dg.Definitions:
         assets=dg.load_assets_from_modules([sources, staging, marts, quality, reports]),
         jobs=[build_all],
         schedules=[nightly],
+        sensors=[run_summary_on_success, run_summary_on_failure],
         resources=resources,
         # One process per run: the warehouse has a single writer.
         executor=dg.in_process_executor,

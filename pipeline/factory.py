@@ -66,6 +66,7 @@ class CheckWarning:
     description: str
     problems: list[dict]
     headline: str = ""
+    extra: dict | None = None  # further metadata (counts)
 
 
 def table_multi_asset(tables: dict[str, str], *, group: str, warns: dict[str, tuple[str, str]] | None = None,
@@ -123,7 +124,7 @@ def warning_result(key: dg.AssetKey, warning: CheckWarning) -> dg.AssetCheckResu
         asset_key=key, check_name=warning.check, passed=not warning.problems,
         severity=dg.AssetCheckSeverity.WARN, description=warning.headline or None,
         metadata={"problems": len(warning.problems),
-                  "list": dg.MetadataValue.json(warning.problems[:200])})
+                  "list": dg.MetadataValue.json(warning.problems[:200]), **(warning.extra or {})})
 
 
 def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None = None,

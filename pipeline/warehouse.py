@@ -118,14 +118,16 @@ def fingerprint(warehouse: Path, schemas: Iterable[str] = PUBLISHED_SCHEMAS,
             name = f"{schema_name}.{table_name}"
             if schema_name not in wanted or name in UNFINGERPRINTED:
                 continue
-            columns = [c for (c,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-                "ORDER BY column_index", [schema_name, table_name]).fetchall()]
-            keep = ", ".join(_quote(c) for c in columns if c not in VOLATILE_COLUMNS)
+            columns = con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND "
+                "table_name = ? ORDER BY column_index", [schema_name, table_name]).fetchall()
+            # Floats to 12 significant digits: parallel sums may differ in the last bit.
+            keep = ", ".join(f"printf('%.12g', {_quote(c)}) AS {_quote(c)}" if kind in ("DOUBLE", "FLOAT")
+                             else _quote(c) for c, kind in columns if c not in VOLATILE_COLUMNS)
             count, hashed = con.sql(
                 f"SELECT count(*), bit_xor(hash(t)) FROM (SELECT {keep} FROM "
                 f"{_quote(schema_name)}.{_quote(table_name)}) t").fetchall()[0]
-            digest.update(f"{name}:{','.join(columns)}:{count}:{hashed}\n".encode())
+            digest.update(f"{name}:{','.join(c for c, _ in columns)}:{count}:{hashed}\n".encode())
         for text in extra:
             digest.update(f"{text}\n".encode())
         return digest.hexdigest()

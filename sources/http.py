@@ -84,8 +84,10 @@ class Fetcher:
             except (httpx.ConnectError, httpx.ConnectTimeout) as err:
                 connect_failures += 1
                 if connect_failures > self.connect_retries:
-                    self.unavailable = (f"{self.source}: {httpx.URL(url).host} cannot be reached "
-                                        f"({err.__class__.__name__}: {err}); gave up on {what}")
+                    shown = url if len(url) <= 100 else url[:100] + "…"
+                    self.unavailable = (f"{self.source}: servern {httpx.URL(url).host} går inte att nå "
+                                        f"({err.__class__.__name__}: {err}); gav upp efter "
+                                        f"{connect_failures} försök med {method} {shown}")
                     raise SourceUnavailable(self.unavailable) from None
                 self.sleep(self.backoff_seconds)
                 continue

@@ -106,7 +106,7 @@ class Plan:
 class Acceptance(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     kpi: str = Field(pattern=r"^[NU]\d{5}$")
-    on: date
+    accepted_on: date
     reason: str = Field(min_length=3)
 
 
@@ -114,7 +114,7 @@ def load_acceptances(path: Path) -> dict[str, str]:
     """Level shifts and unit changes a person has checked and accepted: KPI -> date.
 
     A missing file accepts nothing. Each entry lets the next fetch of that KPI through once
-    (the vintage it is compared with was fetched on or before `on`)."""
+    (the vintage it is compared with was fetched on or before `accepted_on`)."""
     if not path.exists():
         return {}
     try:
@@ -122,7 +122,7 @@ def load_acceptances(path: Path) -> dict[str, str]:
         entries = [Acceptance.model_validate(e) for e in doc.get("accepted") or []]
     except (ValidationError, yaml.YAMLError, AttributeError, TypeError) as err:
         raise CatalogError(f"{path}: {err}") from err
-    return {e.kpi: e.on.isoformat() for e in entries}
+    return {e.kpi: e.accepted_on.isoformat() for e in entries}
 
 
 class _Stored:
@@ -291,7 +291,8 @@ def judge(kpi: str, rows: list[tuple], prev: dict | None, cache: PageCache, unit
         if bad.height:
             first = bad.row(0, named=True)
             return "failed_check", (f"{bad.height} värden är omöjliga för typen {use.value_type}, "
-                                    f"t.ex. {first['value']} för {first['municipality']} {first['period']}")
+                                    f"t.ex. {swedish_number(first['value'], 6)} för område "
+                                    f"{first['municipality']} år {first['period']}.")
     if prev is None or _accepted(kpi, prev, acceptances):
         return None
     if prev.get("unit") and unit and prev["unit"] != unit:

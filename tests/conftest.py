@@ -40,3 +40,21 @@ def source_settings():
     from sources.catalog import load_source_settings
 
     return load_source_settings(CATALOG / "sources.yaml")
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """What `make run` does, once per test worker: the demo survey waves through the inbox,
+    then everything. Tests work on copies (tests/pipeline_helpers.copy_of)."""
+    import dagster as dg
+
+    from pipeline.surveys import run_inbox
+    from tests.pipeline_helpers import definitions, run
+
+    data = tmp_path_factory.mktemp("build") / "data"
+    instance = dg.DagsterInstance.ephemeral()
+    inbox = run_inbox(definitions(data), instance, refresh=False)
+    assert sorted(inbox.files) == ["lupp_2023_demo.csv", "sthlm_2024_demo.sav"] and not inbox.failed
+    result = run(data, instance=instance)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return data, result, instance

@@ -7,8 +7,6 @@ reports stay exactly as they were.
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,71 +17,18 @@ import duckdb
 import httpx
 import polars as pl
 import pytest
-import yaml
 
-from pipeline.definitions import make_definitions
-from pipeline.resources import Paths, StatisticsApis, default_resources
 from pipeline.surveys import run_inbox
-from sources.demo.apis import demo_transport
 from sources.demo.world import DEMO_LABEL
-from tests.conftest import CATALOG
+from tests.pipeline_helpers import (catalog_copy, copy_of, definitions, digest, edit_indicators,
+                                    failure_messages, faulty_demo, run, table)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
-def definitions(data_dir: Path, catalog_dir: Path = CATALOG,
-                apis: StatisticsApis | None = None) -> dg.Definitions:
-    resources = default_resources(Paths(data_dir=str(data_dir), catalog_dir=str(catalog_dir)),
-                                  apis or StatisticsApis(mode="demo"))
-    return make_definitions(resources)
-
-
-def run(data_dir: Path, catalog_dir: Path = CATALOG, apis: StatisticsApis | None = None,
-        selection: dg.AssetSelection | None = None) -> dg.ExecuteInProcessResult:
-    defs = definitions(data_dir, catalog_dir, apis)
-    job = defs.resolve_job_def("build_all")
-    if selection is not None:
-        job = job.get_subset(asset_selection=set(selection.resolve(defs.resolve_asset_graph())))
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """What `make run` does: the demo survey waves through the inbox, then everything."""
-    data = tmp_path_factory.mktemp("build") / "data"
-    instance = dg.DagsterInstance.ephemeral()
-    inbox = run_inbox(definitions(data), instance, refresh=False)
-    assert sorted(inbox.files) == ["lupp_2023_demo.csv", "sthlm_2024_demo.sav"] and not inbox.failed
-    result = run(data)
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
-    return data, result, instance
-
-
-def copy_of(built, tmp_path) -> Path:
-    data = tmp_path / "data"
-    shutil.copytree(built[0], data)
-    return data
-
-
-def fast_catalog(tmp_path, change=None) -> Path:
-    """A catalogue copy with the Kolada rate limit lifted (the demo service has no limit)."""
-    target = tmp_path / "catalog"
-    shutil.copytree(CATALOG, target)
-    settings = yaml.safe_load((target / "sources.yaml").read_text(encoding="utf-8"))
-    settings["kolada"]["max_calls"] = 1000
-    (target / "sources.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    if change:
-        change(target)
-    return target
-
-
-def failure_messages(result) -> str:
-    return "\n".join(str(e.event_specific_data.error) if getattr(e.event_specific_data, "error", None)
-                     else (e.message or "") for e in result.all_events if e.is_failure)
+def built(demo_build):
+    return demo_build
 
 
 def test_everything_materialises_and_publishes(built):
@@ -91,9 +36,9 @@ def test_everything_materialises_and_publishes(built):
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"raw/kolada_value", "raw/scb_population", "marts/fact_indicator",
             "reports/county_reports", "reports/published_snapshot"} <= materialised
-    assert len(materialised) == 19
+    assert len(materialised) == 22
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 17 and all(c.passed for c in checks)
+    assert len(checks) == 21 and all(c.passed for c in checks)
     reports = sorted((data / "reports").glob("lan-*.html"))
     assert len(reports) == 21 and (data / "reports" / "index.html").exists()
     assert (data / "reports" / "assets" / "plotly.min.js").stat().st_size > 1_000_000
@@ -142,79 +87,80 @@ def test_riket_is_sum_of_numerators_over_sum_of_denominators(built):
     assert (both["value"] - both["source"]).abs().max() < 0.15
 
 
-def test_malformed_api_page_fails_its_branch_and_keeps_the_snapshot(built, tmp_path):
-    data = copy_of(built, tmp_path)
-    published, report = data / "published" / "uppvaxt.duckdb", data / "reports" / "index.html"
-    before = digest(published), digest(report)
+def test_malformed_api_page_costs_only_its_kpi(built, tmp_path):
+    """A broken answer for one KPI: that KPI keeps its published values (stale, with the
+    request named); the request it shared with 24 others is asked again one KPI at a time."""
+    data = copy_of(built[0], tmp_path)
+    before = table(data / "published" / "uppvaxt.duckdb",
+                   "select * from marts.fact_indicator where indicator_id = 'N15428'")
 
-    class BrokenPage(StatisticsApis):
-        def _http(self, demo_world):
-            inner = demo_transport(demo_world())
+    def broken(request, response):
+        if "/data/kpi/" in request.url.path and "N15428" in request.url.path:
+            return httpx.Response(200, json={"values": "oops", "count": 1})
 
-            def handler(request):
-                if "/data/kpi/" in request.url.path and request.url.params.get("page") == "3":
-                    return httpx.Response(200, json={"values": "oops", "count": 1})
-                return inner.handle_request(request)
-
-            return httpx.Client(transport=httpx.MockTransport(handler))
-
-    result = run(data, fast_catalog(tmp_path), BrokenPage(mode="demo"),
-                 dg.AssetSelection.assets(["raw", "kolada_value"]).downstream())
-    assert not result.success
-    message = failure_messages(result)
-    assert "expected an object with a 'values' list" in message
-    assert "page=3" in message and "/data/kpi/" in message
-    assert (digest(published), digest(report)) == before
-
-
-def test_unknown_municipality_code_is_named(built, tmp_path):
-    data = copy_of(built, tmp_path)
-    before = digest(data / "published" / "uppvaxt.duckdb")
-
-    class StrangeCode(StatisticsApis):
-        def _http(self, demo_world):
-            inner = demo_transport(demo_world())
-
-            def handler(request):
-                response = inner.handle_request(request)
-                if "/data/kpi/" in request.url.path and request.url.params.get("page") == "2":
-                    doc = response.json()
-                    doc["values"][5]["municipality"] = "0199"
-                    return httpx.Response(200, json=doc)
-                return response
-
-            return httpx.Client(transport=httpx.MockTransport(handler))
-
-    result = run(data, fast_catalog(tmp_path), StrangeCode(mode="demo"),
-                 dg.AssetSelection.assets(["raw", "kolada_value"]).downstream())
-    assert not result.success
-    message = failure_messages(result)
-    assert "values[5]: unknown municipality code '0199'" in message and "page=2" in message
-    assert digest(data / "published" / "uppvaxt.duckdb") == before
+    result = run(data, apis=faulty_demo(fault=broken),
+                 selection=dg.AssetSelection.assets(["raw", "kolada_value"]).required_multi_asset_neighbors().downstream())
+    assert result.success, failure_messages(result)
+    published = data / "published" / "uppvaxt.duckdb"
+    quality = table(published, "select * from meta.data_quality")
+    assert quality.select("indicator_id", "problem", "state").rows() == [("N15428", "bad_response", "stale")]
+    assert "expected an object with a 'values' list" in quality["message"].item()
+    assert "/data/kpi/N15428/" in quality["message"].item()
+    after = table(published, "select * from marts.fact_indicator where indicator_id = 'N15428'")
+    assert after["stale"].all() and after["status_reason"].str.contains("inaktuellt").all()
+    assert after.select("area_code", "period", "sex", "value").equals(
+        before.select("area_code", "period", "sex", "value"))
+    others = table(published, "select distinct stale from marts.fact_indicator where indicator_id <> 'N15428'")
+    assert others["stale"].to_list() == [False]
 
 
-def test_catalogue_entry_with_unknown_kpi_is_named(built, tmp_path):
-    data = copy_of(built, tmp_path)
-    before = digest(data / "published" / "uppvaxt.duckdb")
+def test_unknown_municipality_code_is_named_and_costs_only_its_kpi(built, tmp_path):
+    data = copy_of(built[0], tmp_path)
+
+    changed: list[int] = []
+
+    def strange(request, response):
+        if "/data/kpi/" in request.url.path:
+            doc = response.json()
+            where = [i for i, o in enumerate(doc["values"]) if o["kpi"] == "N02901"]
+            if where and not changed:
+                doc["values"][where[5]]["municipality"] = "0199"
+                changed.append(where[5])
+            return httpx.Response(200, json=doc)
+
+    result = run(data, apis=faulty_demo(fault=strange),
+                 selection=dg.AssetSelection.assets(["raw", "kolada_value"]).required_multi_asset_neighbors().downstream())
+    assert result.success, failure_messages(result)
+    quality = table(data / "published" / "uppvaxt.duckdb", "select * from meta.data_quality")
+    assert quality.select("indicator_id", "problem", "state").rows() == [("N02901", "bad_response", "stale")]
+    assert f"values[{changed[0]}]: unknown municipality code '0199'" in quality["message"].item()
+
+
+def test_catalogue_entry_with_unknown_kpi_is_unavailable_and_the_rest_publishes(built, tmp_path):
+    data = copy_of(built[0], tmp_path)
+    published = data / "published" / "uppvaxt.duckdb"
+    before = digest(published)
 
     def add_unknown(catalog_dir: Path):
-        path = catalog_dir / "indicators.yaml"
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        extra = dict(doc["indicators"][0], id="N99999", source_id="N99999")
-        doc["indicators"].append(extra)
-        path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        edit_indicators(catalog_dir, lambda entries: entries + [
+            dict(entries[0], id="N99999", source_id="N99999")])
 
-    result = run(data, fast_catalog(tmp_path, add_unknown),
+    result = run(data, catalog_copy(tmp_path, add_unknown),
                  selection=dg.AssetSelection.assets(["raw", "indicator_catalog"]).downstream())
-    assert not result.success
-    message = failure_messages(result)
-    assert "Kolada does not know the KPI of catalogue entry: N99999 (source_id N99999)" in message
-    assert "indicators.yaml" in message
-    assert digest(data / "published" / "uppvaxt.duckdb") == before
+    assert result.success, failure_messages(result)
+    assert digest(published) != before
+    quality = table(published, "select * from meta.data_quality")
+    row = quality.row(0, named=True)
+    assert (quality.height, row["indicator_id"], row["problem"], row["state"]) == (
+        1, "N99999", "unknown_id", "unavailable")
+    assert "Kolada känner inte till nyckeltalet N99999" in row["message"]
+    assert row["first_seen"] == row["last_seen"] and row["values_from"] is None
+    facts = table(published, "select indicator_id, count(*) n from marts.fact_indicator group by 1")
+    assert "N99999" not in facts["indicator_id"].to_list() and facts.height > 30
 
 
 def test_failed_mart_check_blocks_publishing(built, tmp_path, monkeypatch):
-    data = copy_of(built, tmp_path)
+    data = copy_of(built[0], tmp_path)
     published, report = data / "published" / "uppvaxt.duckdb", data / "reports" / "index.html"
     before = digest(published), digest(report)
     import pipeline.assets.marts as marts
@@ -226,8 +172,7 @@ def test_failed_mart_check_blocks_publishing(built, tmp_path, monkeypatch):
                                   .otherwise("value"))
 
     monkeypatch.setattr(marts, "build_facts", zero_for_hidden)
-    result = run(data, fast_catalog(tmp_path),
-                 selection=dg.AssetSelection.assets(["marts", "fact_indicator"]).downstream())
+    result = run(data, selection=dg.AssetSelection.assets(["marts", "fact_indicator"]).downstream())
     assert not result.success
     [check] = result.get_asset_check_evaluations()
     assert not check.passed and check.check_name == "fact_indicator_schema"
@@ -259,14 +204,18 @@ READER = textwrap.dedent("""
 
 
 def test_second_run_publishes_while_an_analyst_holds_the_snapshot(built, tmp_path):
-    data = copy_of(built, tmp_path)
+    data = copy_of(built[0], tmp_path)
     published = data / "published" / "uppvaxt.duckdb"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(published)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first_run = reader.stdout.readline().strip()
         assert int(reader.stdout.readline()) > 100_000
-        result = run(data, fast_catalog(tmp_path), selection=dg.AssetSelection.assets(
+        # A changed catalogue is a change: the snapshot is rebuilt and swapped in.
+        renamed = catalog_copy(tmp_path, lambda d: edit_indicators(
+            d, lambda entries: [dict(e, note="Ändrad anteckning") if e["id"] == "N15428" else e
+                                for e in entries]))
+        result = run(data, renamed, selection=dg.AssetSelection.assets(
             ["marts", "fact_indicator"]).downstream())
         assert result.success
         reader.stdin.write("\n")
@@ -310,14 +259,14 @@ def test_survey_cells_reach_the_fact_table_but_no_pupil_does(built):
 
 
 def test_a_bad_survey_file_is_quarantined_and_nothing_published_changes(built, tmp_path):
-    data = copy_of(built, tmp_path)
+    data = copy_of(built[0], tmp_path)
     published, report = data / "published" / "uppvaxt.duckdb", data / "reports" / "index.html"
     before = digest(published), digest(report)
     inbox = data / "inbox" / "surveys"
     lines = (inbox / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
     (inbox / "lupp_2024_broken.csv").write_bytes(b"".join(lines[:1] + lines[1:3] * 2))  # same ids twice
     # the same Dagster instance: the files read before are known and not read again
-    result = run_inbox(definitions(data, fast_catalog(tmp_path)), built[2], demo_files=False)
+    result = run_inbox(definitions(data), built[2], demo_files=False)
     assert list(result.files) == ["lupp_2024_broken.csv"] and result.failed == ["lupp_2024_broken.csv"]
     assert result.survey_value is None
     assert (inbox / "quarantine" / "lupp_2024_broken.csv").exists()

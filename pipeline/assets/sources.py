@@ -163,8 +163,10 @@ def kolada(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis
         raise _stop(err) from err
     problems = result.problems.select("kpi_id", "state", "problem", "message").to_dicts()
     context.log.info(f"Kolada ({mode}): {result.vintage['state'].value_counts().sort('state').rows()}")
+    fresh = int((result.vintage["state"] == "fresh").sum())
     warning = CheckWarning("kolada_per_kpi", "kolada_value", "", problems,
-                           headline=f"{len(problems)} nyckeltal med problem" if problems else "")
+                           headline=f"{len(problems)} nyckeltal med problem" if problems else "",
+                           extra={"fresh": fresh, "fetched": result.fetched, "mode": mode})
     return ({"kolada_kpi": result.kpis, "kolada_value": result.values,
              "kolada_vintage": result.vintage}, [warning])
 

@@ -1,0 +1,137 @@
+"""One honest summary at the end of every build: published or not, and what is missing.
+
+Read from the run's own events (step failures, the per-KPI WARN check, whether the snapshot
+was rewritten), the quarantine folder of the survey inbox and, when the run published, the
+snapshot's notes on values. The same summary ends `python -m pipeline build|nightly` on
+the terminal and each Dagster run's event log (posted by a run-status sensor), so the UI
+and the terminal say the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+SNAPSHOT = "reports__published_snapshot"
+KOLADA_CHECK = "kolada_per_kpi"
+STATE_WORDS = {"unavailable": "Ej tillgänglig", "stale": "Inaktuell", "blocked": "Spärrad"}
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    outcome: str                    # published | unchanged | reports | failed
+    seconds: float | None = None
+    failures: list[str] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    nothing_new: bool = False
+    had_snapshot: bool = True
+    published: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """Non-zero when nothing new could be published."""
+        return 1 if self.outcome == "failed" or self.nothing_new else 0
+
+    def lines(self) -> list[str]:
+        took = f" på {self.seconds:.0f} s" if self.seconds is not None else ""
+        run = self.run_id[:8]
+        head = {
+            "published": f"uppvaxt: publicerat{took} (körning {run}): databasen och rapporterna är uppdaterade.",
+            "reports": f"uppvaxt: rapporterna färdigställda{took} (körning {run}); databasen var redan aktuell.",
+            "unchanged": f"uppvaxt: inget har ändrats sedan förra publiceringen{took} (körning {run}); "
+                         f"databasen och rapporterna är orörda.",
+            "failed": f"uppvaxt: INTE publicerat{took} (körning {run}).",
+        }[self.outcome]
+        lines = [head]
+        if self.nothing_new:
+            lines.append("  Inget nytt kunde tas in: alla nyckeltal som hämtades hade problem (se nedan).")
+        lines += [f"  Fel: {failure}" for failure in self.failures]
+        if self.outcome == "failed" and self.published is not None:
+            lines.append(f"  Den senast publicerade databasen är oförändrad: {self.published}"
+                         if self.had_snapshot else
+                         "  Ingen databas har publicerats ännu; inget finns att visa förrän ett bygge lyckas.")
+        for p in self.problems:
+            lines.append(f"  {STATE_WORDS.get(p['state'], p['state'])} {p['kpi_id']}: {p['message']}")
+        lines += [f"  Befolkning: {note}" for note in self.notes]
+        lines += [f"  Enkätfil i karantän: {name}" for name in self.quarantined]
+        return lines
+
+
+def _first_line(text: str) -> str:
+    line = next((s.strip() for s in text.splitlines() if s.strip()), text.strip())
+    line = re.sub(r"^(?:[a-z_]+\.)+[A-Za-z_]+: ", "", line)  # "sources.http.SourceUnavailable: …"
+    return line if len(line) < 400 else line[:397] + "…"
+
+
+def quarantined_files(inbox: Path) -> list[str]:
+    folder = inbox / "quarantine"
+    if not folder.is_dir():
+        return []
+    return sorted(f"{p.name} (rapport: {p.with_name(p.name + '.problems.md')})" for p in folder.iterdir()
+                  if p.is_file() and not p.name.endswith(".problems.md") and not p.name.startswith("."))
+
+
+def value_notes(published: Path, run_id: str) -> list[str]:
+    """Distinct notes on values of this run's published facts (e.g. a lagging population)."""
+    if not published.exists():
+        return []
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        rows = con.execute("SELECT DISTINCT value_note FROM marts.fact_indicator WHERE run_id = ? "
+                           "AND value_note IS NOT NULL ORDER BY 1", [run_id]).fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    return [note for (note,) in rows]
+
+
+def summarise(instance: dg.DagsterInstance, run_id: str, published: Path, inbox: Path | None = None,
+              had_snapshot: bool = True, seconds: float | None = None) -> RunSummary:
+    records = instance.all_logs(run_id)
+    events = [r.dagster_event for r in records if r.dagster_event is not None]
+    failures, snapshot_done, rewritten = [], False, None
+    problems, nothing_new = [], False
+    for event in events:
+        kind = event.event_type_value
+        if kind == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            text = (error.cause.message if error and error.cause else None) or (error.message if error else "")
+            failures.append(f"{event.step_key}: {_first_line(text)}")
+        elif kind == "STEP_SUCCESS" and event.step_key == SNAPSHOT:
+            snapshot_done = True
+        elif kind == "ASSET_MATERIALIZATION" and event.step_key == SNAPSHOT:
+            rewritten = event.materialization.metadata.get("rewritten")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if evaluation.check_name == KOLADA_CHECK:
+                problems = list(evaluation.metadata["list"].value) if "list" in evaluation.metadata else []
+                fresh = evaluation.metadata.get("fresh")
+                fetched = evaluation.metadata.get("fetched")
+                nothing_new = bool(fetched and fetched.value and fresh is not None and not fresh.value)
+    if failures or not snapshot_done:
+        outcome = "failed"
+        if not failures:
+            failures.append("publiceringen kördes inte")
+    elif rewritten is None:
+        outcome = "unchanged"
+    else:
+        outcome = "published" if rewritten.value else "reports"
+    return RunSummary(run_id=run_id, outcome=outcome, seconds=seconds, failures=failures,
+                      problems=problems, quarantined=quarantined_files(inbox) if inbox else [],
+                      notes=value_notes(published, run_id) if outcome == "published" else [],
+                      nothing_new=nothing_new, had_snapshot=had_snapshot, published=published)
+
+
+def post(instance: dg.DagsterInstance, run_id: str, summary: RunSummary) -> None:
+    """End the run's event log with the summary (what the UI shows last)."""
+    run = instance.get_run_by_id(run_id)
+    if run is not None:
+        instance.report_engine_event("\n".join(summary.lines()), dagster_run=run)

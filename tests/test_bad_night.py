@@ -1,0 +1,127 @@
+"""A bad night at the sources (issue 9 #1–#4, #7), after a good build: one catalogue id Kolada
+does not know, one it has retired, one KPI returning nothing, one rescaled ~95×, one whose
+unit changed, SCB a year behind Kolada. Everything else publishes; each problem is listed
+with its reason; kept values are marked stale; the newest year borrows a population."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from pipeline.summary import summarise
+from tests.pipeline_helpers import (catalog_copy, copy_of, digest, edit_indicators,
+                                    failure_messages, faulty_demo, run, table)
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
+
+NEW_TITLE = "Anmälda våldsbrott, antal/100 000 inv"
+SOURCE_STATE = {"kpi_retired": {"N02902"}, "kpi_empty": {"N17461"}, "kpi_scale": {"N07403": 95.0},
+                "kpi_titles": {"U07417": NEW_TITLE}, "scb_last_year": 2024,
+                "scb_updated": {"TAB5557": "2026-11-23T07:00:00Z"}}
+EXPECTED = [("N02902", "unknown_id", "stale"), ("N07403", "drift", "blocked"),
+            ("N17461", "no_data", "stale"), ("N99999", "unknown_id", "unavailable"),
+            ("U07417", "unit_changed", "blocked")]
+
+
+@pytest.fixture(scope="module")
+def night(demo_build, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bad_night")
+    data = copy_of(demo_build[0], tmp)
+    published = data / "published" / "uppvaxt.duckdb"
+    before = table(published, "select * from marts.fact_indicator")
+    snapshot_before = digest(published)
+    catalog = catalog_copy(tmp, lambda d: edit_indicators(
+        d, lambda entries: entries + [dict(entries[0], id="N99999", source_id="N99999")]))
+    result = run(data, catalog, apis=faulty_demo(world=SOURCE_STATE), instance=demo_build[2])
+    assert result.success, failure_messages(result)
+    return data, result, before, snapshot_before, demo_build[2]
+
+
+def test_everything_else_is_published(night):
+    data, result, before, snapshot_before, _ = night
+    assert digest(data / "published" / "uppvaxt.duckdb") != snapshot_before
+    vintage = table(data / "published" / "uppvaxt.duckdb", "select kpi_id, state from meta.kolada_vintage")
+    fresh = vintage.filter(pl.col("state") == "fresh")["kpi_id"].to_list()
+    assert len(fresh) == 32 - 4 and "N15428" in fresh
+
+
+def test_each_problem_is_one_row_of_data_quality_with_its_reason(night):
+    quality = table(night[0] / "published" / "uppvaxt.duckdb", "select * from meta.data_quality")
+    assert quality.select("indicator_id", "problem", "state").rows() == EXPECTED
+    by = {r["indicator_id"]: r for r in quality.to_dicts()}
+    assert "Kolada känner inte till nyckeltalet N99999" in by["N99999"]["message"]
+    assert "inga tidigare värden" in by["N99999"]["message"] and by["N99999"]["values_from"] is None
+    assert "Senast godkända värden (hämtade" in by["N02902"]["message"]
+    assert by["N02902"]["values_from"] is not None
+    assert "inga värden för N17461" in by["N17461"]["message"]
+    assert all(r["source_id"] == f"kolada:{r['indicator_id']}" for r in quality.to_dicts())
+
+
+def test_a_95_fold_rescale_is_blocked_naming_kpi_years_and_factor(night):
+    data, _, before, _, _ = night
+    quality = table(data / "published" / "uppvaxt.duckdb",
+                    "select message from meta.data_quality where indicator_id = 'N07403'")
+    message = quality["message"].item()
+    assert "Nivåskifte i N07403" in message and "i median 95 gånger" in message
+    assert "för åren 2015–2025" in message and "accepted_changes.yaml" in message
+    facts = table(data / "published" / "uppvaxt.duckdb",
+                  "select * from marts.fact_indicator where indicator_id = 'N07403'")
+    assert facts["stale"].all()
+    riket = lambda f: f.filter(pl.col("area_type") == "riket", pl.col("sex") == "T",
+                               pl.col("breakdown") == "all").sort("period").select("period", "value")
+    assert riket(facts).equals(riket(before.filter(pl.col("indicator_id") == "N07403")))
+
+
+def test_a_unit_change_at_the_source_is_blocked(night):
+    quality = table(night[0] / "published" / "uppvaxt.duckdb",
+                    "select message from meta.data_quality where indicator_id = 'U07417'")
+    assert "från 'antal/1000inv' till 'antal/100000inv'" in quality["message"].item()
+
+
+def test_stale_rows_say_so_and_keep_their_values(night):
+    data, _, before, _, _ = night
+    facts = table(data / "published" / "uppvaxt.duckdb", "select * from marts.fact_indicator")
+    stale = facts.filter(pl.col("stale"))
+    assert set(stale["indicator_id"]) == {"N02902", "N07403", "N17461", "U07417"}
+    assert stale["status_reason"].str.contains("inaktuellt: värden från").all()
+    keys = ["indicator_id", "area_code", "period", "sex", "breakdown"]
+    kommun = lambda f: f.filter(pl.col("indicator_id") == "N17461", pl.col("area_type") == "kommun",
+                                pl.col("period") <= 2024).sort(keys).select(*keys, "value")
+    assert kommun(facts).equals(kommun(before))
+    assert facts.filter(~pl.col("stale"))["status_reason"].str.contains("inaktuellt").not_().all()
+
+
+def test_the_newest_year_borrows_the_latest_population_and_says_so(night):
+    facts = table(night[0] / "published" / "uppvaxt.duckdb",
+                  "select * from marts.fact_indicator where indicator_id = 'N15508' and sex = 'T' "
+                  "and breakdown = 'all' and period = 2025")
+    assert set(facts["area_type"]) == {"kommun", "lan", "riket", "subregion"}
+    ok = facts.filter(pl.col("status") == "ok")
+    assert ok.height > 250 and ok["lower_95"].is_not_null().all() and ok["ci_approximate"].all()
+    assert ok["value_note"].unique().to_list() == [
+        "SCB har ännu inte publicerat befolkningen 2025; intervallet är ungefärligt och bygger "
+        "på befolkningen 2024."]
+    assert ok.filter(pl.col("area_type") == "kommun")["compared_to_riket"].is_not_null().all()
+
+
+def test_the_dagster_run_warns_per_kpi(night):
+    checks = {c.check_name: c for c in night[1].get_asset_check_evaluations()}
+    warning = checks["kolada_per_kpi"]
+    assert not warning.passed and warning.severity.value == "WARN"
+    assert warning.metadata["problems"].value == 5
+    assert all(c.passed for name, c in checks.items() if name != "kolada_per_kpi")
+
+
+def test_the_summary_lists_each_problem_on_a_line(night):
+    data, result, _, _, instance = night
+    summary = summarise(instance, result.run_id, data / "published" / "uppvaxt.duckdb",
+                        data / "inbox" / "surveys")
+    lines = summary.lines()
+    assert summary.outcome == "published" and summary.exit_code == 0
+    assert lines[0].startswith("uppvaxt: publicerat")
+    assert any(line.startswith("  Spärrad N07403: Nivåskifte") for line in lines)
+    assert any(line.startswith("  Spärrad U07417: Enheten") for line in lines)
+    assert any(line.startswith("  Ej tillgänglig N99999:") for line in lines)
+    assert any(line.startswith("  Inaktuell N02902:") for line in lines)
+    assert any(line.startswith("  Befolkning: SCB har ännu inte publicerat befolkningen 2025")
+               for line in lines)
