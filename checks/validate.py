@@ -57,3 +57,27 @@ def column_docs(model: type[pa.DataFrameModel]) -> tuple[str | None, dict[str, s
     schema = model.to_schema()
     return schema.description, {name: col.description for name, col in schema.columns.items()
                                 if col.description}
+
+
+def failures_by(frame: pl.DataFrame, model: type[pa.DataFrameModel], key: str) -> dict[str, str]:
+    """Validate once and say which values of `key` (e.g. each KPI) own the failing rows:
+    key value -> the first failing check, for isolating one series from the others. A failure
+    no row can be blamed for (a wrong column type) is filed under "" (the whole frame)."""
+    try:
+        model.validate(frame, lazy=True)
+    except pa_errors.SchemaErrors as err:
+        cases = err.failure_cases.with_columns(pl.col("column").cast(pl.String),
+                                                pl.col("check").cast(pl.String))
+        owners = frame.select(key).with_row_index("index")
+        blamed = (cases.with_columns(pl.col("index").cast(pl.UInt32))
+                  .join(owners, on="index", how="left")
+                  .with_columns(pl.col(key).fill_null(""))
+                  .sort("index", nulls_last=True))
+        out: dict[str, str] = {}
+        for row in blamed.iter_rows(named=True):
+            out.setdefault(row[key], f"{model.__name__}: {row['column']}: {row['check']} "
+                                     f"(rad {row['index']}, värde {row['failure_case']!r})")
+        return out
+    except pa_errors.SchemaError as err:
+        return {"": f"{model.__name__}: {err}"}
+    return {}

@@ -277,15 +277,15 @@ def _accepted(kpi: str, prev: dict | None, acceptances: dict[str, str]) -> bool:
 
 
 def judge(kpi: str, rows: list[tuple], prev: dict | None, cache: PageCache, unit: str | None,
-          use: Use, years: Sequence[int], validate: Callable[[pl.DataFrame], str | None],
-          acceptances: dict[str, str]) -> tuple[str, str] | None:
-    """The problem (code, Swedish detail) with a fetched series, or None when it is fine."""
+          use: Use, years: Sequence[int], failure: str | None, acceptances: dict[str, str],
+          pages: list[str]) -> tuple[str, str] | None:
+    """The problem (code, Swedish detail) with a fetched series, or None when it is fine.
+    `failure` is what the raw table's checks said about this KPI's rows."""
     if not rows:
         return "no_data", f"för åren {min(years)}–{max(years)}"
-    frame = values_frame(rows)
-    failure = validate(frame)
     if failure:
         return "failed_check", failure
+    frame = values_frame(rows)
     if use.value_type:
         bad = out_of_range(frame, use.value_type)
         if bad.height:
@@ -298,7 +298,7 @@ def judge(kpi: str, rows: list[tuple], prev: dict | None, cache: PageCache, unit
     if prev.get("unit") and unit and prev["unit"] != unit:
         return "unit_changed", f"från '{prev['unit']}' till '{unit}'"
     old_pages = split_pages(prev.get("pages"))
-    if not old_pages:
+    if not old_pages or old_pages == pages:  # no baseline, or the very same responses
         return None
     shift = level_shift(frame, values_frame(cache.rows(kpi, old_pages)))
     if shift.height and shift["shifted"].item():
@@ -312,9 +312,12 @@ def judge(kpi: str, rows: list[tuple], prev: dict | None, cache: PageCache, unit
 def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str, Use],
                    previous: Sequence[dict] | None, mode: str, years: Sequence[int],
                    known_areas: set[str] | None, now: str,
-                   validate: Callable[[pl.DataFrame], str | None],
+                   validate: Callable[[pl.DataFrame], dict[str, str]],
                    acceptances: dict[str, str] | None = None) -> KoladaRefresh:
-    """Refresh the KPIs in `uses` against the previous build's vintage rows (`previous`)."""
+    """Refresh the KPIs in `uses` against the previous build's vintage rows (`previous`).
+
+    `validate(frame)` checks raw.kolada_value rows once for all KPIs fetched and returns
+    KPI -> the first failure of its rows ("" for a failure of the whole frame)."""
     acceptances = acceptances or {}
     prev = previous_rows(previous)
     wanted = sorted(uses)
@@ -326,12 +329,19 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
             row["pages"] = None
     if mode == INCREMENTAL and prev:
         plan = plan_incremental(client, prev, wanted, years)
-        metadata, fetch = plan.metadata, plan.refetch
+        metadata = plan.metadata
+        # A blocked series a person has just accepted is asked for again, changed or not.
+        fetch = plan.refetch | {k for k in acceptances if (prev.get(k) or {}).get("state") == "blocked"
+                                and k in set(metadata["kpi_id"])}
     else:
         metadata = client.kpis(wanted)
         fetch = set(metadata["kpi_id"])
     meta = {row["kpi_id"]: row for row in metadata.iter_rows(named=True)}
     pages_of, failures = fetch_values(client, sorted(fetch), years, cache)
+    candidates = [row for kpi in sorted(pages_of) for row in cache.rows(kpi, pages_of[kpi])]
+    checked = validate(values_frame(candidates)) if candidates else {}
+    if "" in checked:  # nothing to blame a single series for: the frame itself is wrong
+        raise ValueError(f"raw.kolada_value: {checked['']}")
     rows = []
     for kpi in wanted:
         before = prev.get(kpi)
@@ -355,7 +365,8 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
                             if kpi in cache.get(sha)[1]]
             problem = (("bad_response", kpi_problems[0]) if kpi_problems else
                        judge(kpi, cache.rows(kpi, pages_of.get(kpi, [])), before, cache,
-                             base.get("unit"), use, years, validate, acceptances))
+                             base.get("unit"), use, years, checked.get(kpi), acceptances,
+                             pages_of.get(kpi, [])))
         if problem is None:
             shas = pages_of.get(kpi, [])
             stamps = [cache.fetched_at.get(s) for s in shas if cache.fetched_at.get(s)]

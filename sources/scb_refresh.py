@@ -17,7 +17,7 @@ import polars as pl
 
 from sources.catalog import AgeBand, PopulationTable
 from sources.http import ApiError
-from sources.kolada_refresh import FULL, INCREMENTAL, REPLAY, split_pages
+from sources.kolada_refresh import INCREMENTAL, REPLAY, split_pages
 from sources.raw_store import RawStore
 from sources.scb import ScbClient, fetch_table, population_frame, population_rows
 
@@ -31,10 +31,6 @@ SCB_VINTAGE_SCHEMA = {
     "fetched_at": pl.String,
     "checked_at": pl.String,
 }
-
-__all__ = ["FULL", "INCREMENTAL", "REPLAY", "PopulationRefresh", "refresh_population",
-           "tables_changed"]
-
 
 @dataclass
 class PopulationRefresh:

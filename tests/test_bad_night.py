@@ -1,10 +1,12 @@
 """A bad night at the sources (issue 9 #1–#4, #7), after a good build: one catalogue id Kolada
 does not know, one it has retired, one KPI returning nothing, one rescaled ~95×, one whose
-unit changed, SCB a year behind Kolada. Everything else publishes; each problem is listed
-with its reason; kept values are marked stale; the newest year borrows a population."""
+unit changed, one answer that is not Kolada's shape, one object with an unknown municipality
+code, SCB a year behind Kolada. Everything else publishes; each problem is listed with its
+reason; kept values are marked stale; the newest year borrows a population."""
 
 from __future__ import annotations
 
+import httpx
 import polars as pl
 import pytest
 
@@ -18,9 +20,27 @@ NEW_TITLE = "Anmälda våldsbrott, antal/100 000 inv"
 SOURCE_STATE = {"kpi_retired": {"N02902"}, "kpi_empty": {"N17461"}, "kpi_scale": {"N07403": 95.0},
                 "kpi_titles": {"U07417": NEW_TITLE}, "scb_last_year": 2024,
                 "scb_updated": {"TAB5557": "2026-11-23T07:00:00Z"}}
-EXPECTED = [("N02902", "unknown_id", "stale"), ("N07403", "drift", "blocked"),
+EXPECTED = [("N02901", "bad_response", "stale"), ("N02902", "unknown_id", "stale"),
+            ("N07403", "drift", "blocked"), ("N15428", "bad_response", "stale"),
             ("N17461", "no_data", "stale"), ("N99999", "unknown_id", "unavailable"),
             ("U07417", "unit_changed", "blocked")]
+STALE = {"N02901", "N02902", "N07403", "N15428", "N17461", "U07417"}
+ALTERED: list[int] = []  # where the unknown municipality code was put
+
+
+def broken_answers(request: httpx.Request, response: httpx.Response) -> httpx.Response | None:
+    """N15428's answers are not Kolada's shape; one N02901 object names kommun 0199."""
+    if "/data/kpi/" not in request.url.path:
+        return None
+    if "N15428" in request.url.path:
+        return httpx.Response(200, json={"values": "oops", "count": 1})
+    doc = response.json()
+    where = [i for i, o in enumerate(doc["values"]) if o["kpi"] == "N02901"]
+    if not where:
+        return None
+    doc["values"][where[3]]["municipality"] = "0199"
+    ALTERED.append(where[3])
+    return httpx.Response(200, json=doc)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +52,8 @@ def night(demo_build, tmp_path_factory):
     snapshot_before = digest(published)
     catalog = catalog_copy(tmp, lambda d: edit_indicators(
         d, lambda entries: entries + [dict(entries[0], id="N99999", source_id="N99999")]))
-    result = run(data, catalog, apis=faulty_demo(world=SOURCE_STATE), instance=demo_build[2])
+    result = run(data, catalog, apis=faulty_demo(world=SOURCE_STATE, fault=broken_answers),
+                 instance=demo_build[2])
     assert result.success, failure_messages(result)
     return data, result, before, snapshot_before, demo_build[2]
 
@@ -42,7 +63,7 @@ def test_everything_else_is_published(night):
     assert digest(data / "published" / "uppvaxt.duckdb") != snapshot_before
     vintage = table(data / "published" / "uppvaxt.duckdb", "select kpi_id, state from meta.kolada_vintage")
     fresh = vintage.filter(pl.col("state") == "fresh")["kpi_id"].to_list()
-    assert len(fresh) == 32 - 4 and "N15428" in fresh
+    assert len(fresh) == 32 - len(STALE) and "N15508" in fresh
 
 
 def test_each_problem_is_one_row_of_data_quality_with_its_reason(night):
@@ -54,6 +75,9 @@ def test_each_problem_is_one_row_of_data_quality_with_its_reason(night):
     assert "Senast godkända värden (hämtade" in by["N02902"]["message"]
     assert by["N02902"]["values_from"] is not None
     assert "inga värden för N17461" in by["N17461"]["message"]
+    assert "expected an object with a 'values' list" in by["N15428"]["message"]
+    assert "/data/kpi/N15428/year/" in by["N15428"]["message"]  # the request is named
+    assert f"values[{ALTERED[-1]}]: unknown municipality code '0199'" in by["N02901"]["message"]
     assert all(r["source_id"] == f"kolada:{r['indicator_id']}" for r in quality.to_dicts())
 
 
@@ -82,7 +106,7 @@ def test_stale_rows_say_so_and_keep_their_values(night):
     data, _, before, _, _ = night
     facts = table(data / "published" / "uppvaxt.duckdb", "select * from marts.fact_indicator")
     stale = facts.filter(pl.col("stale"))
-    assert set(stale["indicator_id"]) == {"N02902", "N07403", "N17461", "U07417"}
+    assert set(stale["indicator_id"]) == STALE
     assert stale["status_reason"].str.contains("inaktuellt: värden från").all()
     keys = ["indicator_id", "area_code", "period", "sex", "breakdown"]
     kommun = lambda f: f.filter(pl.col("indicator_id") == "N17461", pl.col("area_type") == "kommun",
@@ -108,7 +132,7 @@ def test_the_dagster_run_warns_per_kpi(night):
     checks = {c.check_name: c for c in night[1].get_asset_check_evaluations()}
     warning = checks["kolada_per_kpi"]
     assert not warning.passed and warning.severity.value == "WARN"
-    assert warning.metadata["problems"].value == 5
+    assert warning.metadata["problems"].value == len(EXPECTED)
     assert all(c.passed for name, c in checks.items() if name != "kolada_per_kpi")
 
 
@@ -125,3 +149,20 @@ def test_the_summary_lists_each_problem_on_a_line(night):
     assert any(line.startswith("  Inaktuell N02902:") for line in lines)
     assert any(line.startswith("  Befolkning: SCB har ännu inte publicerat befolkningen 2025")
                for line in lines)
+
+
+def test_the_dagster_run_ends_with_the_same_summary(night):
+    import dagster as dg
+
+    from pipeline.nightly import run_summary_on_success
+    from pipeline.resources import Paths
+
+    data, result, _, _, instance = night
+    success = next(e for e in result.all_events if e.event_type_value == "RUN_SUCCESS")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_summary_on_success", dagster_instance=instance,
+        dagster_run=result.dagster_run, dagster_event=success,
+        resources={"paths": Paths(data_dir=str(data))})
+    run_summary_on_success(context)
+    last = instance.all_logs(result.run_id)[-1]
+    assert last.message.startswith("uppvaxt: publicerat") and "Spärrad N07403" in last.message

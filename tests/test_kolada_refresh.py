@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from checks.models import KoladaValue
-from checks.validate import validate
+from checks.validate import failures_by
 from sources.demo.apis import DEMO_KOLADA_URL, demo_transport
 from sources.demo.world import DemoWorld
 from sources.http import Fetcher, SourceUnavailable
@@ -49,9 +49,8 @@ def client(world, requests=None, fault=None, **source) -> KoladaClient:
     return KoladaClient(store_less, DEMO_KOLADA_URL)
 
 
-def check(frame: pl.DataFrame) -> str | None:
-    result = validate(frame, KoladaValue)
-    return None if result.passed else result.message("raw.kolada_value")
+def check(frame: pl.DataFrame) -> dict[str, str]:
+    return failures_by(frame, KoladaValue, "kpi")
 
 
 USES = {k: Use((k,), False, "rate" if k in ("N07403", "U07417") else "proportion") for k in KPIS}
@@ -204,6 +203,23 @@ def test_a_share_above_100_fails_its_check(world, known_areas, tmp_path):
     failed = state(result, "N15428")
     assert (failed["state"], failed["problem"]) == ("unavailable", "failed_check")
     assert "omöjliga för typen proportion" in failed["message"]
+
+
+def test_a_value_with_privacy_status_fails_only_its_kpi(world, known_areas, tmp_path):
+    def leaky(request, response):
+        if "/data/kpi/" in request.url.path:
+            doc = response.json()
+            for obj in doc["values"]:
+                if obj["kpi"] == "N07403":
+                    obj["values"][0].update(status="Privacy", value=3.0)
+                    break
+            return httpx.Response(200, json=doc)
+
+    result = refresh(world, RawStore(tmp_path), known_areas, fault=leaky)
+    failed = state(result, "N07403")
+    assert (failed["state"], failed["problem"]) == ("unavailable", "failed_check")
+    assert "privacy_is_not_a_value" in failed["message"]
+    assert [state(result, k)["state"] for k in ("N02901", "N15428", "U07417")] == ["fresh"] * 3
 
 
 def test_replay_reads_the_recorded_responses_without_a_client(world, known_areas, tmp_path):

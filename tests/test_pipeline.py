@@ -10,18 +10,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import dagster as dg
 import duckdb
-import httpx
 import polars as pl
 import pytest
 
 from pipeline.surveys import run_inbox
 from sources.demo.world import DEMO_LABEL
 from tests.pipeline_helpers import (catalog_copy, copy_of, definitions, digest, edit_indicators,
-                                    failure_messages, faulty_demo, run, table)
+                                    failure_messages, run)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
@@ -87,76 +85,8 @@ def test_riket_is_sum_of_numerators_over_sum_of_denominators(built):
     assert (both["value"] - both["source"]).abs().max() < 0.15
 
 
-def test_malformed_api_page_costs_only_its_kpi(built, tmp_path):
-    """A broken answer for one KPI: that KPI keeps its published values (stale, with the
-    request named); the request it shared with 24 others is asked again one KPI at a time."""
-    data = copy_of(built[0], tmp_path)
-    before = table(data / "published" / "uppvaxt.duckdb",
-                   "select * from marts.fact_indicator where indicator_id = 'N15428'")
-
-    def broken(request, response):
-        if "/data/kpi/" in request.url.path and "N15428" in request.url.path:
-            return httpx.Response(200, json={"values": "oops", "count": 1})
-
-    result = run(data, apis=faulty_demo(fault=broken),
-                 selection=dg.AssetSelection.assets(["raw", "kolada_value"]).required_multi_asset_neighbors().downstream())
-    assert result.success, failure_messages(result)
-    published = data / "published" / "uppvaxt.duckdb"
-    quality = table(published, "select * from meta.data_quality")
-    assert quality.select("indicator_id", "problem", "state").rows() == [("N15428", "bad_response", "stale")]
-    assert "expected an object with a 'values' list" in quality["message"].item()
-    assert "/data/kpi/N15428/" in quality["message"].item()
-    after = table(published, "select * from marts.fact_indicator where indicator_id = 'N15428'")
-    assert after["stale"].all() and after["status_reason"].str.contains("inaktuellt").all()
-    assert after.select("area_code", "period", "sex", "value").equals(
-        before.select("area_code", "period", "sex", "value"))
-    others = table(published, "select distinct stale from marts.fact_indicator where indicator_id <> 'N15428'")
-    assert others["stale"].to_list() == [False]
-
-
-def test_unknown_municipality_code_is_named_and_costs_only_its_kpi(built, tmp_path):
-    data = copy_of(built[0], tmp_path)
-
-    changed: list[int] = []
-
-    def strange(request, response):
-        if "/data/kpi/" in request.url.path:
-            doc = response.json()
-            where = [i for i, o in enumerate(doc["values"]) if o["kpi"] == "N02901"]
-            if where and not changed:
-                doc["values"][where[5]]["municipality"] = "0199"
-                changed.append(where[5])
-            return httpx.Response(200, json=doc)
-
-    result = run(data, apis=faulty_demo(fault=strange),
-                 selection=dg.AssetSelection.assets(["raw", "kolada_value"]).required_multi_asset_neighbors().downstream())
-    assert result.success, failure_messages(result)
-    quality = table(data / "published" / "uppvaxt.duckdb", "select * from meta.data_quality")
-    assert quality.select("indicator_id", "problem", "state").rows() == [("N02901", "bad_response", "stale")]
-    assert f"values[{changed[0]}]: unknown municipality code '0199'" in quality["message"].item()
-
-
-def test_catalogue_entry_with_unknown_kpi_is_unavailable_and_the_rest_publishes(built, tmp_path):
-    data = copy_of(built[0], tmp_path)
-    published = data / "published" / "uppvaxt.duckdb"
-    before = digest(published)
-
-    def add_unknown(catalog_dir: Path):
-        edit_indicators(catalog_dir, lambda entries: entries + [
-            dict(entries[0], id="N99999", source_id="N99999")])
-
-    result = run(data, catalog_copy(tmp_path, add_unknown),
-                 selection=dg.AssetSelection.assets(["raw", "indicator_catalog"]).downstream())
-    assert result.success, failure_messages(result)
-    assert digest(published) != before
-    quality = table(published, "select * from meta.data_quality")
-    row = quality.row(0, named=True)
-    assert (quality.height, row["indicator_id"], row["problem"], row["state"]) == (
-        1, "N99999", "unknown_id", "unavailable")
-    assert "Kolada känner inte till nyckeltalet N99999" in row["message"]
-    assert row["first_seen"] == row["last_seen"] and row["values_from"] is None
-    facts = table(published, "select indicator_id, count(*) n from marts.fact_indicator group by 1")
-    assert "N99999" not in facts["indicator_id"].to_list() and facts.height > 30
+# A malformed answer, an unknown municipality code and an unknown KPI now cost only their own
+# series: tests/test_bad_night.py runs them (and the other source faults) in one build.
 
 
 def test_failed_mart_check_blocks_publishing(built, tmp_path, monkeypatch):

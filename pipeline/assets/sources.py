@@ -15,7 +15,7 @@ import dagster as dg
 import polars as pl
 
 from checks.models import KoladaValue
-from checks.validate import validate
+from checks.validate import failures_by
 from pipeline.assets.surveys import SurveySettings
 from pipeline.factory import CheckWarning, table_asset, table_multi_asset
 from pipeline.resources import REPO_ROOT, Paths, StatisticsApis, replay_record
@@ -25,7 +25,7 @@ from sources.catalog import CatalogError, load_indicators, load_peer_settings
 from sources.catalog import indicators_frame as catalog_frame
 from sources.demo.world import shared_world
 from sources.geography import load_kommuner
-from sources.http import ApiError, SourceUnavailable
+from sources.http import ApiError
 from sources.kolada_refresh import FULL, INCREMENTAL, REPLAY, Use, load_acceptances, refresh_kolada
 from sources.raw_store import RawStoreError
 from sources.scb_refresh import refresh_population
@@ -124,9 +124,8 @@ def indicator_catalog(paths: Paths, survey_settings: SurveySettings) -> pl.DataF
     return catalog_frame(registry + surveys)
 
 
-def _check_values(frame: pl.DataFrame) -> str | None:
-    result = validate(frame, KoladaValue)
-    return None if result.passed else result.message("raw.kolada_value")
+def _check_values(frame: pl.DataFrame) -> dict[str, str]:
+    return failures_by(frame, KoladaValue, "kpi")
 
 
 KOLADA_TABLES = {
@@ -159,7 +158,7 @@ def kolada(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis
         result = refresh_kolada(client, paths.raw_store(), kolada_uses(paths, indicator_catalog),
                                 (record or {}).get("kolada"), mode, _years(paths, apis), known,
                                 now(), _check_values, load_acceptances(paths.catalog / "accepted_changes.yaml"))
-    except (ApiError, RawStoreError, CatalogError) as err:
+    except (ApiError, RawStoreError, CatalogError, ValueError) as err:
         raise _stop(err) from err
     problems = result.problems.select("kpi_id", "state", "problem", "message").to_dicts()
     context.log.info(f"Kolada ({mode}): {result.vintage['state'].value_counts().sort('state').rows()}")
