@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run test dev benchmark clean
+.PHONY: run nightly test dev benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m pipeline build
+
+# What the Dagster daemon does each night: ask the sources what changed, build only then.
+nightly: $(STAMP)
+	$(BIN)/python -m pipeline nightly
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
@@ -29,4 +33,4 @@ benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark_surveys.py
 
 clean:
-	rm -rf data/warehouse data/raw data/published data/reports .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs
+	rm -rf data/warehouse data/raw data/published data/reports data/logs data/.build.lock .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

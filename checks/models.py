@@ -451,13 +451,9 @@ QUALITY_STATES = ["stale", "unavailable", "blocked"]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-class KoladaVintage(pa.DataFrameModel):
-    """Vilken version av varje Kolada-nyckeltal bygget använder, och varför."""
+class SourceVintage(pa.DataFrameModel):
+    """What every source's vintage row says: state, problem and the stored responses."""
 
-    kpi_id: pl.String = pa.Field(unique=True, str_matches=r"^[NU]\d{5}$", description="Koladas KPI-id")
-    indicator_ids: pl.String = pa.Field(nullable=True,
-                                        description="Katalogens indikatorer som bygger på nyckeltalet (kommaseparerade)")
-    peer_variable: pl.Boolean = pa.Field(description="Används för liknande kommuner (data/catalog/peers.yaml)")
     state: pl.String = pa.Field(
         isin=VINTAGE_STATES,
         description="fresh = nyhämtat och godkänt; kept = oförändrat sedan förra bygget; stale = "
@@ -466,14 +462,23 @@ class KoladaVintage(pa.DataFrameModel):
     problem: pl.String = pa.Field(nullable=True, isin=DATA_PROBLEMS, description="Problemkod (se meta.data_quality)")
     message: pl.String = pa.Field(nullable=True, description="Problemet i klartext")
     pages: pl.String = pa.Field(nullable=True,
-                                description="SHA-256 för de sparade råsvar värdena läses ur (kommaseparerade, data/raw/kolada/)")
+                                description="SHA-256 för de sparade råsvar värdena läses ur (kommaseparerade, data/raw/<källa>/)")
+    fetched_at: pl.String = pa.Field(nullable=True, description="När de använda värdena hämtades (UTC)")
+    checked_at: pl.String = pa.Field(nullable=True, description="När källan senast tillfrågades (UTC)")
+
+
+class KoladaVintage(SourceVintage):
+    """Vilken version av varje Kolada-nyckeltal bygget använder, och varför."""
+
+    kpi_id: pl.String = pa.Field(unique=True, str_matches=r"^[NU]\d{5}$", description="Koladas KPI-id")
+    indicator_ids: pl.String = pa.Field(nullable=True,
+                                        description="Katalogens indikatorer som bygger på nyckeltalet (kommaseparerade)")
+    peer_variable: pl.Boolean = pa.Field(description="Används för liknande kommuner (data/catalog/peers.yaml)")
     meta_page: pl.String = pa.Field(nullable=True, description="SHA-256 för råsvaret med nyckeltalets metadata")
     meta_hash: pl.String = pa.Field(nullable=True, description="Fingeravtryck av nyckeltalets metadata")
     title: pl.String = pa.Field(nullable=True, description="Koladas titel vid kontrollen")
     unit: pl.String = pa.Field(nullable=True, description="Enheten i slutet av titeln (jämförs mellan versioner)")
     publication_date: pl.String = pa.Field(nullable=True, description="Koladas nästa publiceringsdatum")
-    fetched_at: pl.String = pa.Field(nullable=True, description="När de använda värdena hämtades (UTC)")
-    checked_at: pl.String = pa.Field(nullable=True, description="När nyckeltalet senast kontrollerades mot Kolada (UTC)")
 
     class Config:
         strict = True
@@ -484,17 +489,11 @@ class KoladaVintage(pa.DataFrameModel):
         return _rows(data, (pl.col("state") == "unavailable") == pl.col("pages").is_null())
 
 
-class ScbVintage(pa.DataFrameModel):
+class ScbVintage(SourceVintage):
     """Vilken version av SCB:s befolkningstabeller bygget använder."""
 
     table_id: pl.String = pa.Field(unique=True, description="SCB-tabell")
-    state: pl.String = pa.Field(isin=VINTAGE_STATES, description="fresh, kept eller stale (förra versionen behålls)")
-    problem: pl.String = pa.Field(nullable=True, isin=DATA_PROBLEMS, description="Problemkod")
-    message: pl.String = pa.Field(nullable=True, description="Problemet i klartext")
     updated: pl.String = pa.Field(nullable=True, description="Tabellens uppdateringsstämpel hos SCB")
-    pages: pl.String = pa.Field(nullable=True, description="SHA-256 för de sparade råsvaren (data/raw/scb/)")
-    fetched_at: pl.String = pa.Field(nullable=True, description="När svaren hämtades (UTC)")
-    checked_at: pl.String = pa.Field(nullable=True, description="När tabellen senast kontrollerades (UTC)")
 
     class Config:
         strict = True

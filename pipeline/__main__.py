@@ -97,7 +97,7 @@ def run(command: str, log: Path) -> int:
     summaries = []
     with build_lock(paths.data):
         # The inbox first, as its sensors would; a quarantined file stops nothing else.
-        inbox = run_inbox(defs, instance, demo_files=apis.is_demo and command == "build",
+        inbox = run_inbox(defs, instance, demo_files=apis.mode == "demo" and command == "build",
                           refresh=command == "nightly")
         if inbox.survey_value is not None:
             summaries.append(summary_of(instance, paths, inbox.survey_value.run_id, had_snapshot))

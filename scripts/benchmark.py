@@ -62,19 +62,19 @@ def timed_build(data_dir: Path, catalog_dir: Path | None = None, tags: dict | No
             "peak_mb": peak_rss_mb()}
 
 
-def print_steps(figures: dict) -> None:
+def print_build(title: str, figures: dict) -> None:
+    print(f"{title} ({os.cpu_count()} CPUs): {'ok' if figures['ok'] else 'FAILED'}")
     print(f"  {'step':<36}{'seconds':>9}")
     for key, seconds, ok in figures["steps"]:
         print(f"  {key:<36}{seconds:>9.2f}{'' if ok else '  FAILED'}")
+    print(f"  total (run, incl. Dagster overhead)  {figures['total']:8.2f} s")
+    print(f"  without the report step              {figures['total'] - figures['report']:8.2f} s")
+    print(f"  peak memory (max RSS)                {figures['peak_mb']:8.0f} MB")
 
 
 def scenario_full(data_dir: Path) -> dict:
     figures = timed_build(data_dir)
-    print(f"Full demo build from scratch ({os.cpu_count()} CPUs): {'ok' if figures['ok'] else 'FAILED'}")
-    print_steps(figures)
-    print(f"  total (run, incl. Dagster overhead)  {figures['total']:8.2f} s")
-    print(f"  without the report step              {figures['total'] - figures['report']:8.2f} s")
-    print(f"  peak memory (max RSS)                {figures['peak_mb']:8.0f} MB")
+    print_build("Full demo build from scratch", figures)
     return figures
 
 
@@ -127,11 +127,7 @@ def scenario_large(data_dir: Path) -> dict:
     n = large_catalogue(catalog)
     # The profiles above live in this process: the demo services run in-process.
     figures = timed_build(data_dir, catalog)
-    print(f"Catalogue ten times larger ({n} indicators): {'ok' if figures['ok'] else 'FAILED'}")
-    print_steps(figures)
-    print(f"  total                                {figures['total']:8.2f} s")
-    print(f"  without the report step              {figures['total'] - figures['report']:8.2f} s")
-    print(f"  peak memory (max RSS)                {figures['peak_mb']:8.0f} MB")
+    print_build(f"Catalogue ten times larger ({n} indicators)", figures)
     return figures
 
 
