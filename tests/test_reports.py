@@ -47,6 +47,7 @@ def marts(catalog_indicators):
                     "lower_998": None, "upper_998": None, "ci_method": "wilson",
                     "ci_approximate": True, "status": "suppressed" if hidden else "ok",
                     "status_reason": "Kolada: dolt av sekretesskäl (Privacy)" if hidden else None,
+                    "stale": False, "value_note": None,
                     "coverage": None,
                     "compared_to_lan": None if area_type in ("lan", "riket") else "better",
                     "compared_to_riket": None if area_type == "riket" else "much_worse",

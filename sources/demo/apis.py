@@ -87,7 +87,7 @@ class KoladaDemoApi:
             return _json(404, {"error": "unknown route"})
         start = (page - 1) * per_page
         doc: dict = {"values": rows[start:start + per_page], "count": len(rows)}
-        base = f"{request.url.scheme}://{request.url.host}{request.url.path}"
+        base = str(request.url.copy_with(query=None))  # keeps the port of a stand-in
         keep = {k: v for k, v in params.items() if k == "from_date"}
         if start + per_page < len(rows):
             doc["next_url"] = f"{base}?{urlencode({**keep, 'page': page + 1, 'per_page': per_page})}"
