@@ -276,16 +276,15 @@ def _accepted(kpi: str, prev: dict | None, acceptances: dict[str, str]) -> bool:
     return bool(on and prev and (prev.get("fetched_at") or "")[:10] <= on)
 
 
-def judge(kpi: str, rows: list[tuple], prev: dict | None, cache: PageCache, unit: str | None,
+def judge(kpi: str, frame: pl.DataFrame, prev: dict | None, cache: PageCache, unit: str | None,
           use: Use, years: Sequence[int], failure: str | None, acceptances: dict[str, str],
           pages: list[str]) -> tuple[str, str] | None:
-    """The problem (code, Swedish detail) with a fetched series, or None when it is fine.
-    `failure` is what the raw table's checks said about this KPI's rows."""
-    if not rows:
+    """The problem (code, Swedish detail) with a fetched series (`frame`: its rows), or None
+    when it is fine. `failure` is what the raw table's checks said about its rows."""
+    if frame.is_empty():
         return "no_data", f"för åren {min(years)}–{max(years)}"
     if failure:
         return "failed_check", failure
-    frame = values_frame(rows)
     if use.value_type:
         bad = out_of_range(frame, use.value_type)
         if bad.height:
@@ -338,8 +337,10 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
         fetch = set(metadata["kpi_id"])
     meta = {row["kpi_id"]: row for row in metadata.iter_rows(named=True)}
     pages_of, failures = fetch_values(client, sorted(fetch), years, cache)
-    candidates = [row for kpi in sorted(pages_of) for row in cache.rows(kpi, pages_of[kpi])]
-    checked = validate(values_frame(candidates)) if candidates else {}
+    candidates = values_frame([row for kpi in sorted(pages_of) for row in cache.rows(kpi, pages_of[kpi])])
+    checked = validate(candidates) if candidates.height else {}
+    fetched_rows = candidates.partition_by("kpi", as_dict=True)
+    empty = candidates.clear()
     if "" in checked:  # nothing to blame a single series for: the frame itself is wrong
         raise ValueError(f"raw.kolada_value: {checked['']}")
     rows = []
@@ -364,7 +365,7 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
             kpi_problems = [cache.get(sha)[1][kpi] for sha in pages_of.get(kpi, [])
                             if kpi in cache.get(sha)[1]]
             problem = (("bad_response", kpi_problems[0]) if kpi_problems else
-                       judge(kpi, cache.rows(kpi, pages_of.get(kpi, [])), before, cache,
+                       judge(kpi, fetched_rows.get((kpi,), empty), before, cache,
                              base.get("unit"), use, years, checked.get(kpi), acceptances,
                              pages_of.get(kpi, [])))
         if problem is None:
@@ -379,7 +380,7 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
     kpis = metadata.filter(pl.col("kpi_id").is_in(wanted)).sort("kpi_id")
     newly_unknown = {k for k in wanted if k not in meta
                      and (prev.get(k) or {}).get("problem") != "unknown_id"}
-    return KoladaRefresh(kpis, _values(vintage, cache), vintage,
+    return KoladaRefresh(kpis, _values(vintage, cache, fetched_rows), vintage,
                          fetched=len(fetch | newly_unknown))
 
 
@@ -421,14 +422,17 @@ def _replay(store: RawStore, uses: dict[str, Use], prev: dict[str, dict],
     return KoladaRefresh(kpis, _values(vintage, cache), vintage)
 
 
-def _values(vintage: pl.DataFrame, cache: PageCache) -> pl.DataFrame:
-    """raw.kolada_value from each KPI's accepted pages, stamped with its fetch time."""
+def _values(vintage: pl.DataFrame, cache: PageCache,
+            fetched: dict[tuple, pl.DataFrame] | None = None) -> pl.DataFrame:
+    """raw.kolada_value from each KPI's accepted pages, stamped with its fetch time (the
+    rows just fetched are taken as they are; kept ones are read back from the store)."""
     frames = []
     for row in vintage.iter_rows(named=True):
         shas = split_pages(row["pages"])
         if shas:
-            frames.append(values_frame(cache.rows(row["kpi_id"], shas))
-                          .with_columns(fetched_at=pl.lit(row["fetched_at"], dtype=pl.String)))
+            fresh = row["state"] == "fresh" and fetched and (row["kpi_id"],) in fetched
+            frame = fetched[(row["kpi_id"],)] if fresh else values_frame(cache.rows(row["kpi_id"], shas))
+            frames.append(frame.with_columns(fetched_at=pl.lit(row["fetched_at"], dtype=pl.String)))
     if not frames:
         return values_frame([])
     return pl.concat(frames).sort("kpi", "municipality", "period", "gender")

@@ -75,9 +75,10 @@ def decode_jsonstat2(doc: dict, label: str) -> pl.DataFrame:
     if not isinstance(raw_values, list) or len(raw_values) != total:
         got = len(raw_values) if isinstance(raw_values, list) else type(raw_values).__name__
         raise MalformedResponse(f"scb: {label}: expected {total} values, got {got}")
-    for pos, v in enumerate(raw_values):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-            raise MalformedResponse(f"scb: {label}: value[{pos}] is not a number: {v!r}")
+    kinds = set(map(type, raw_values))  # one pass; positions only when something is off
+    if not kinds <= {int, float, type(None)}:
+        pos, v = next((i, v) for i, v in enumerate(raw_values) if type(v) not in (int, float, type(None)))
+        raise MalformedResponse(f"scb: {label}: value[{pos}] is not a number: {v!r}")
     status = doc.get("status") or {}
     if isinstance(status, list):
         status = {i: s for i, s in enumerate(status) if s}

@@ -41,7 +41,8 @@ SCB_CONFIG = {
 
 
 def _json(status: int, doc: object) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(doc, ensure_ascii=False).encode("utf-8"),
+    return httpx.Response(status, content=json.dumps(doc, ensure_ascii=False,
+                                                     separators=(",", ":")).encode("utf-8"),
                           headers={"content-type": "application/json; charset=utf-8"})
 
 
@@ -49,6 +50,7 @@ class KoladaDemoApi:
     def __init__(self, world: DemoWorld):
         self.world = world
         self.meta = world.kpi_metadata()
+        self._answers: dict[tuple, list] = {}  # all rows of one query, over its pages
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         parts = [p for p in request.url.path.split("/") if p]
@@ -80,7 +82,11 @@ class KoladaDemoApi:
                 except ValueError:
                     return _json(400, {"error": "from_date must be YYYY-MM-DD"})
                 ids = [kpi for kpi in ids if self.world.source.modified(kpi) >= since]
-            rows = [o for kpi in ids for o in self.world.kolada_objects(kpi) if o["period"] in wanted]
+            key = (tuple(ids), tuple(sorted(wanted)))
+            if key not in self._answers:
+                self._answers = {key: [o for kpi in ids for o in self.world.kolada_objects(kpi)
+                                       if o["period"] in wanted]}
+            rows = self._answers[key]
         elif parts == ["municipality"]:
             rows = [{"id": c, "title": c, "type": "K"} for c in self.world.kommun_codes]
         else:
@@ -251,7 +257,10 @@ class ScbDemoApi:
         is_population = np.array([c in ("BE0101N1", "000007ME") for c in contents])
         full = np.where(is_population[None, None, None, None, :, None],
                         out[:, :, :, :, None, :], np.nan)
-        return [None if np.isnan(v) else int(v) for v in full.ravel()]
+        flat = full.ravel()
+        gaps = np.isnan(flat)
+        counts = np.where(gaps, 0, flat).astype(np.int64).tolist()
+        return [None if gap else n for n, gap in zip(counts, gaps.tolist(), strict=True)]
 
 
 def demo_transport(world: DemoWorld) -> httpx.MockTransport:

@@ -214,25 +214,26 @@ class DemoWorld:
         by_gender = {g: [a[..., idx].sum(axis=-1) for a in (num, den)]
                      for g, idx in (("T", [0, 1]), ("K", [1]), ("M", [0]))}
         kommun_cells = {g: [a.tolist() for a in arrays] for g, arrays in by_gender.items()}
+        missing_cells, parity_of = missing.tolist(), parity.tolist()  # plain lists: fast to index
+        lan_of = np.array(self.lan_codes)
+        lan_masks = [(lan, lan_of == lan) for lan in sorted(set(self.lan_codes))]
         objects = []
         for y, year in enumerate(self.years):
             if (prof.first_year and year < prof.first_year) or (prof.last_year and year > prof.last_year):
                 continue
             for k, code in enumerate(self.kommun_codes):
-                if prof.biennial and (year + parity[k]) % 2:
+                if prof.biennial and (year + parity_of[k]) % 2:
                     continue
                 values = [self._value_entry(ind, prof, g, kommun_cells[g][0][k][y],
-                                            kommun_cells[g][1][k][y], bool(missing[k, y]))
+                                            kommun_cells[g][1][k][y], missing_cells[k][y])
                           for g in genders]
                 objects.append({"kpi": ind.source_id, "municipality": code, "period": year,
                                 "values": values})
             measured = np.ones(n_k, dtype=bool)
             if prof.biennial:
                 measured = (year + parity) % 2 == 0
-            groups = [("0000", measured)] + [
-                ("00" + lan, measured & (np.array(self.lan_codes) == lan))
-                for lan in sorted(set(self.lan_codes))
-            ]
+            groups = [("0000", measured)] + [("00" + lan, measured & in_lan)
+                                             for lan, in_lan in lan_masks]
             for area, mask in groups:
                 if not mask.any():
                     continue
