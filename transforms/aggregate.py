@@ -47,10 +47,17 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
     is_count = pl.col("value_type") == "count"
     usable = usable & (is_count | pl.col("denominator").is_not_null())
     weight = pl.when(is_count).then(pl.lit(1.0)).otherwise(pl.col("denominator"))
+    with_meta = kommun_rows.join(meta.select("indicator_id", "value_type"), on="indicator_id", how="left")
+    # What is the same for every member (the indicator's catalogue entry, its source title and
+    # fetch time, a borrowed population year's note) is joined once instead of aggregated.
+    per_indicator = (kommun_rows.group_by("indicator_id")
+                     .agg(source_title=pl.col("source_title").drop_nulls().min(),
+                          fetched_at=pl.col("fetched_at").max()))
+    notes = (with_meta.filter(usable & pl.col("value_note").is_not_null())
+             .group_by("indicator_id", "period", "sex").agg(value_note=pl.col("value_note").min()))
     grouped = (
-        kommun_rows.join(membership, left_on="area_code", right_on="kommun_code", how="inner",
-                         suffix="_agg")
-        .join(meta, on="indicator_id", how="left")
+        with_meta.join(membership, left_on="area_code", right_on="kommun_code", how="inner",
+                       suffix="_agg")
         .group_by("indicator_id", "area_code_agg", "area_type", "period", "sex")
         .agg(
             numerator=pl.col("numerator").filter(usable).sum(),
@@ -59,17 +66,11 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
             n_used=usable.sum(),
             n_members=pl.len(),
             ci_approximate=pl.col("ci_approximate").filter(usable).any(),
-            value_note=pl.col("value_note").filter(usable).drop_nulls().min(),
             perturbed=pl.col("perturbed").any(),
-            value_type=pl.col("value_type").first(),
-            source_measure=pl.col("source_measure").first(),
-            band=pl.col("band").first(),
-            multiplier=pl.col("multiplier").first(),
-            suppress_count_min=pl.col("suppress_count_min").first(),
-            suppress_count_max=pl.col("suppress_count_max").first(),
-            source_title=pl.col("source_title").drop_nulls().first(),
-            fetched_at=pl.col("fetched_at").max(),
         )
+        .join(meta, on="indicator_id", how="left")
+        .join(per_indicator, on="indicator_id", how="left")
+        .join(notes, on=["indicator_id", "period", "sex"], how="left")
         .filter(pl.col("n_used") > 0)
         .join(area_weights(membership, population),
               left_on=["area_code_agg", "period", "sex", "band"],
