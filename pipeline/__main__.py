@@ -12,7 +12,8 @@ Either ends with one summary (pipeline/summary.py): published or not, and each i
 that is unavailable, stale or blocked, each population year borrowed and each quarantined
 survey file on a line of its own. Everything else — Dagster's event log, warnings, stack
 traces — goes to a log file under data/logs/, named at the end. Exit code 1 when nothing
-new could be published (a failed step, or every series fetched had a problem).
+new could be published (a failed step, every series fetched had a problem, or a survey file
+that arrived was quarantined and nothing else changed).
 """
 
 from __future__ import annotations
@@ -120,7 +121,11 @@ def run(command: str, log: Path) -> int:
     if summaries and summaries[-1].outcome in ("published", "reports"):
         say([f"  Rapporter: {paths.reports / 'index.html'}",
              f"  Databas:   {paths.published}  (duckdb -readonly {paths.published})"])
-    return max((s.exit_code for s in summaries), default=0)
+    code = max((s.exit_code for s in summaries), default=0)
+    if inbox.failed and not any(s.outcome == "published" for s in summaries):
+        say([f"  Nya enkätfiler som inte kunde tas in: {', '.join(inbox.failed)}; inget nytt publicerades."])
+        code = 1  # what arrived could not be published
+    return code
 
 
 def main(argv: list[str]) -> int:

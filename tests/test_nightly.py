@@ -74,14 +74,22 @@ def test_a_night_with_one_revised_kpi_fetches_only_it(demo_build, tmp_path):
     assert vintage.rows() == [("fresh", 1), ("kept", 31)]
 
 
-def test_python_m_pipeline_nightly_rewrites_nothing_on_a_quiet_night(demo_build, tmp_path):
+def test_python_m_pipeline_nightly_rewrites_nothing_and_names_a_quarantined_file(demo_build, tmp_path):
+    """The command line: the inbox (as its sensors would), then the schedule's question. A
+    survey file that arrived broken is quarantined and named; nothing new could be
+    published, so the exit code says so; nothing is rewritten."""
     data = copy_of(demo_build[0], tmp_path)
     before = fingerprints(data)
+    inbox = data / "inbox" / "surveys"
+    lines = (inbox / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
+    (inbox / "lupp_2024_broken.csv").write_bytes(b"".join(lines[:1] + lines[1:3] * 2))
     env = {**os.environ, "UPPVAXT_DATA_DIR": str(data), "UPPVAXT_SOURCE": "demo"}
     env.pop("DAGSTER_HOME", None)
     done = subprocess.run([sys.executable, "-m", "pipeline", "nightly"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Inget har ändrats hos Kolada eller SCB" in done.stdout, done.stdout
-    assert "Traceback" not in done.stdout + done.stderr
+                          capture_output=True, text=True, timeout=900)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "Inget har ändrats hos Kolada eller SCB" in done.stdout, out
+    assert "Enkätfil i karantän: lupp_2024_broken.csv" in done.stdout, out
+    assert "Traceback" not in out and "17 checks passed" not in out
     assert fingerprints(data) == before
