@@ -132,31 +132,45 @@ class _Stored:
         self.sha256, self.fetched_at = sha256, None
 
 
+@dataclass
+class ParsedPage:
+    rows: pl.DataFrame            # every readable row of the page (raw.kolada_value columns)
+    problems: dict[str, str]      # KPI ("" for the page) -> first problem
+    kpis: frozenset[str]          # KPIs with rows or problems on the page
+
+
 class PageCache:
-    """Parsed data pages by hash, fetched now or read back from the raw store."""
+    """Parsed data pages by hash, fetched now or read back from the raw store; kept as
+    compact frames (a catalogue of hundreds of KPIs has millions of rows)."""
 
     def __init__(self, store: RawStore, known_areas: set[str] | None):
         self.store, self.known_areas = store, known_areas
-        self._parsed: dict[str, tuple[dict[str, list[tuple]], dict[str, str]]] = {}
+        self._parsed: dict[str, ParsedPage] = {}
         self.fetched_at: dict[str, str | None] = {}
+
+    def _parse(self, page: Page) -> ParsedPage:
+        rows, problems = parse_values_by_kpi(page, self.known_areas)
+        frame = values_frame([row for kpi_rows in rows.values() for row in kpi_rows])
+        return ParsedPage(frame, problems, frozenset(rows) | frozenset(problems))
 
     def add(self, page: Page) -> str:
         sha = page.record.sha256 if page.record else hashlib.sha256(
             json.dumps(page.values).encode()).hexdigest()
         if sha not in self._parsed:
-            self._parsed[sha] = parse_values_by_kpi(page, self.known_areas)
+            self._parsed[sha] = self._parse(page)
         self.fetched_at[sha] = page.record.fetched_at if page.record else None
         return sha
 
-    def get(self, sha: str) -> tuple[dict[str, list[tuple]], dict[str, str]]:
+    def get(self, sha: str) -> ParsedPage:
         if sha not in self._parsed:
             doc = json.loads(self.store.load("kolada", sha))
-            page = Page(doc.get("values", []), _Stored(sha), f"raw store kolada/{sha[:12]}")
-            self._parsed[sha] = parse_values_by_kpi(page, self.known_areas)
+            self._parsed[sha] = self._parse(
+                Page(doc.get("values", []), _Stored(sha), f"raw store kolada/{sha[:12]}"))
         return self._parsed[sha]
 
-    def rows(self, kpi: str, shas: Iterable[str]) -> list[tuple]:
-        return [row for sha in shas for row in self.get(sha)[0].get(kpi, [])]
+    def rows(self, kpi: str, shas: Iterable[str]) -> pl.DataFrame:
+        frames = [self.get(sha).rows.filter(pl.col("kpi") == kpi) for sha in shas]
+        return pl.concat(frames) if frames else values_frame([])
 
 
 def meta_hash(row: dict) -> str:
@@ -229,12 +243,11 @@ def fetch_values(client: KoladaClient, kpis: Sequence[str], years: Sequence[int]
             return "bad_response", str(err)
         except ApiError as err:
             return "fetch_failed", str(err)
-        loose = [cache.get(sha)[1][""] for sha in shas if "" in cache.get(sha)[1]]
+        loose = [cache.get(sha).problems[""] for sha in shas if "" in cache.get(sha).problems]
         if loose:
             return "bad_response", loose[0]
         for kpi in batch:
-            pages_of[kpi] = [sha for sha in shas
-                             if kpi in cache.get(sha)[0] or kpi in cache.get(sha)[1]]
+            pages_of[kpi] = [sha for sha in shas if kpi in cache.get(sha).kpis]
         return None
 
     for batch in chunked(sorted(kpis), client.max_ids):
@@ -299,7 +312,7 @@ def judge(kpi: str, frame: pl.DataFrame, prev: dict | None, cache: PageCache, un
     old_pages = split_pages(prev.get("pages"))
     if not old_pages or old_pages == pages:  # no baseline, or the very same responses
         return None
-    shift = level_shift(frame, values_frame(cache.rows(kpi, old_pages)))
+    shift = level_shift(frame, cache.rows(kpi, old_pages))
     if shift.height and shift["shifted"].item():
         s = shift.row(0, named=True)
         return "drift", (f"de nya värdena är i median {swedish_number(s['ratio'])} gånger de förra "
@@ -337,7 +350,13 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
         fetch = set(metadata["kpi_id"])
     meta = {row["kpi_id"]: row for row in metadata.iter_rows(named=True)}
     pages_of, failures = fetch_values(client, sorted(fetch), years, cache)
-    candidates = values_frame([row for kpi in sorted(pages_of) for row in cache.rows(kpi, pages_of[kpi])])
+    on_page: dict[str, list[str]] = {}
+    for kpi, shas in pages_of.items():
+        for sha in shas:
+            on_page.setdefault(sha, []).append(kpi)
+    candidates = (pl.concat([cache.get(sha).rows.filter(pl.col("kpi").is_in(kpis))
+                             for sha, kpis in sorted(on_page.items())])
+                  if on_page else values_frame([]))
     checked = validate(candidates) if candidates.height else {}
     fetched_rows = candidates.partition_by("kpi", as_dict=True)
     empty = candidates.clear()
@@ -362,8 +381,8 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
         elif kpi in failures:
             problem = failures[kpi]
         else:
-            kpi_problems = [cache.get(sha)[1][kpi] for sha in pages_of.get(kpi, [])
-                            if kpi in cache.get(sha)[1]]
+            kpi_problems = [cache.get(sha).problems[kpi] for sha in pages_of.get(kpi, [])
+                            if kpi in cache.get(sha).problems]
             problem = (("bad_response", kpi_problems[0]) if kpi_problems else
                        judge(kpi, fetched_rows.get((kpi,), empty), before, cache,
                              base.get("unit"), use, years, checked.get(kpi), acceptances,
@@ -431,7 +450,7 @@ def _values(vintage: pl.DataFrame, cache: PageCache,
         shas = split_pages(row["pages"])
         if shas:
             fresh = row["state"] == "fresh" and fetched and (row["kpi_id"],) in fetched
-            frame = fetched[(row["kpi_id"],)] if fresh else values_frame(cache.rows(row["kpi_id"], shas))
+            frame = fetched[(row["kpi_id"],)] if fresh else cache.rows(row["kpi_id"], shas)
             frames.append(frame.with_columns(fetched_at=pl.lit(row["fetched_at"], dtype=pl.String)))
     if not frames:
         return values_frame([])

@@ -202,3 +202,22 @@ def test_a_bad_survey_file_is_quarantined_and_nothing_published_changes(built, t
     assert (inbox / "quarantine" / "lupp_2024_broken.csv").exists()
     assert (inbox / "quarantine" / "lupp_2024_broken.csv.problems.md").exists()
     assert (digest(published), digest(report)) == before
+
+
+def test_facts_a_few_indicators_at_a_time_are_the_same_table(built):
+    """build_facts works one group of indicators at a time (memory); the table is the same."""
+    from pipeline.warehouse import read_table
+    from transforms.aggregate import aggregate_areas
+    from transforms.facts import build_facts
+
+    warehouse = built[0] / "warehouse" / "uppvaxt.duckdb"
+    t = {name: read_table(warehouse, schema, name) for schema, name in [
+        ("staging", "kommun_value"), ("staging", "area_membership"), ("raw", "indicator_catalog"),
+        ("staging", "population"), ("marts", "area"), ("marts", "peer_group"),
+        ("staging", "survey_value")]}
+    aggregates = aggregate_areas(t["kommun_value"], t["area_membership"], t["indicator_catalog"],
+                                 t["population"])
+    args = (t["kommun_value"], aggregates, t["indicator_catalog"], t["area"], "run",
+            t["peer_group"], t["survey_value"])
+    whole, parts = build_facts(*args, chunk=10_000), build_facts(*args, chunk=7)
+    assert whole.height > 300_000 and parts.equals(whole)

@@ -71,16 +71,39 @@ def mark_stale(facts: pl.DataFrame, stale: pl.DataFrame | None) -> pl.DataFrame:
             .drop("stale_reason"))
 
 
+# Indicators computed together: every step works within one indicator, so doing them a
+# group at a time gives the same table with a peak memory that does not grow with the
+# catalogue (300 indicators at once need several GB for the trend windows alone).
+CHUNK = 48
+
+
 def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl.DataFrame,
                 areas: pl.DataFrame, run_id: str, peer_groups: pl.DataFrame | None = None,
                 survey: pl.DataFrame | None = None,
-                stale: pl.DataFrame | None = None) -> pl.DataFrame:
+                stale: pl.DataFrame | None = None, chunk: int = CHUNK) -> pl.DataFrame:
     """The fact table: values, intervals, comparisons, rank views and trends for every area.
 
     Steps: annual rows (kommun + aggregates, survey cells) and pooled rows → intervals →
     comparisons with län, riket (all respondents for surveys), the rest of each, and similar
-    kommuner → rank bands and quintiles → trends → the red–red flag → stale marks.
+    kommuner → rank bands and quintiles → trends → the red–red flag → stale marks; for
+    `chunk` indicators at a time.
     """
+    frames = [kommun_rows, aggregates] + ([survey] if survey is not None else [])
+    ids = sorted(set().union(*(f["indicator_id"].unique().to_list() for f in frames)))
+    if len(ids) <= chunk:
+        return _build_facts(kommun_rows, aggregates, catalog, areas, run_id, peer_groups, survey, stale)
+    parts = []
+    for start in range(0, len(ids), chunk):
+        wanted = pl.col("indicator_id").is_in(ids[start:start + chunk])
+        parts.append(_build_facts(kommun_rows.filter(wanted), aggregates.filter(wanted), catalog,
+                                  areas, run_id, peer_groups,
+                                  survey.filter(wanted) if survey is not None else None, stale))
+    return sort_facts(pl.concat(parts))
+
+
+def _build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl.DataFrame,
+                 areas: pl.DataFrame, run_id: str, peer_groups: pl.DataFrame | None,
+                 survey: pl.DataFrame | None, stale: pl.DataFrame | None) -> pl.DataFrame:
     rows = pl.concat(
         [
             kommun_rows.with_columns(area_type=pl.lit("kommun"),

@@ -34,6 +34,8 @@ RENAMED_TITLES = {
     "N15508": "Elever i åk 9 som uppnått betygskriterierna i alla ämnen, hemkommun, andel (%)",
 }
 
+KOLADA_CACHE_SIZE = 64  # KPIs whose drawn objects are kept (the default catalogue fits)
+
 # When the demo sources last changed: Kolada's data routes answer `from_date` and SCB's
 # tables report `updated` from these (a test or the stand-in moves them to simulate news).
 DEMO_MODIFIED = "2026-03-20"
@@ -188,6 +190,8 @@ class DemoWorld:
         if kpi in self.source.kpi_retired or kpi in self.source.kpi_empty:
             return []
         if kpi not in self._kolada_cache:
+            if len(self._kolada_cache) >= KOLADA_CACHE_SIZE:  # bounded: a large catalogue
+                self._kolada_cache.clear()                    # would hold gigabytes of dicts
             indicator = next((i for i in self.indicators if i.source_id == kpi), None)
             known = indicator is not None and profile_for(kpi) is not None
             self._kolada_cache[kpi] = self._draw(indicator) if known else []
