@@ -45,9 +45,14 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_build(data_dir: Path, catalog_dir: Path | None = None, tags: dict | None = None) -> dict:
+def timed_build(data_dir: Path, catalog_dir: Path | None = None, tags: dict | None = None,
+                reports: bool = True) -> dict:
     paths = Paths(data_dir=str(data_dir), **({"catalog_dir": str(catalog_dir)} if catalog_dir else {}))
-    job = make_definitions(default_resources(paths, StatisticsApis(mode="demo"))).resolve_job_def("build_all")
+    defs = make_definitions(default_resources(paths, StatisticsApis(mode="demo")))
+    job = defs.resolve_job_def("build_all")
+    if not reports:  # the report step is another helper's, rebuilt in parallel
+        keys = set(job.asset_layer.executable_asset_keys) - {dg.AssetKey(["reports", "county_reports"])}
+        job = job.get_subset(asset_selection=keys)
     instance = dg.DagsterInstance.ephemeral()
     cpu_before = cpu_seconds()
     started = time.perf_counter()
@@ -135,8 +140,8 @@ def scenario_large(data_dir: Path) -> dict:
     catalog = data_dir.parent / "catalog_large"
     n = large_catalogue(catalog)
     # The profiles above live in this process: the demo services run in-process.
-    figures = timed_build(data_dir, catalog)
-    print_build(f"Catalogue ten times larger ({n} indicators)", figures)
+    figures = timed_build(data_dir, catalog, reports=False)
+    print_build(f"Catalogue ten times larger ({n} indicators), without the report step", figures)
     return figures
 
 
@@ -214,7 +219,7 @@ def main() -> None:
                       f"= {100 * night['probe'] / base:.1f} % of the build (target ≤ 10 %)")
             if large:
                 ratio = (large["total"] - large["report"]) / base
-                print(f"  300 indicators without reports       {large['total'] - large['report']:8.2f} s   "
+                print(f"  320 indicators without reports       {large['total'] - large['report']:8.2f} s   "
                       f"= {ratio:.1f}× (target ≤ 8×), peak {large['peak_mb']:.0f} MB (target ≤ 3 GB)")
 
 
