@@ -101,7 +101,13 @@ RANK_BAND_DESCRIPTION = {code: "Relativ position bland kommunerna, inte ett måt
 # What the reports show as a blank or a dash is a word here: a label table has no layout
 # to carry the meaning.
 STATUS_OK = "Redovisat"
-TREND_NOT_CALCULATED = "Kan inte beräknas (färre än fem år i följd)"
+TREND_NOT_CALCULATED = "Kan inte beräknas"
+
+TREND_DESCRIPTION = {
+    "no_significant_change": "Ingen säker förändring de fem senaste åren (99,8 %).",
+    "cannot_be_calculated": "Färre än fem år i följd med värde, eller värden utan det "
+                            "intervall eller de antal som trendtestet behöver.",
+}
 
 BREAKDOWN_ALL = {"all": "Alla (ingen nedbrytning)"}
 

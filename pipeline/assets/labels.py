@@ -12,7 +12,8 @@ from checks.codes import (AREA_TYPE, BREAKDOWN_ALL, CI_METHOD, CI_METHOD_DESCRIP
                           COMPARISON_DESCRIPTION, DATA_MODE, HTTP_METHOD, INDICATOR_DOMAIN,
                           QUINTILE, QUINTILE_DESCRIPTION, RANK_BAND_DESCRIPTION, SEX_SPLIT,
                           SOURCE, SOURCE_MEASURE, STATUS_DESCRIPTION, STATUS_OK,
-                          TREND_NOT_CALCULATED, VALUE_TYPE, VERIFICATION, pooled_label)
+                          TREND_DESCRIPTION, TREND_NOT_CALCULATED, VALUE_TYPE, VERIFICATION,
+                          pooled_label)
 from checks.registry import TABLES
 from checks.validate import allowed_codes
 from pipeline.assets.surveys import SurveySettings
@@ -35,7 +36,7 @@ CODE_LISTS = [
              tuple(f"fact_indicator.compared_to_{to}" for to in COMPARED_TO),
              COMPARISON_DESCRIPTION),
     CodeList("trend", {**TREND, "cannot_be_calculated": TREND_NOT_CALCULATED},
-             ("fact_indicator.trend",)),
+             ("fact_indicator.trend",), TREND_DESCRIPTION),
     CodeList("rank_band", RANK_BAND, ("fact_indicator.rank_band",), RANK_BAND_DESCRIPTION),
     CodeList("quintile", QUINTILE, ("fact_indicator.quintile",), QUINTILE_DESCRIPTION),
     CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex")),
