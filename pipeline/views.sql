@@ -94,41 +94,8 @@ ORDER BY indicator_id;
 COMMENT ON VIEW marts.v_senaste_period IS 'Senaste år per indikator som har ett värde för riket (för enkätindikatorer: för alla svarande). Det år som v_kommun_senaste och v_lan_senaste visar.';
 
 CREATE VIEW marts.v_kommun_senaste AS
-SELECT
-    t.area_code AS kommun_code,
-    t.area_name AS kommun_name,
-    t.lan_code,
-    t.lan_name,
-    t.indicator_id,
-    t.title,
-    t.short_title,
-    t.strategic_factor,
-    t.strategic_factor_label,
-    t.unit,
-    t.period,
-    t.value,
-    t.lower_95,
-    t.upper_95,
-    t.numerator,
-    t.denominator,
-    t.status,
-    t.status_label,
-    t.status_reason,
-    t.lan_value,
-    t.riket_value,
-    t.riket_name,
-    t.compared_to_lan,
-    t.compared_to_lan_label,
-    t.compared_to_riket,
-    t.compared_to_riket_label,
-    t.compared_to_peers,
-    t.compared_to_peers_label,
-    t.trend,
-    t.trend_label,
-    t.rank_band,
-    t.rank_band_label,
-    t.quintile,
-    t.red_red
+SELECT t.* EXCLUDE (area_type, area_type_label)
+    RENAME (area_code AS kommun_code, area_name AS kommun_name)
 FROM marts.v_trend AS t
 JOIN marts.v_senaste_period AS latest
     ON latest.indicator_id = t.indicator_id AND latest.period = t.period
@@ -137,31 +104,12 @@ ORDER BY t.area_code, t.indicator_id;
 
 COMMENT ON VIEW marts.v_kommun_senaste IS 'Senaste värdet per kommun och indikator (totalt, utan nedbrytning, det senaste året med ett värde för riket): kommun och län med namn, indikatorns titel, enhet och strategiska skyddsfaktor, värde med 95-procentigt konfidensintervall, täljare, nämnare, status med orsak, länets och rikets värde, jämförelser, trend och relativ position på svenska. Exempel: SELECT kommun_name, short_title, value, riket_value, compared_to_riket_label FROM marts.v_kommun_senaste WHERE lan_name = ''Östergötlands län'' AND strategic_factor = ''skola'' AND compared_to_riket IN (''worse'', ''much_worse'').';
 
+-- A län row's own code and name are its lan_code and lan_name; what only a kommun has
+-- (comparison with its län and similar kommuner, rank, red–red) is left out.
 CREATE VIEW marts.v_lan_senaste AS
-SELECT
-    t.area_code AS lan_code,
-    t.area_name AS lan_name,
-    t.indicator_id,
-    t.title,
-    t.short_title,
-    t.strategic_factor,
-    t.strategic_factor_label,
-    t.unit,
-    t.period,
-    t.value,
-    t.lower_95,
-    t.upper_95,
-    t.numerator,
-    t.denominator,
-    t.status,
-    t.status_label,
-    t.status_reason,
-    t.riket_value,
-    t.riket_name,
-    t.compared_to_riket,
-    t.compared_to_riket_label,
-    t.trend,
-    t.trend_label
+SELECT t.* EXCLUDE (area_code, area_name, area_type, area_type_label, lan_value,
+                    compared_to_lan, compared_to_lan_label, compared_to_peers,
+                    compared_to_peers_label, rank_band, rank_band_label, quintile, red_red)
 FROM marts.v_trend AS t
 JOIN marts.v_senaste_period AS latest
     ON latest.indicator_id = t.indicator_id AND latest.period = t.period
