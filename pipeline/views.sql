@@ -86,8 +86,8 @@ COMMENT ON VIEW marts.v_trend IS 'Alla år per område (kommun, delregion, län,
 
 CREATE VIEW marts.v_senaste_period AS
 SELECT indicator_id, max(period) AS period
-FROM marts.v_trend
-WHERE area_type IN ('riket', 'total') AND riket_value IS NOT NULL
+FROM marts.fact_indicator
+WHERE area_type IN ('riket', 'total') AND sex = 'T' AND breakdown = 'all' AND value IS NOT NULL
 GROUP BY indicator_id
 ORDER BY indicator_id;
 
