@@ -64,9 +64,10 @@ def read_table(database: Path, schema: str, table: str) -> pl.DataFrame:
 
 def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLISHED_SCHEMAS,
             publication: pl.DataFrame | None = None) -> dict[str, int]:
-    """Copy the published schemas into a fresh file and swap it in atomically.
+    """Copy the published schemas into a fresh file, add the analyst's views
+    (pipeline/views.sql) and swap it in atomically.
 
-    Returns row counts per published table. `publication` (one row) is stored as
+    Returns row counts per published table and view. `publication` (one row) is stored as
     meta.publication, describing the run and the data vintage.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
