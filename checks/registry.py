@@ -27,6 +27,7 @@ TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
     "peer_group": ("marts", models.PeerGroup),
     "funnel_limit": ("marts", models.FunnelLimit),
     "method": ("marts", models.Method),
+    "label": ("marts", models.Label),
 }
 
 # Survey cells (issue 4); row-level survey data have no table: see sources/surveys/.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipeline.assets import marts, reports, sources, staging
+from pipeline.assets import labels, marts, reports, sources, staging
 from pipeline.jobs import build_all, nightly
 from pipeline.resources import default_resources
 from pipeline.surveys import survey_definitions
@@ -12,7 +12,7 @@ from pipeline.surveys import survey_definitions
 
 def make_definitions(resources: dict[str, object]) -> dg.Definitions:
     registry = dg.Definitions(
-        assets=dg.load_assets_from_modules([sources, staging, marts, reports]),
+        assets=dg.load_assets_from_modules([sources, staging, marts, labels, reports]),
         jobs=[build_all],
         schedules=[nightly],
         resources=resources,

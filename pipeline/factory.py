@@ -11,31 +11,58 @@ import functools
 import inspect
 
 import dagster as dg
+import numpy as np
 import pandera.polars as pa
 import polars as pl
 
 from checks.registry import TABLES
-from checks.validate import ValidationResult, validate
+from checks.validate import ValidationResult, describe_column, validate
 
 OWNER = "team:uppvaxt"
 PREVIEW_ROWS = 10
+PREVIEW_CHARS = 40
+MARKDOWN_SPECIAL = set("\\|*_`<>[]#")
 
 
 def table_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
     schema = model.to_schema()
     return dg.TableSchema(columns=[
-        dg.TableColumn(name=name, type=str(col.dtype), description=col.description,
+        dg.TableColumn(name=name, type=str(col.dtype), description=describe_column(col),
                        constraints=dg.TableColumnConstraints(nullable=bool(col.nullable),
                                                              unique=bool(col.unique)))
         for name, col in schema.columns.items()
     ])
 
 
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):  # whole digits kept, four decimals or significant digits
+        text = np.format_float_positional(value, precision=4, fractional=abs(value) >= 1,
+                                          trim="-")
+    else:
+        text = str(value)
+    text = " ".join(text.split())
+    if len(text) > PREVIEW_CHARS:
+        text = text[:PREVIEW_CHARS - 1] + "…"
+    # Escape what markdown would read as table syntax, emphasis, code or HTML.
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
+
+
+def markdown_table(frame: pl.DataFrame, rows: int = PREVIEW_ROWS) -> str:
+    """The first rows as a GitHub-style markdown table, one line per row and never wrapped
+    (polars' own markdown output wraps at its display width and splits column names)."""
+    lines = ["| " + " | ".join(_cell(c) for c in frame.columns) + " |",
+             "|" + "|".join("---" for _ in frame.columns) + "|"]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |"
+              for row in frame.head(rows).iter_rows()]
+    shown = min(rows, frame.height)
+    lines += ["", f"{shown} av {frame.height} rader."]
+    return "\n".join(lines)
+
+
 def preview(frame: pl.DataFrame) -> dg.MetadataValue:
-    with pl.Config(tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True,
-                   tbl_hide_dataframe_shape=True, tbl_rows=PREVIEW_ROWS, tbl_cols=-1,
-                   fmt_str_lengths=40):
-        return dg.MetadataValue.md(str(frame.head(PREVIEW_ROWS)))
+    return dg.MetadataValue.md(markdown_table(frame))
 
 
 def check_metadata(result: ValidationResult) -> dict[str, object]:

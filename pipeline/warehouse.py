@@ -17,16 +17,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline.sql_text import literal as _literal
+from pipeline.sql_text import quote as _quote
+from pipeline.views import create_views
+
 PUBLISHED_SCHEMAS = ("marts", "meta")
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def write_table(database: Path, schema: str, table: str, frame: pl.DataFrame, *,
@@ -68,9 +64,10 @@ def read_table(database: Path, schema: str, table: str) -> pl.DataFrame:
 
 def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLISHED_SCHEMAS,
             publication: pl.DataFrame | None = None) -> dict[str, int]:
-    """Copy the published schemas into a fresh file and swap it in atomically.
+    """Copy the published schemas into a fresh file, add the analyst's views
+    (pipeline/views.sql) and swap it in atomically.
 
-    Returns row counts per published table. `publication` (one row) is stored as
+    Returns row counts per published table and view. `publication` (one row) is stored as
     meta.publication, describing the run and the data vintage.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +101,7 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
             if f"{schema_name}.{table_name}" in counts:
                 con.execute(f"COMMENT ON COLUMN pub.{_quote(schema_name)}.{_quote(table_name)}."
                             f"{_quote(column_name)} IS {_literal(comment)}")
+        counts.update(create_views(con, "pub"))
         if publication is not None:
             con.register("_publication", publication)
             con.execute("CREATE SCHEMA IF NOT EXISTS pub.meta")

@@ -91,9 +91,9 @@ def test_everything_materialises_and_publishes(built):
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"raw/kolada_value", "raw/scb_population", "marts/fact_indicator",
             "reports/county_reports", "reports/published_snapshot"} <= materialised
-    assert len(materialised) == 19
+    assert len(materialised) == 20
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 17 and all(c.passed for c in checks)
+    assert len(checks) == 18 and all(c.passed for c in checks)
     reports = sorted((data / "reports").glob("lan-*.html"))
     assert len(reports) == 21 and (data / "reports" / "index.html").exists()
     assert (data / "reports" / "assets" / "plotly.min.js").stat().st_size > 1_000_000
@@ -323,3 +323,15 @@ def test_a_bad_survey_file_is_quarantined_and_nothing_published_changes(built, t
     assert (inbox / "quarantine" / "lupp_2024_broken.csv").exists()
     assert (inbox / "quarantine" / "lupp_2024_broken.csv.problems.md").exists()
     assert (digest(published), digest(report)) == before
+
+
+def test_sql_door_on_the_demo_build(built):
+    """Views, labels and comments of the published demo build (tests/test_sql_door.py)."""
+    from tests.test_sql_door import (assert_demo_views_answer, assert_every_code_labelled,
+                                     assert_views_documented, assert_views_open_in_cli)
+
+    published = built[0] / "published" / "uppvaxt.duckdb"
+    assert_every_code_labelled(published)
+    assert_views_documented(published)
+    assert_demo_views_answer(published)
+    assert_views_open_in_cli(published)

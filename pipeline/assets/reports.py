@@ -13,7 +13,7 @@ from reports.render import ReportContext, render_reports
 
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
-                                                  "funnel_limit", "method")]
+                                                  "funnel_limit", "method", "label")]
 
 
 def fetched_date(facts: pl.DataFrame) -> str:

@@ -1,0 +1,112 @@
+"""marts.label: a Swedish label for every code in the published database (group `marts`).
+
+CODE_LISTS is the one place that says which dictionary labels which column. To label a new
+coded column, add its dictionary (kept next to the code that defines it) and a CodeList
+here; tests/test_sql_door.py fails while a published column with an `isin` list lacks one.
+"""
+
+import dagster as dg
+import polars as pl
+
+from checks.codes import (AREA_TYPE, BREAKDOWN_ALL, CI_METHOD, CI_METHOD_DESCRIPTION,
+                          COMPARISON_DESCRIPTION, DATA_MODE, HTTP_METHOD, INDICATOR_DOMAIN,
+                          QUINTILE, QUINTILE_DESCRIPTION, RANK_BAND_DESCRIPTION, SEX_SPLIT,
+                          SOURCE, SOURCE_MEASURE, STATUS_DESCRIPTION, STATUS_OK,
+                          TREND_DESCRIPTION, TREND_NOT_CALCULATED, VALUE_TYPE, VERIFICATION,
+                          pooled_label)
+from checks.registry import TABLES
+from checks.validate import allowed_codes
+from pipeline.assets.surveys import SurveySettings
+from pipeline.factory import table_asset
+from pipeline.resources import Paths
+from pipeline.warehouse import PUBLISHED_SCHEMAS
+from reports.labels import (COMPARISON, FACTOR, POLARITY, RANK_BAND, SEX, STATUS,
+                            STRATEGIC_FACTORS, TREND)
+from sources.catalog import CatalogError, load_peer_settings
+from sources.surveys.codebook import CodebookError
+from transforms.labels import CodeList, label_table, unlabelled
+from transforms.pooling import pooled_breakdown
+
+COMPARED_TO = ("lan", "riket", "rest_of_lan", "rest_of_riket", "peers")
+
+CODE_LISTS = [
+    CodeList("status", {**STATUS, "ok": STATUS_OK}, ("fact_indicator.status",),
+             STATUS_DESCRIPTION),
+    CodeList("comparison", COMPARISON,
+             tuple(f"fact_indicator.compared_to_{to}" for to in COMPARED_TO),
+             COMPARISON_DESCRIPTION),
+    CodeList("trend", {**TREND, "cannot_be_calculated": TREND_NOT_CALCULATED},
+             ("fact_indicator.trend",), TREND_DESCRIPTION),
+    CodeList("rank_band", RANK_BAND, ("fact_indicator.rank_band",), RANK_BAND_DESCRIPTION),
+    CodeList("quintile", QUINTILE, ("fact_indicator.quintile",), QUINTILE_DESCRIPTION),
+    CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex")),
+    CodeList("area_type", AREA_TYPE, ("area.area_type", "fact_indicator.area_type")),
+    CodeList("ci_method", CI_METHOD,
+             ("fact_indicator.ci_method", "indicator.ci_method", "funnel_limit.method"),
+             CI_METHOD_DESCRIPTION),
+    CodeList("strategic_factor", STRATEGIC_FACTORS, ("indicator.strategic_factor",)),
+    CodeList("factor", FACTOR, ("indicator.factor",)),
+    CodeList("polarity", POLARITY, ("indicator.polarity",)),
+    CodeList("value_type", VALUE_TYPE, ("indicator.value_type",)),
+    CodeList("indicator_domain", INDICATOR_DOMAIN, ("indicator.domain",)),
+    CodeList("source", SOURCE, ("indicator.source", "raw_response.source")),
+    CodeList("source_measure", SOURCE_MEASURE, ("indicator.source_measure",)),
+    CodeList("sex_split", SEX_SPLIT, ("indicator.sex_split",)),
+    CodeList("verification", VERIFICATION, ("indicator.verification",)),
+    CodeList("http_method", HTTP_METHOD, ("raw_response.method",)),
+    CodeList("data_mode", DATA_MODE, ("publication.data_mode",)),
+]
+
+# meta.publication is written by publish() itself, not by a table asset.
+PUBLICATION_COLUMNS = {"data_mode": None}
+
+
+def published_columns() -> dict[str, dict[str, list[str] | None]]:
+    """Each published table's columns with the codes its model allows (None: no fixed list)."""
+    columns = {
+        f"{layer}.{name}": {column: allowed_codes(spec)
+                            for column, spec in model.to_schema().columns.items()}
+        for name, (layer, model) in TABLES.items() if layer in PUBLISHED_SCHEMAS
+    }
+    columns["meta.publication"] = dict(PUBLICATION_COLUMNS)
+    return columns
+
+
+def breakdown_labels(grades: dict[str, str], pooling_years: list[int]) -> dict[str, str]:
+    """all, each survey grade (the codebook's own label) and each pooled span in use."""
+    return {**BREAKDOWN_ALL, **grades,
+            **{pooled_breakdown(n): pooled_label(n) for n in sorted(set(pooling_years))}}
+
+
+def configured_code_lists(breakdowns: dict[str, str], variables: dict[str, str]) -> list[CodeList]:
+    """CODE_LISTS and the lists whose codes come from the catalogue files."""
+    return CODE_LISTS + [
+        CodeList("breakdown", breakdowns, ("fact_indicator.breakdown", "funnel_limit.breakdown")),
+        CodeList("structure_variable", variables, ("kommun_structure.variable",)),
+    ]
+
+
+@table_asset("label", group="marts", kinds=("polars", "duckdb", "yaml"))
+def label(context: dg.AssetExecutionContext, paths: Paths, survey_settings: SurveySettings,
+          indicator_catalog: pl.DataFrame) -> pl.DataFrame:
+    """Kodlistor: en svensk etikett för varje kod i varje kodad kolumn i den publicerade
+    databasen (status, jämförelser, trend, rangordning, kön, områdestyp, nedbrytning,
+    intervallmetod, strategisk skyddsfaktor, riktning, källa …), med förklaring där
+    etiketten inte räcker. Årskurserna kommer från enkätkodböckerna, strukturvariablerna
+    från data/catalog/peers.yaml. Slå upp: table_name, column_name och code."""
+    try:
+        books = survey_settings.codebooks(paths)
+        peers = load_peer_settings(paths.peers_file)
+    except (CodebookError, CatalogError) as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from err
+    grades: dict[str, str] = {}
+    for book_id in sorted(books):
+        for code, grade in books[book_id].grades.items():
+            grades.setdefault(code, grade.label)
+    breakdowns = breakdown_labels(grades, indicator_catalog["pooling_years"].drop_nulls().to_list())
+    lists = configured_code_lists(breakdowns, {v.id: v.label for v in peers.variables})
+    columns = published_columns()
+    missing = unlabelled(lists, columns)
+    if missing:  # their rows carry the code as label and say so in the description
+        context.log.warning("Koder utan svensk etikett i marts.label: " + "; ".join(missing))
+    return label_table(lists, columns)
