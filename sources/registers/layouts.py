@@ -24,12 +24,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-FACTOR_CODES = {
-    "skola": "Måluppfyllelse i skolan",
-    "foraldraskap": "Föräldraskap och familjens villkor",
-    "fritid": "Meningsfull fritid",
-    "narsamhalle": "Tryggt närsamhälle",
-}
+from transforms.need import FACTORS, OVERALL
+from transforms.readiness import DIMENSIONS
+
+FACTOR_CODES = {code: label for code, label in FACTORS.items() if code != OVERALL}
 
 ACTOR_TYPE = {
     "lansstyrelsen": "Länsstyrelsen",
@@ -59,15 +57,6 @@ PREVENTION_STAR = {
 DIRECTION = {"increase": "öka", "decrease": "minska"}
 
 SEX = {"T": "Totalt", "K": "Flickor/kvinnor", "M": "Pojkar/män"}
-
-DIMENSIONS = {
-    "A": "Insatser",
-    "B": "Kännedom om insatserna",
-    "C": "Ledarskap",
-    "D": "Klimat",
-    "E": "Kunskap om frågan",
-    "F": "Resurser",
-}
 
 # Words a county writes for each code besides the label itself.
 _SYNONYMS = {
