@@ -14,7 +14,7 @@ import dagster as dg
 from pipeline.definitions import defs
 from tests.conftest import REPO
 
-GROUPS = {"sources", "staging", "marts", "reports"}
+GROUPS = {"sources", "staging", "marts", "reports", "coordination"}
 
 
 def test_dagster_cli_loads_the_code_location_from_pyproject(tmp_path):

@@ -123,7 +123,8 @@ def support_need(support: pl.DataFrame, need: pl.DataFrame, children: pl.DataFra
     overlapping = (by_factor.filter(pl.col("n_actors") >= 2)
                    .group_by("area_code", "period")
                    .agg(any_overlap=pl.lit(True),
-                        overlap_all=pl.col("actors").str.split(", ").flatten().unique().sort().str.join(", ")))
+                        overlap_all=pl.col("actors").str.split(", ").list.explode(keep_nulls=False, empty_as_null=False)
+                        .unique().sort().str.join(", ")))
     frame = (grid.join(pl.concat([by_factor, overall]), on=["area_code", "factor", "period"], how="left")
              .join(overlapping, on=["area_code", "period"], how="left")
              .with_columns(n_actors=pl.col("n_actors").fill_null(0),

@@ -105,8 +105,10 @@ def _choice(text: str, column: Column) -> str:
 
 
 def _choices(text: str, column: Column) -> str:
-    parts = [p for p in re.split(r"\s*[,;+]\s*|\s+och\s+", text) if p.strip()]
-    codes = {_choice(p, column) for p in parts}
+    codes = set()
+    for part in (p for p in re.split(r"\s*[,;+]\s*", text) if p.strip()):
+        pieces = [part] if fold(part) in column.accepted else re.split(r"\s+och\s+", part)
+        codes |= {_choice(p, column) for p in pieces}
     return ",".join(c for c in column.codes if c in codes)
 
 
