@@ -514,8 +514,8 @@ def _area_rows(a: NeedArrays, config: NeedConfig, nominal: np.ndarray, draws: np
 
     def area_scores(ranks: np.ndarray) -> np.ndarray:                  # (D, K, F) → (D, A, F)
         pct = np.nan_to_num(_percentile(ranks, n_ranked), nan=0.0)
-        num = np.einsum("dkf,ka->daf", pct, weights)
-        den = np.einsum("kf,ka->af", a.scored.astype(float), weights)
+        num = (pct.transpose(0, 2, 1) @ weights).transpose(0, 2, 1)   # (D, A, F), one BLAS call
+        den = weights.T @ a.scored.astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / den, np.nan)
 
@@ -526,9 +526,9 @@ def _area_rows(a: NeedArrays, config: NeedConfig, nominal: np.ndarray, draws: np
     median, lower, upper = _interval(drawn_rank)
     n_lan = int((kinds == "lan").sum())
     top_lan = math.ceil(config.top_share * n_lan)
-    covered = np.einsum("kf,ka->af", a.scored.astype(float), weights) / np.maximum(
+    covered = (weights.T @ a.scored.astype(float)) / np.maximum(
         weights.sum(axis=0)[:, None], 1e-12)
-    used = (np.einsum("kj,ka->ja", a.available.astype(float), (weights > 0).astype(float)) > 0)
+    used = (a.available.astype(float).T @ (weights > 0).astype(float)) > 0     # (J, A)
     rows = []
     for i, code in enumerate(codes):
         is_lan = kinds[i] == "lan"
