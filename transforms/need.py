@@ -180,7 +180,8 @@ def prepare_inputs(facts: pl.DataFrame, indicators: pl.DataFrame, kommuner: list
         years = sorted(set(has_value["period"].to_list()))
         period = years[-1] if years else None
         reference = min(years, key=lambda y: (abs(y - config.reference_year), y)) if years else None
-        current = grid.join(mine.filter(pl.col("period") == period), on="area_code", how="left")
+        this_year = (pl.col("period") == period) if period is not None else pl.lit(False)
+        current = grid.join(mine.filter(this_year), on="area_code", how="left")
         ref_values = (has_value.filter(pl.col("period") == reference)["value"].to_numpy()
                       if reference is not None else np.array([]))
         lo, hi = _winsor_limits(ref_values, share)
