@@ -118,8 +118,9 @@ def goal_progress(context: dg.AssetExecutionContext, register_mal: pl.DataFrame,
     förändring, åt fel håll, går inte att följa – med orsak)."""
     frame = follow_goals(register_mal, fact_indicator, indicator)
     stuck = frame.filter(pl.col("is_latest") & (pl.col("status") == "cannot_follow"))
-    for goal_id, reason in stuck.select("goal_id", "status_reason").iter_rows():
-        context.log.warning(f"goal {goal_id} cannot be followed: {reason}")
+    if stuck.height:
+        first = ", ".join(f"{g} ({r})" for g, r in stuck.select("goal_id", "status_reason").head(3).iter_rows())
+        context.log.info(f"{stuck.height} goal(s) cannot be followed (see marts.goal_progress), e.g. {first}")
     return frame
 
 
