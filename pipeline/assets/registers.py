@@ -85,7 +85,7 @@ def _register_asset(name: str):
     key = dg.AssetKey([TABLES[table][0], table])
     files_check = dg.AssetCheckSpec(
         files_check_name(name), asset=key, blocking=False,
-        description=f"Filerna i registret {layout.title.lower()} går att läsa och stämmer: "
+        description=f"Filerna i registret {layout.name} ({layout.title}) går att läsa och stämmer: "
                     "rubrikerna finns, kommunkoder och indikatorer är kända, poäng ligger i 1–9, "
                     "slutdatum är inte före startdatum. Varje problem anges med fil, rad och "
                     "kolumn; en felaktig fil läggs i karantän och dess senast godkända version räknas.")
