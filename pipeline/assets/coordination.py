@@ -6,9 +6,9 @@ data/catalog/need_index.yaml and coordination.yaml."""
 import dagster as dg
 import polars as pl
 
+from pipeline.assets.marts import _catalog_file  # a broken catalogue file fails the branch
 from pipeline.factory import table_asset
 from pipeline.resources import Paths
-from sources.catalog import CatalogError
 from sources.coordination_settings import load_coordination_settings, load_need_config
 from sources.registers.layouts import SUPPORT_TYPE
 from transforms.goals import goal_progress as follow_goals
@@ -24,19 +24,12 @@ COORDINATION_MARTS = ["need_index_input", "need_index", "need_sensitivity", "rea
                       "readiness_stage", "support_need", "goal_progress", "selection"]
 
 
-def _settings(load, path):
-    try:
-        return load(path)
-    except CatalogError as err:
-        raise dg.Failure(description=str(err), allow_retries=False) from err
-
-
 def need_config(paths: Paths):
-    return _settings(load_need_config, paths.catalog / "need_index.yaml")
+    return _catalog_file(load_need_config, paths.catalog / "need_index.yaml")
 
 
 def coordination_settings(paths: Paths):
-    return _settings(load_coordination_settings, paths.catalog / "coordination.yaml")
+    return _catalog_file(load_coordination_settings, paths.catalog / "coordination.yaml")
 
 
 def children(scb_population: pl.DataFrame) -> pl.DataFrame:
