@@ -183,3 +183,28 @@ def test_readiness_is_stored_long_with_an_assessment_id(tmp_path, known):
     assert table.height == 6 and table["dimension"].to_list() == list("ABCDEF")
     assert table["assessment_id"].unique().to_list() == ["0580-2025-03-15"]
     assert table.row(0, named=True)["consensus"] == 4.25
+
+
+def test_demo_registers_read_cleanly_are_stable_and_leave_in_live_mode(tmp_path, kommuner):
+    from sources.demo.registers import DEMO_FILES, remove_demo_registers, write_demo_registers
+    from sources.demo.world import DemoWorld
+
+    world = DemoWorld.build(kommuner, [], list(range(2015, 2026)))
+    facts = pl.DataFrame({"indicator_id": ["N15428"] * 2, "area_code": ["0580", "0581"],
+                          "area_type": ["kommun"] * 2, "period": [2020, 2020], "sex": ["T"] * 2,
+                          "breakdown": ["all"] * 2, "value": [80.0, 85.0]})
+    indicators = pl.DataFrame({"indicator_id": ["N15428"], "polarity": ["high_is_good"]})
+    folder = tmp_path / "registers"
+    written = write_demo_registers(folder, world, kommuner, facts, indicators)
+    assert [p.name for p in written] == list(DEMO_FILES)
+    known = Known.of(kommuner, [*INDICATORS, "N31807", "lupp_skola_positiv_hogt_skydd"])
+    reads = {name: take_register(folder, layout, known) for name, layout in REGISTERS.items()}
+    assert all(not r.failed and r.frame.height > 0 for r in reads.values())
+    stages = as_table(BEREDSKAP, reads["beredskap"].frame)
+    assert stages["area_code"].n_unique() == 41  # two kommuner in each län, Gotland has one
+    assert reads["ansokningar"].frame["call_id"].n_unique() == 21
+    stamps = {p.name: p.stat().st_mtime_ns for p in written}
+    write_demo_registers(folder, world, kommuner, facts, indicators)
+    assert {p.name: p.stat().st_mtime_ns for p in written} == stamps  # same bytes: not rewritten
+    assert sorted(p.name for p in remove_demo_registers(folder)) == sorted(DEMO_FILES)
+    assert not any((folder / name).exists() for name in DEMO_FILES)

@@ -22,7 +22,7 @@ from pipeline.factory import OWNER, schema_check, table_asset, table_schema, val
 from pipeline.resources import Paths, StatisticsApis
 from checks.registry import TABLES
 from sources.catalog import CatalogError, load_source_settings
-from sources.demo.registers import write_demo_registers
+from sources.demo.registers import remove_demo_registers, write_demo_registers
 from sources.demo.world import DEMO_LABEL, DemoWorld
 from sources.registers.folder import MAX_BYTES, files_in, folder_key, folder_status, take_register
 from sources.registers.layouts import REGISTERS
@@ -62,9 +62,11 @@ def register_demo_files(paths: Paths, apis: StatisticsApis, register_settings: R
     """Demodata – syntetiska värden: de fyra registren (stöd, beredskap, mål, ansökningar)
     för alla län, skrivna i registermappen som XLSX och CSV (Windows-1252 med semikolon
     respektive UTF-8 med komma) och inlästa av samma läsare som riktiga filer. Skrivs bara
-    i demoläge, och bara när innehållet ändras."""
+    i demoläge, och bara när innehållet ändras; i skarpt läge tas demofilerna bort."""
     if not apis.is_demo:
-        return dg.MaterializeResult(metadata={"written": dg.MetadataValue.json([])})
+        removed = remove_demo_registers(register_settings.folder(paths))
+        return dg.MaterializeResult(metadata={"written": dg.MetadataValue.json([]),
+                                              "removed": dg.MetadataValue.json([p.name for p in removed])})
     try:
         years = load_source_settings(paths.sources_file).years.span
     except CatalogError as err:

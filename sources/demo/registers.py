@@ -19,6 +19,7 @@ reader takes them in:
 
 Every draw is seeded by labels (`stable_rng`); the XLSX creation time is fixed; a file is
 only rewritten when its bytes change, so the folder sensor sees no change from a rebuild.
+In live mode these four files are removed, so that demo rows never mix with a county's.
 """
 
 from __future__ import annotations
@@ -208,17 +209,27 @@ def _replace_if_changed(path: Path, write) -> Path:
     return path
 
 
+DEMO_FILES = ("stod_demo.xlsx", "beredskap_demo.csv", "mal_demo.xlsx", "ansokningar_demo.csv")
+
+
 def write_demo_registers(folder: Path, world: DemoWorld, kommuner: pl.DataFrame,
                          facts: pl.DataFrame, indicators: pl.DataFrame) -> list[Path]:
     """The four demo registers in `folder`; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     title = f"{DEMO_LABEL}: register"
-    jobs = [
-        ("stod_demo.xlsx", lambda p: write_xlsx(STOD, p, support_rows(world, kommuner), title=title)),
-        ("beredskap_demo.csv", lambda p: write_csv(BEREDSKAP, p, readiness_rows(kommuner),
-                                                   delimiter=";", encoding="cp1252")),
-        ("mal_demo.xlsx", lambda p: write_xlsx(MAL, p, goal_rows(kommuner, facts, indicators), title=title)),
-        ("ansokningar_demo.csv", lambda p: write_csv(ANSOKNINGAR, p, application_rows(kommuner),
-                                                     delimiter=",", encoding="utf-8", decimal_comma=False)),
+    writers = [
+        lambda p: write_xlsx(STOD, p, support_rows(world, kommuner), title=title),
+        lambda p: write_csv(BEREDSKAP, p, readiness_rows(kommuner), delimiter=";", encoding="cp1252"),
+        lambda p: write_xlsx(MAL, p, goal_rows(kommuner, facts, indicators), title=title),
+        lambda p: write_csv(ANSOKNINGAR, p, application_rows(kommuner), delimiter=",", encoding="utf-8",
+                            decimal_comma=False),
     ]
-    return [_replace_if_changed(folder / name, write) for name, write in jobs]
+    return [_replace_if_changed(folder / name, write) for name, write in zip(DEMO_FILES, writers, strict=True)]
+
+
+def remove_demo_registers(folder: Path) -> list[Path]:
+    """Live mode: the demo registers must not mix with the county's own; remove them."""
+    removed = [folder / name for name in DEMO_FILES if (folder / name).is_file()]
+    for path in removed:
+        path.unlink()
+    return removed
