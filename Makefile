@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run test dev benchmark clean
+.PHONY: run test dev benchmark templates clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py
 	$(BIN)/python scripts/benchmark_surveys.py
 	$(BIN)/python scripts/benchmark_sql.py
+	$(BIN)/python scripts/benchmark_need.py
+
+# Register templates (XLSX and CSV with Swedish headers and an example row) in
+# data/registers/mallar/ (or $UPPVAXT_REGISTERS_DIR/mallar/).
+templates: $(STAMP)
+	$(BIN)/python -m sources.registers.templates
 
 clean:
 	rm -rf data/warehouse data/raw data/published data/reports .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

@@ -37,7 +37,12 @@ def build() -> int:
         print(f"The last published snapshot is unchanged: {paths.published}", file=sys.stderr)
         return 1
     checks = result.get_asset_check_evaluations()
-    print(f"uppvaxt: build finished in {seconds:.0f} s; {len(checks)} checks passed.")
+    failed_checks = [c for c in checks if not c.passed]
+    print(f"uppvaxt: build finished in {seconds:.0f} s; {len(checks) - len(failed_checks)} of "
+          f"{len(checks)} checks passed.")
+    for check in failed_checks:  # non-blocking checks, e.g. a register file set aside
+        print(f"uppvaxt: check {check.asset_key.to_user_string()} {check.check_name} FAILED: "
+              f"{check.description}", file=sys.stderr)
     print(f"  Reports:   {paths.reports / 'index.html'}")
     print(f"  Database:  {paths.published}  (duckdb -readonly {paths.published})")
     print(f"  Raw store: {paths.raw}")

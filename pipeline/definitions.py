@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipeline.assets import labels, marts, reports, sources, staging
+from pipeline.coordination import coordination_definitions
 from pipeline.jobs import build_all, nightly
 from pipeline.resources import default_resources
 from pipeline.surveys import survey_definitions
@@ -19,7 +20,7 @@ def make_definitions(resources: dict[str, object]) -> dg.Definitions:
         # One process per run: the warehouse has a single writer.
         executor=dg.in_process_executor,
     )
-    return dg.Definitions.merge(registry, survey_definitions())
+    return dg.Definitions.merge(registry, survey_definitions(), coordination_definitions())
 
 
 defs = make_definitions(default_resources())

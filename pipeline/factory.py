@@ -82,10 +82,7 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
     """
     layer, model = TABLES[table]
     key = dg.AssetKey([layer, table])
-    check = dg.AssetCheckSpec(
-        name=f"{table}_schema", asset=key, blocking=True,
-        description=f"Kontroll mot tabellmodellen {model.__name__} (pandera): typer, "
-                    f"tillåtna värden, nycklar och regler.")
+    check = schema_check(table)
 
     def decorator(fn):
         params = inspect.signature(fn).parameters
@@ -98,22 +95,37 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
                             "dagster/table_name": f"{layer}.{table}"})
         @functools.wraps(fn)
         def _asset(*args, **kwargs):
-            frame = fn(*args, **kwargs)
-            result = validate(frame, model)
-            meta = check_metadata(result)
-            if not result.passed:
-                yield dg.AssetCheckResult(check_name=check.name, passed=False, metadata=meta,
-                                          severity=dg.AssetCheckSeverity.ERROR,
-                                          description=result.message(f"{layer}.{table}"))
-                raise dg.Failure(description=result.message(f"{layer}.{table}"), metadata=meta,
-                                 allow_retries=False)
-            yield dg.Output(frame, metadata={
-                "dagster/row_count": frame.height,
-                "preview": preview(frame),
-                "dagster/column_schema": table_schema(model),
-            })
-            yield dg.AssetCheckResult(check_name=check.name, passed=True, metadata=meta)
+            yield from validated_output(fn(*args, **kwargs), table, check.name)
 
         return _asset
 
     return decorator
+
+
+def schema_check(table: str) -> dg.AssetCheckSpec:
+    """The blocking pandera check of warehouse table `table`."""
+    layer, model = TABLES[table]
+    return dg.AssetCheckSpec(
+        name=f"{table}_schema", asset=dg.AssetKey([layer, table]), blocking=True,
+        description=f"Kontroll mot tabellmodellen {model.__name__} (pandera): typer, "
+                    f"tillåtna värden, nycklar och regler.")
+
+
+def validated_output(frame: pl.DataFrame, table: str, check_name: str):
+    """Validate `frame` against the table's model: the output and a passed check, or a
+    failed check and a Failure (nothing is written)."""
+    layer, model = TABLES[table]
+    result = validate(frame, model)
+    meta = check_metadata(result)
+    if not result.passed:
+        yield dg.AssetCheckResult(check_name=check_name, passed=False, metadata=meta,
+                                  severity=dg.AssetCheckSeverity.ERROR,
+                                  description=result.message(f"{layer}.{table}"))
+        raise dg.Failure(description=result.message(f"{layer}.{table}"), metadata=meta,
+                         allow_retries=False)
+    yield dg.Output(frame, metadata={
+        "dagster/row_count": frame.height,
+        "preview": preview(frame),
+        "dagster/column_schema": table_schema(model),
+    })
+    yield dg.AssetCheckResult(check_name=check_name, passed=True, metadata=meta)

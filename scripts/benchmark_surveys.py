@@ -113,7 +113,7 @@ def main() -> None:
 
         from sources.geography import load_kommuner
         from sources.surveys.codebook import load_codebook
-        from sources.surveys.readers import read_table
+        from sources.tabular.readers import read_table
         from sources.surveys.validate import apply_codebook
         from transforms.survey import (area_cells, combine_files, kommun_cells, resolve_cuts,
                                        score, survey_values)

@@ -23,7 +23,10 @@ from pipeline.warehouse import PUBLISHED_SCHEMAS
 from reports.labels import (COMPARISON, FACTOR, POLARITY, RANK_BAND, SEX, STATUS,
                             STRATEGIC_FACTORS, TREND)
 from sources.catalog import CatalogError, load_peer_settings
+from sources.registers.folder import FILE_STATUS
+from sources.registers.layouts import DIRECTION, REGISTER_TITLES, SUPPORT_TYPE
 from sources.surveys.codebook import CodebookError
+from transforms import goals, need, readiness, selection, support
 from transforms.labels import CodeList, label_table, unlabelled
 from transforms.pooling import pooled_breakdown
 
@@ -39,12 +42,13 @@ CODE_LISTS = [
              ("fact_indicator.trend",), TREND_DESCRIPTION),
     CodeList("rank_band", RANK_BAND, ("fact_indicator.rank_band",), RANK_BAND_DESCRIPTION),
     CodeList("quintile", QUINTILE, ("fact_indicator.quintile",), QUINTILE_DESCRIPTION),
-    CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex")),
+    CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex", "goal_progress.sex")),
     CodeList("area_type", AREA_TYPE, ("area.area_type", "fact_indicator.area_type")),
     CodeList("ci_method", CI_METHOD,
              ("fact_indicator.ci_method", "indicator.ci_method", "funnel_limit.method"),
              CI_METHOD_DESCRIPTION),
-    CodeList("strategic_factor", STRATEGIC_FACTORS, ("indicator.strategic_factor",)),
+    CodeList("strategic_factor", STRATEGIC_FACTORS,
+             ("indicator.strategic_factor", "need_index_input.factor", "selection.need_factor")),
     CodeList("factor", FACTOR, ("indicator.factor",)),
     CodeList("polarity", POLARITY, ("indicator.polarity",)),
     CodeList("value_type", VALUE_TYPE, ("indicator.value_type",)),
@@ -55,6 +59,25 @@ CODE_LISTS = [
     CodeList("verification", VERIFICATION, ("indicator.verification",)),
     CodeList("http_method", HTTP_METHOD, ("raw_response.method",)),
     CodeList("data_mode", DATA_MODE, ("publication.data_mode",)),
+    # The coordination layer (registers, need index, readiness, support, goals, selection).
+    CodeList("register", {"": "Okänd fil (inget register)", **REGISTER_TITLES},
+             ("register_file.register",)),
+    CodeList("register_file_status", FILE_STATUS, ("register_file.status",)),
+    CodeList("need_factor", need.FACTORS,
+             ("need_index.factor", "need_sensitivity.factor", "support_need.factor")),
+    CodeList("need_input_status", need.INPUT_STATUS, ("need_index_input.status",)),
+    CodeList("need_direction", need.DIRECTION, ("need_index_input.direction",)),
+    CodeList("need_area_type", need.AREA_TYPES, ("need_index.area_type",)),
+    CodeList("need_status", need.NEED_STATUS, ("need_index.status",)),
+    CodeList("sensitivity_kind", need.SENSITIVITY_KIND, ("need_sensitivity.input_kind",)),
+    CodeList("readiness_dimension", readiness.DIMENSIONS,
+             ("readiness.dimension", "readiness_stage.lowest_dimension")),
+    CodeList("support_class", support.CLASSES, ("support_need.class",)),
+    CodeList("goal_direction", DIRECTION, ("goal_progress.direction",)),
+    CodeList("baseline_source", goals.BASELINE_SOURCE, ("goal_progress.baseline_source",)),
+    CodeList("goal_status", goals.STATUS, ("goal_progress.status",)),
+    CodeList("support_type", SUPPORT_TYPE, ("selection.support_kind",)),
+    CodeList("proposal", selection.PROPOSALS, ("selection.proposal",)),
 ]
 
 # meta.publication is written by publish() itself, not by a table asset.

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
+from checks.registry import TABLES
+from pipeline.assets.coordination import COORDINATION_MARTS
 from pipeline.factory import OWNER
 from pipeline.resources import Paths, StatisticsApis
 from pipeline.warehouse import publish
@@ -14,6 +16,7 @@ from reports.render import ReportContext, render_reports
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
                                                   "funnel_limit", "method", "label")]
+MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
 
 
 def fetched_date(facts: pl.DataFrame) -> str:

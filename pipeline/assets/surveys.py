@@ -26,7 +26,7 @@ from transforms.survey_codebook import Codebook
 from sources.surveys.demo import write_demo_surveys
 from sources.surveys.intake import take_in
 from sources.surveys.private_store import PrivateStore
-from sources.surveys.problems import KINDS
+from sources.tabular.problems import KINDS
 from sources.surveys.tables import build_survey_values
 from sources.surveys.validate import DEFAULT_MAX_BYTES
 

@@ -17,7 +17,6 @@ not. A bad file is moved to `<inbox>/quarantine/` next to a report of its proble
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -26,11 +25,10 @@ from pathlib import Path
 import polars as pl
 
 from transforms.survey_codebook import Codebook
-from sources.surveys.problems import KINDS, Summary, describe, problem
+from sources.tabular.problems import problem, write_report
 
 SIDECAR = ".codebook"
 QUARANTINE = "quarantine"
-REPORT_LINES = 200
 
 
 @dataclass(frozen=True)
@@ -89,22 +87,8 @@ def pair(path: Path, codebooks: dict[str, Codebook]) -> tuple[Codebook | None, p
 def quarantine(path: Path, problems: pl.DataFrame, inbox: Path) -> Path:
     """Move a bad file (and its sidecar) aside with a report; return the new location."""
     target_dir = inbox / QUARANTINE
-    target_dir.mkdir(parents=True, exist_ok=True)
-    summary = Summary.of(path.name, problems)
-    lines = [f"# Karantän: {path.name}", "",
-             f"Filen flyttades hit {time.strftime('%Y-%m-%d %H:%M:%S')} eftersom den har "
-             f"{summary.failure_count} problem. Rätta filen och lägg den i inkorgen igen.", "",
-             "| typ | antal |", "|---|---|"]
-    lines += [f"| {KINDS[k]} | {n} |" for k, n in summary.by_kind.items()]
-    lines += ["", "## Problem (fil, rad, kolumn)", ""]
-    lines += [f"- {line}" for line in describe(problems, REPORT_LINES)]
-    if problems.height > REPORT_LINES:
-        lines.append(f"- … och {problems.height - REPORT_LINES} till (se .problems.json)")
-    (target_dir / f"{path.name}.problems.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (target_dir / f"{path.name}.problems.json").write_text(
-        json.dumps({"file": path.name, "failure_count": summary.failure_count,
-                    "by_kind": summary.by_kind, "problems": problems.to_dicts()},
-                   ensure_ascii=False, indent=1), encoding="utf-8")
+    write_report(target_dir, path.name, problems,
+                 advice="Rätta filen och lägg den i inkorgen igen.")
     target = target_dir / path.name
     if path.exists():
         shutil.move(path, target)

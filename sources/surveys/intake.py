@@ -17,8 +17,8 @@ import polars as pl
 from transforms.survey_codebook import Codebook
 from sources.surveys.inbox import pair, quarantine
 from sources.surveys.private_store import PrivateStore
-from sources.surveys.problems import Summary, empty_problems
-from sources.surveys.readers import UnreadableFile, read_table
+from sources.tabular.problems import Summary, empty_problems
+from sources.tabular.readers import UnreadableFile, read_table
 from sources.surveys.validate import DEFAULT_MAX_BYTES, apply_codebook, size_problem
 from transforms.survey import score
 

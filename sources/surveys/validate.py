@@ -18,8 +18,8 @@ from pathlib import Path
 import polars as pl
 
 from transforms.survey_codebook import Codebook, code_text
-from sources.surveys.problems import SCHEMA, combine, problem
-from sources.surveys.readers import RawTable
+from sources.tabular.problems import SCHEMA, combine, problem
+from sources.tabular.readers import RawTable
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 ROLE_NAMES = {"respondent_id": "svars-id", "municipality": "kommun", "grade": "årskurs",

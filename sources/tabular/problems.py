@@ -1,7 +1,9 @@
-"""Problems found in a survey file, each naming the file, the row and the column.
+"""Problems found in a delivered file (a survey extract or a local register), each naming
+the file, the row and the column.
 
 Rows are numbered as the person who fixes the file sees them: in CSV and XLSX the header is
-row 1 and the first respondent row 2; in an SPSS file, row N is case N in the Data View.
+row 1 and the first data row 2 (an XLSX title row above the header shifts both); in an SPSS
+file, row N is case N in the Data View.
 The messages are in Swedish: they are read by the people who deliver the files.
 Problems are kept as a polars frame so that a file with a bad code in every one of its
 300,000 rows is summarised as fast as a file with one.
@@ -9,7 +11,10 @@ Problems are kept as a polars frame so that a file with a bad code in every one 
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -24,11 +29,22 @@ KINDS = {
     "unknown_code": "kod som inte finns i kodboken",
     "impossible_value": "omöjligt värde",
     "duplicate_id": "dubblerat svars-id",
+    # Local registers (sources/registers/).
+    "unknown_register": "okänt register",
+    "missing_value": "obligatoriskt värde saknas",
+    "bad_value": "värdet går inte att tolka",
+    "unknown_kommun": "okänd kommunkod",
+    "unknown_indicator": "okänd indikator",
+    "out_of_range": "värde utanför tillåtet intervall",
+    "date_order": "slutdatum före startdatum",
+    "inconsistent": "motstridiga uppgifter",
+    "duplicate_row": "dubblerad rad",
 }
 
 SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "kind": pl.String,
           "value": pl.String, "message": pl.String}
 SAMPLE = 20
+REPORT_LINES = 200
 
 
 def problem(file: str, kind: str, message: str, *, row: int | None = None,
@@ -85,3 +101,24 @@ class Summary:
     def headline(self) -> str:
         kinds = ", ".join(f"{KINDS[k]} ({n})" for k, n in self.by_kind.items())
         return f"{self.file}: {self.failure_count} problem – {kinds}"
+
+
+def write_report(directory: Path, file: str, problems: pl.DataFrame, *, advice: str) -> None:
+    """The quarantine report next to a set-aside file: `<file>.problems.md` in Swedish for
+    the person who fixes it and `<file>.problems.json` for tools. `advice` says what to do."""
+    summary = Summary.of(file, problems)
+    lines = [f"# Karantän: {file}", "",
+             f"Filen flyttades hit {time.strftime('%Y-%m-%d %H:%M:%S')} eftersom den har "
+             f"{summary.failure_count} problem. {advice}", "",
+             "| typ | antal |", "|---|---|"]
+    lines += [f"| {KINDS[k]} | {n} |" for k, n in summary.by_kind.items()]
+    lines += ["", "## Problem (fil, rad, kolumn)", ""]
+    lines += [f"- {line}" for line in describe(problems, REPORT_LINES)]
+    if problems.height > REPORT_LINES:
+        lines.append(f"- … och {problems.height - REPORT_LINES} till (se .problems.json)")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{file}.problems.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (directory / f"{file}.problems.json").write_text(
+        json.dumps({"file": file, "failure_count": summary.failure_count,
+                    "by_kind": summary.by_kind, "problems": problems.to_dicts()},
+                   ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,11 +1,14 @@
-"""Read a survey file into polars: CSV, XLSX or SPSS .sav.
+"""Read a delivered table into polars: CSV, XLSX or SPSS .sav (survey extracts and local
+registers alike).
 
 CSV comes from many hands: comma or semicolon separated, UTF-8 (with or without BOM) or
 Windows-1252/Latin-1, decimal commas. The reader works these out from the bytes and keeps
-every cell as text (blank and padded cells are left to the codebook check), so that the codebook check can name the exact cell that does not parse
-(polars' own number parsing stops at the first bad cell and names no row). XLSX is read
-from the first sheet, also as text. SPSS files keep their numeric codes (user-missing codes
-included: the codebook, not the file, decides what is missing) and their value labels.
+every cell as text (blank and padded cells are left to the caller's checks), so that the
+check can name the exact cell that does not parse (polars' own number parsing stops at the
+first bad cell and names no row). XLSX is read from the first sheet, also as text; with
+`find_header` the header is looked for below title rows. SPSS files keep their numeric codes
+(user-missing codes included: the codebook, not the file, decides what is missing) and
+their value labels.
 
 Structural problems (empty, wrong encoding, wrong delimiter, rows of the wrong width,
 unreadable) are raised as UnreadableFile carrying problem rows.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,13 +27,14 @@ import numpy as np
 import polars as pl
 
 from transforms.survey_codebook import code_text
-from sources.surveys.problems import combine, problem
+from sources.tabular.problems import combine, problem
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".sav": "sav", ".zsav": "sav"}
 DELIMITERS = {";": "semikolon", ",": "komma"}
 # Seen in files saved by other tools; recognised only to say what went wrong.
 FOREIGN_DELIMITERS = {"\t": "tabb", "|": "lodstreck"}
 MAX_ROW_PROBLEMS = 50
+HEADER_SEARCH_ROWS = 20
 
 
 class UnreadableFile(Exception):
@@ -60,8 +66,11 @@ def file_format(path: Path) -> str | None:
     return FORMATS.get(path.suffix.lower())
 
 
-def read_table(path: Path, expected_columns: list[str] | None = None) -> RawTable:
-    """Read any supported file; `expected_columns` helps choose the CSV delimiter."""
+def read_table(path: Path, expected_columns: list[str] | None = None, *,
+               find_header: bool = False, row_noun: str = "svarsrader") -> RawTable:
+    """Read any supported file; `expected_columns` helps choose the CSV delimiter and, with
+    `find_header`, the XLSX header row below any title rows. `row_noun` names the data rows
+    in the message for a file that has none."""
     fmt = file_format(path)
     if fmt is None:
         raise UnreadableFile(problem(path.name, "unreadable",
@@ -72,7 +81,7 @@ def read_table(path: Path, expected_columns: list[str] | None = None) -> RawTabl
     if fmt == "csv":
         table = read_csv(path, expected_columns)
     elif fmt == "xlsx":
-        table = read_xlsx(path)
+        table = read_xlsx(path, expected_columns if find_header else None)
     else:
         table = read_sav(path)
     cells = list(table.frame.columns)
@@ -82,7 +91,7 @@ def read_table(path: Path, expected_columns: list[str] | None = None) -> RawTabl
         frame = frame.filter(~blank)
     table = replace(table, frame=frame)
     if table.frame.height == 0:
-        raise UnreadableFile(problem(path.name, "empty", "filen har inga svarsrader, bara rubriker",
+        raise UnreadableFile(problem(path.name, "empty", f"filen har inga {row_noun}, bara rubriker",
                                      row=table.first_row))
     return table
 
@@ -200,14 +209,72 @@ def read_csv(path: Path, expected_columns: list[str] | None = None) -> RawTable:
 
 # --- XLSX -----------------------------------------------------------------------------------
 
-def read_xlsx(path: Path) -> RawTable:
+def _excel(path: Path, **options) -> pl.DataFrame:
     try:
-        frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0)
+        return pl.read_excel(path, sheet_id=1, infer_schema_length=0, **options)
     except Exception as err:  # fastexcel raises its own error classes
         raise UnreadableFile(problem(path.name, "unreadable",
                                      f"filen går inte att läsa som XLSX: {err}".splitlines()[0]))
+
+
+def read_xlsx(path: Path, header_names: list[str] | None = None) -> RawTable:
+    """The first sheet as text; with `header_names`, the header is the row among the first
+    ones that holds most of those names (title rows above it are skipped)."""
+    if header_names is not None:
+        return _read_xlsx_below_title(path, header_names)
+    frame = _excel(path)
     frame = frame.rename({c: c.strip() for c in frame.columns})
     return RawTable(path.name, "xlsx", frame, first_row=2)
+
+
+def _attribute(element: str, name: str) -> str | None:
+    found = re.search(rf'\b{name}="([^"]*)"', element)
+    return found.group(1) if found else None
+
+
+def _first_used_row(path: Path) -> int:
+    """The sheet row number of the first row holding a value: the XLSX engine starts its
+    table there, so leading empty rows would otherwise shift every row number."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            first_sheet = re.search(r"<sheet\b[^>]*>", book.read("xl/workbook.xml").decode("utf-8", "replace"))
+            rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            rid = first_sheet and _attribute(first_sheet.group(0), "r:id")
+            targets = {_attribute(r, "Id"): _attribute(r, "Target")
+                       for r in re.findall(r"<Relationship\b[^>]*>", rels)}
+            target = (targets.get(rid) or "").lstrip("/")
+            if not target:
+                return 1
+            sheet = book.read(target if target.startswith("xl/") else f"xl/{target}").decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return 1
+    for row in re.finditer(r'<row\b[^>]*\br="(\d+)"[^>]*>(.*?)</row>', sheet, re.S):
+        if re.search(r"<v[ >]|<is>", row.group(2)):
+            return int(row.group(1))
+    return 1
+
+
+def _read_xlsx_below_title(path: Path, header_names: list[str]) -> RawTable:
+    cells = _excel(path, has_header=False, drop_empty_rows=False)
+    wanted = {n.strip().casefold() for n in header_names}
+
+    def matches(i: int) -> int:
+        return sum(1 for v in cells.row(i) if v is not None and v.strip().casefold() in wanted)
+
+    scores = [matches(i) for i in range(min(HEADER_SEARCH_ROWS, cells.height))]
+    at = max(range(len(scores)), key=lambda i: (scores[i], -i)) if scores and max(scores) else 0
+    header = [(v or "").strip() for v in cells.row(at)] if cells.height else []
+    # Columns with neither a name nor a value (Excel's trailing empty columns) are dropped.
+    body = cells.slice(at + 1)
+    keep = [i for i, name in enumerate(header) if name or body.get_column(cells.columns[i]).is_not_null().any()]
+    names = [header[i] or f"(kolumn {i + 1} utan rubrik)" for i in keep]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise UnreadableFile(combine([
+            problem(path.name, "unreadable", f"kolumnnamnet {c!r} förekommer flera gånger i "
+                    "rubrikraden", row=_first_used_row(path) + at, column=c) for c in duplicated]))
+    frame = body.select([pl.col(cells.columns[i]).alias(n) for i, n in zip(keep, names)])
+    return RawTable(path.name, "xlsx", frame, first_row=_first_used_row(path) + at + 1)
 
 
 # --- SPSS -----------------------------------------------------------------------------------
