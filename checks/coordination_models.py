@@ -11,7 +11,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks.models import KOMMUN_CODE, LAN_CODE
-from sources.registers.folder import FILE_STATUS
+from sources.registers.folder import FILE_STATUS, UNKNOWN
 from sources.registers.layouts import (ACTOR_TYPE, DIRECTION, PREVENTION_STAR, REGISTERS, SEX,
                                        SUPPORT_TYPE)
 from transforms.goals import STATUS as GOAL_STATUS
@@ -130,7 +130,7 @@ class RegisterAnsokningar(pa.DataFrameModel):
 class RegisterFile(pa.DataFrameModel):
     """Registerfilerna i data/registers/ och vad som hände med dem vid senaste körningen."""
 
-    register: pl.String = pa.Field(isin=["", *REGISTERS], description="Register (tomt för okända filer)")
+    register: pl.String = pa.Field(isin=[UNKNOWN, *REGISTERS], description="Register (unknown för filer vars namn inte visar något register)")
     file: pl.String = pa.Field(description="Filnamnet")
     status: pl.String = pa.Field(isin=list(FILE_STATUS), description="Filens status (kod)")
     status_label: pl.String = pa.Field(description="Filens status i klartext")

@@ -23,7 +23,7 @@ from pipeline.warehouse import PUBLISHED_SCHEMAS
 from reports.labels import (COMPARISON, FACTOR, POLARITY, RANK_BAND, SEX, STATUS,
                             STRATEGIC_FACTORS, TREND)
 from sources.catalog import CatalogError, load_peer_settings
-from sources.registers.folder import FILE_STATUS
+from sources.registers.folder import FILE_STATUS, UNKNOWN
 from sources.registers.layouts import DIRECTION, REGISTER_TITLES, SUPPORT_TYPE
 from sources.surveys.codebook import CodebookError
 from transforms import goals, need, readiness, selection, support
@@ -60,7 +60,7 @@ CODE_LISTS = [
     CodeList("http_method", HTTP_METHOD, ("raw_response.method",)),
     CodeList("data_mode", DATA_MODE, ("publication.data_mode",)),
     # The coordination layer (registers, need index, readiness, support, goals, selection).
-    CodeList("register", {"": "Okänd fil (inget register)", **REGISTER_TITLES},
+    CodeList("register", {UNKNOWN: "Okänt register (filnamnet visar inget)", **REGISTER_TITLES},
              ("register_file.register",)),
     CodeList("register_file_status", FILE_STATUS, ("register_file.status",)),
     CodeList("need_factor", need.FACTORS,

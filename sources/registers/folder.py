@@ -39,6 +39,8 @@ MAX_BYTES = 20 * 1024 * 1024
 ADVICE = ("Rätta filen och lägg den i registermappen igen. Till dess räknas den senast "
           "godkända versionen av filen, om det finns någon.")
 
+# The register of a file whose name claims none (so no row has an empty code).
+UNKNOWN = "unknown"
 FILE_STATUS = {
     "accepted": "Godkänd",
     "previous_version": "I karantän – den senast godkända versionen räknas",
@@ -237,7 +239,7 @@ def folder_status(folder: Path) -> pl.DataFrame:
             rows += json.loads(path.read_text(encoding="utf-8"))
     for path in files_in(folder):
         if register_of(path.name) is None:
-            rows.append(FileOutcome("", path.name, "unknown_register", problems=problem(
+            rows.append(FileOutcome(UNKNOWN, path.name, "unknown_register", problems=problem(
                 path.name, "unknown_register",
                 "filnamnet visar inte vilket register filen hör till; börja namnet med "
                 "stod_, beredskap_, mal_ eller ansokningar_")).as_row())
