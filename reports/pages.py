@@ -18,7 +18,7 @@ from reports.labels import (COMPARISON, COMPARISON_SYMBOL, DATA_QUALITY_STATE, F
                             FACTOR_ORDER, POLARITY, RANK_BAND, STRATEGIC_FACTORS, TREND,
                             CI_METHOD, number, percent, plural, unit_suffix)
 from reports.model import Notes, SiteData, source_text, value_cell
-from reports.story import county_story
+from reports.story import county_story, none_of_county
 from reports.watch import factor_counts, watch_list
 
 SECTIONS = [*FACTOR_ORDER, "none"]
@@ -143,7 +143,7 @@ def county_page(data: SiteData, layers: Layers, lan: str) -> dict:
         "need": need, "signal_maps": None if need else signal_maps(data, lan, layers),
         "sensitivity": coord.sensitivity(data), "support": support,
         "selection": coord.selection(data, lan), "stages": stages, "goals": goal_rows,
-        "watch": watch, "grid": grid, "quality": data_quality(data, shown),
+        "watch": watch, "watch_none": none_of_county(len(codes)), "grid": grid, "quality": data_quality(data, shown),
         "indicators": [{"title": i["title"], "file": i["file"],
                         "factor": STRATEGIC_FACTORS[i["strategic_factor"]]}
                        for i in data.indicators if i["indicator_id"] in shown],

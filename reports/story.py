@@ -15,6 +15,13 @@ from reports.watch import factor_counts
 MAX_NAMED = 3
 
 
+def none_of_county(n_kommuner: int) -> str:
+    """The sentence for an empty watch list, in the right number."""
+    if n_kommuner == 1:
+        return "Länets enda kommun uppfyller inget av bevakningsvillkoren"
+    return f"Ingen av länets {n_kommuner} kommuner uppfyller något av bevakningsvillkoren"
+
+
 def _need_point(data: SiteData, lan: str, need: dict | None) -> dict:
     title = "Var behovet är störst"
     if need is None:
@@ -87,8 +94,8 @@ def _readiness_point(stages: list[dict] | None, n_kommuner: int) -> dict:
     if stages is None:
         return {"title": title, "text": "Beredskapsbedömningar är inte tillgängliga ännu."}
     if not stages:
-        return {"title": title, "text": f"Ingen av länets {plural(n_kommuner, 'kommun', 'kommuner')} "
-                "har en beredskapsbedömning."}
+        return {"title": title, "text": "Länets enda kommun har ingen beredskapsbedömning." if n_kommuner == 1
+                else f"Ingen av länets {n_kommuner} kommuner har en beredskapsbedömning."}
     kommuner = {s["name"] for s in stages}
     low = min(stages, key=lambda s: (s["stage"], s["name"]))
     high = max(stages, key=lambda s: (s["stage"], s["name"]))
@@ -119,9 +126,7 @@ def _goals_point(goal_rows: list[dict] | None) -> dict:
 
 def _watch_point(watch: list[dict], n_kommuner: int) -> dict:
     if not watch:
-        return {"title": "Att bevaka", "text": (
-            f"Ingen av länets {plural(n_kommuner, 'kommun', 'kommuner')} uppfyller något av "
-            f"bevakningsvillkoren (se listan nedan).")}
+        return {"title": "Att bevaka", "text": f"{none_of_county(n_kommuner)} (se listan nedan)."}
     names = [w["name"] for w in watch]
     return {"title": "Att bevaka", "text": (
         f"{plural(len(watch), 'kommun', 'kommuner')} av {n_kommuner} finns på bevakningslistan: "

@@ -40,12 +40,12 @@ class Scale:
 
 
 def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
-    """Round tick values covering [lo, hi] (1, 2, 2.5 or 5 × a power of ten)."""
+    """Round tick values inside [lo, hi], about `count` steps (1, 2, 2.5 or 5 × a power of ten)."""
     if hi <= lo:
         return [lo]
     raw = (hi - lo) / max(count, 1)
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    step = min((m * power for m in (1, 2, 2.5, 5, 10)), key=lambda s: abs((hi - lo) / s - count))
     first = math.ceil(lo / step - 1e-9) * step
     ticks, value = [], first
     while value <= hi + step * 1e-9:
