@@ -27,6 +27,7 @@ dev: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py
 	$(BIN)/python scripts/benchmark_surveys.py
+	$(BIN)/python scripts/benchmark_site.py
 
 clean:
 	rm -rf data/warehouse data/raw data/published data/reports .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

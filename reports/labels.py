@@ -62,6 +62,18 @@ TREND = {
     "cannot_be_calculated": "–",
 }
 
+# Short forms for narrow table columns (the profile); the page explains the arrows.
+TREND_SHORT = {
+    "increasing_better": "↗ bättre",
+    "increasing_worse": "↗ sämre",
+    "decreasing_better": "↘ bättre",
+    "decreasing_worse": "↘ sämre",
+    "increasing": "↗",
+    "decreasing": "↘",
+    "no_significant_change": "→",
+    "cannot_be_calculated": "–",
+}
+
 WORSENING = ("increasing_worse", "decreasing_worse")
 
 RANK_BAND = {

@@ -16,6 +16,7 @@ from reports.colours import COUNT_FILL
 from reports.geo import Layers
 from reports.labels import (COMPARISON, COMPARISON_SYMBOL, DATA_QUALITY_STATE, FACTOR,
                             FACTOR_ORDER, POLARITY, RANK_BAND, STRATEGIC_FACTORS, TREND,
+                            TREND_SHORT,
                             CI_METHOD, number, percent, plural, unit_suffix)
 from reports.model import Notes, SiteData, source_text, value_cell
 from reports.story import county_story, none_of_county
@@ -200,7 +201,7 @@ def profile_rows(data: SiteData, code: str, lan: str, notes: Notes) -> list[dict
                 "riket": value_cell(national, unit)["text"],
                 "riket_cmp": comparison(row["compared_to_riket"] if ok else None),
                 "lan_cmp": comparison(data.lan_comparison(row, lan) if ok else None),
-                "trend": TREND.get(row["trend"] if row else None, "–") if row else "–",
+                "trend": TREND_SHORT.get(row["trend"], "–") if row and row["trend"] else "–",
                 "rank": RANK_BAND.get(row["rank_band"], "") if row and row["rank_band"] else "",
                 "spine": svg, "no_spine": no_spine,
                 "national_name": data.national_name(ind["indicator_id"]),
