@@ -67,12 +67,11 @@ def grid_columns(data: SiteData, lan: str) -> list[dict]:
     """Indicators with a value for any of the county's kommuner, grouped by factor."""
     codes = data.kommuner_of[lan]
     groups = []
-    for factor in SECTIONS:
+    for factor, indicators in by_section(data):
         columns = [{"id": i["indicator_id"], "title": i["short_title"], "file": i["file"],
                     "period": data.latest_period.get(i["indicator_id"]), "unit": i["unit"],
                     "unit_phrase": i["unit_phrase"]}
-                   for i in data.indicators if i["strategic_factor"] == factor and not i["context"]
-                   and any(data.row(i["indicator_id"], c) for c in codes)]
+                   for i in indicators if any(data.row(i["indicator_id"], c) for c in codes)]
         if columns:
             groups.append({"factor": factor, "title": STRATEGIC_FACTORS[factor], "columns": columns})
     return groups
@@ -177,13 +176,17 @@ def spine_for(data: SiteData, ind: dict, code: str, lan: str, row: dict | None) 
     return spine_chart.spine(spread, value, lan_v, riket_v, ind["polarity"], cmp["code"], label), ""
 
 
+def by_section(data: SiteData):
+    """(factor, its indicators that are not context), in the site's order."""
+    for factor in SECTIONS:
+        yield factor, [i for i in data.indicators if i["strategic_factor"] == factor and not i["context"]]
+
+
 def profile_rows(data: SiteData, code: str, lan: str, notes: Notes) -> list[dict]:
     sections = []
-    for factor in SECTIONS:
+    for factor, indicators in by_section(data):
         rows = []
-        for ind in data.indicators:
-            if ind["strategic_factor"] != factor or ind["context"]:
-                continue
+        for ind in indicators:
             row = data.row(ind["indicator_id"], code)
             if row is None and ind["source"] == "survey":
                 continue  # the survey did not cover this kommun
@@ -213,11 +216,9 @@ def profile_rows(data: SiteData, code: str, lan: str, notes: Notes) -> list[dict
 
 def trend_panels(data: SiteData, code: str, lan: str) -> list[dict]:
     groups = []
-    for factor in SECTIONS:
+    for factor, indicators in by_section(data):
         panels = []
-        for ind in data.indicators:
-            if ind["strategic_factor"] != factor or ind["context"]:
-                continue
+        for ind in indicators:
             iid = ind["indicator_id"]
             series = data.series.get((iid, code), [])
             if sum(1 for p in series if p[1] is not None) < 2:
@@ -309,7 +310,7 @@ def _ranked_marks(data: SiteData, ind: dict, rows: list[dict]) -> list[ranked_ch
     unit = ind["unit"]
     ok = [r for r in rows if r["status"] == "ok" and r["value"] is not None]
     ok.sort(key=lambda r: (r["value"], r["area_code"]), reverse=ind["polarity"] == "low_is_good")
-    return [ranked_chart.Mark(r["area_code"], data.names[r["area_code"]], data.lan_of[r["area_code"]],
+    return [ranked_chart.Mark(data.names[r["area_code"]], data.lan_of[r["area_code"]],
                               r["value"], r["lower_95"], r["upper_95"], r["compared_to_riket"] or "not_compared",
                               f"{data.names[r['area_code']]}: {number(r['value'], unit)}"
                               f"{unit_suffix(unit)} ({COMPARISON.get(r['compared_to_riket'] or 'not_compared')})")
@@ -322,10 +323,10 @@ def _funnel(data: SiteData, ind: dict, rows: list[dict], period: int) -> tuple[s
     if all_limits is None:
         return "", "Trattdiagrammets gränser är inte beräknade."
     limits = [r for r in all_limits if r["period"] == period and r["sex"] == "T" and r["breakdown"] == "all"]
-    points = [funnel_chart.FunnelPoint(data.lan_of[r["area_code"]], r["denominator"], r["value"],
-                                       r["compared_to_riket"] or "not_compared",
-                                       f"{data.names[r['area_code']]}: {number(r['value'], ind['unit'])}, "
-                                       f"nämnare {number(r['denominator'], 'antal')}")
+    points = [ranked_chart.Mark(data.names[r["area_code"]], data.lan_of[r["area_code"]], r["value"], None,
+                                None, r["compared_to_riket"] or "not_compared",
+                                f"{data.names[r['area_code']]}: {number(r['value'], ind['unit'])}, "
+                                f"nämnare {number(r['denominator'], 'antal')}", r["denominator"])
               for r in rows if r["status"] == "ok" and r["denominator"] and r["value"] is not None]
     if not limits or not points:
         why = ("Medelvärden har inga trattgränser." if ind["value_type"] == "mean"

@@ -75,6 +75,16 @@ def padded_domain(values: Iterable[float | None], zero: bool = False,
     return lo - (0 if zero and lo == 0 else pad * span), hi + pad * span
 
 
+def value_axis(y: Scale, lo: float, hi: float, left: float, right: float, title: str) -> list[str]:
+    """Horizontal grid lines with Swedish tick labels, and the unit as the axis title."""
+    ticks = nice_ticks(lo, hi, 5)
+    body = [text(4, 10, title, cls="tick")]
+    for tick in ticks:
+        body.append(line(left, y(tick), right, y(tick), "grid"))
+        body.append(text(left - 4, y(tick) + 3.5, tick_label(tick, ticks), "end", "tick"))
+    return body
+
+
 def svg(width: float, height: float, body: str, label: str, cls: str = "chart") -> str:
     """An SVG element that scales to its box; `label` is what a screen reader hears."""
     return (f'<svg class="{cls}" viewBox="0 0 {c(width)} {c(height)}" width="{c(width)}" '

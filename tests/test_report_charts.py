@@ -47,8 +47,8 @@ def test_funnel_draws_the_plain_limits_not_the_overdispersed_ones():
     limits = [{"denominator": n, "lower_95": 70 - w, "upper_95": 70 + w, "lower_998": 70 - 2 * w,
                "upper_998": 70 + 2 * w, "lower_95_od": 0.0, "upper_95_od": 100.0,
                "lower_998_od": 0.0, "upper_998_od": 100.0} for n, w in ((100, 10.0), (1000, 3.0))]
-    points = [funnel.FunnelPoint("05", 100, 82.0, "worse", "A"), funnel.FunnelPoint("05", 1000, 71.0,
-                                                                                   "similar", "B")]
+    points = [ranked.Mark("A", "05", 82.0, None, None, "worse", "A", 100),
+              ranked.Mark("B", "05", 71.0, None, None, "similar", "B", 1000)]
     svg = funnel.funnel(points, limits, 70.0, "andel (%)", "etikett")
     # y domain: 50..90 padded by 5 % → 48..92; the 95 % upper limit at n = 100 is 80.
     y = lambda v: 320 - 34 - (v - 48) / 44 * (320 - 34 - 14)  # noqa: E731
@@ -70,8 +70,8 @@ def test_trend_breaks_the_line_at_a_hidden_year():
 
 
 def test_ranked_chart_keeps_the_given_order_and_marks_the_county():
-    marks = [ranked.Mark("0563", "Valdemarsvik", "05", 50.0, 45.0, 55.0, "worse", "V: 50"),
-             ranked.Mark("1380", "Halmstad", "13", 80.0, 78.0, 82.0, "better", "H: 80")]
+    marks = [ranked.Mark("Valdemarsvik", "05", 50.0, 45.0, 55.0, "worse", "V: 50"),
+             ranked.Mark("Halmstad", "13", 80.0, 78.0, 82.0, "better", "H: 80")]
     svg = ranked.ranked(marks, 70.0, "Riket", "andel (%)", "etikett")
     assert svg.index("Valdemarsvik") < svg.index("Halmstad")
     assert '<g class="k l05">' in svg and '<g class="k l13">' in svg

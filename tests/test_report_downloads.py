@@ -11,20 +11,14 @@ import pytest
 from reports.downloads import FOLDER, csv_bytes, neutralise, xlsx_bytes
 from reports.labels import COMPARISON, RANK_BAND, TREND
 from reports.render import ReportContext, render_downloads
-from tests.site_fixtures import small_marts
 
 CTX = ReportContext(run_id="r", data_label="Demodata – syntetiska värden", is_demo=True, fetched="2026-11-23")
 
 
 @pytest.fixture(scope="module")
-def marts(catalog_indicators, kommuner):
-    return small_marts(catalog_indicators, kommuner)
-
-
-@pytest.fixture(scope="module")
-def folder(marts, tmp_path_factory):
+def folder(site_marts, tmp_path_factory):
     out = tmp_path_factory.mktemp("dl")
-    render_downloads(marts, out, CTX, workers=2)
+    render_downloads(site_marts, out, CTX, workers=2)
     return out / FOLDER
 
 
@@ -77,10 +71,10 @@ def test_formula_like_cells_are_neutralised(start):
     assert frame["Värde"].to_list() == [-1.0, 2.0]  # numbers stay numbers
 
 
-def test_a_formula_in_a_name_reaches_neither_file_as_a_formula(marts, tmp_path):
-    areas = marts.areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
+def test_a_formula_in_a_name_reaches_neither_file_as_a_formula(site_marts, tmp_path):
+    areas = site_marts.areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
                                      .then(pl.lit("=1+1")).otherwise("area_name"))
-    render_downloads(replace(marts, areas=areas), tmp_path, CTX, workers=1)
+    render_downloads(replace(site_marts, areas=areas), tmp_path, CTX, workers=1)
     (csv_path,) = (tmp_path / FOLDER).glob("kommun-0580-*.csv")
     assert set(read_csv(csv_path)["Område"]) == {"'=1+1"}
     xlsx_path = csv_path.with_suffix(".xlsx")
@@ -101,9 +95,9 @@ def test_xlsx_has_the_same_rows_and_is_deterministic(folder):
     assert csv_bytes(frame) == "\ufeffOmråde;Värde\nA;1,5\n".encode()
 
 
-def test_unchanged_files_are_not_rewritten(marts, tmp_path):
-    render_downloads(marts, tmp_path, CTX, workers=1)
+def test_unchanged_files_are_not_rewritten(site_marts, tmp_path):
+    render_downloads(site_marts, tmp_path, CTX, workers=1)
     files = sorted(p for p in (tmp_path / FOLDER).iterdir() if not p.name.startswith("."))
     before = {p: p.stat().st_mtime_ns for p in files}
-    render_downloads(marts, tmp_path, CTX, workers=1)
+    render_downloads(site_marts, tmp_path, CTX, workers=1)
     assert {p: p.stat().st_mtime_ns for p in files} == before

@@ -10,7 +10,6 @@ import pytest
 
 from reports.render import ReportContext, render_site
 from tests.coordination_frames import with_coordination
-from tests.site_fixtures import small_marts
 
 CTX = ReportContext(run_id="test-run-7f3a", data_label="Demodata – syntetiska värden", is_demo=True,
                     fetched="2026-11-23")
@@ -19,20 +18,15 @@ PROFILE = "kommun-0580-linkoping.html"
 
 
 @pytest.fixture(scope="module")
-def marts(catalog_indicators, kommuner):
-    return small_marts(catalog_indicators, kommuner)
-
-
-@pytest.fixture(scope="module")
-def site(marts, tmp_path_factory):
+def site(site_marts, tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    return out, render_site(marts, out, CTX, workers=2)
+    return out, render_site(site_marts, out, CTX, workers=2)
 
 
 @pytest.fixture(scope="module")
-def coordinated(marts, tmp_path_factory):
+def coordinated(site_marts, tmp_path_factory):
     out = tmp_path_factory.mktemp("coordinated")
-    render_site(with_coordination(marts, "05"), out, CTX, workers=1)
+    render_site(with_coordination(site_marts, "05"), out, CTX, workers=1)
     return out
 
 
@@ -58,9 +52,9 @@ def test_one_page_per_county_kommun_and_indicator(site):
         p.name for paths in result.pages.values() for p in paths)
 
 
-def test_same_marts_give_byte_identical_files(site, marts, tmp_path):
+def test_same_marts_give_byte_identical_files(site, site_marts, tmp_path):
     out, _ = site
-    render_site(marts, tmp_path, CTX, workers=1)  # sequential this time
+    render_site(site_marts, tmp_path, CTX, workers=1)  # sequential this time
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     assert files and files == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     for name in files:
@@ -146,10 +140,10 @@ def test_indicator_page_lists_hidden_kommuner_and_states_the_funnel_rule(site):
     assert 'id="lan-05"' in funnel and "body:has(#lan-05:target) .l05" in funnel
 
 
-def test_values_are_escaped(marts, tmp_path):
-    areas = marts.areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
+def test_values_are_escaped(site_marts, tmp_path):
+    areas = site_marts.areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
                                      .then(pl.lit("<script>alert(1)</script>")).otherwise("area_name"))
-    render_site(replace(marts, areas=areas), tmp_path, CTX, workers=1)
+    render_site(replace(site_marts, areas=areas), tmp_path, CTX, workers=1)
     for path in tmp_path.glob("*.html"):
         assert "<script>alert(1)</script>" not in path.read_text(encoding="utf-8"), path.name
 

@@ -9,23 +9,13 @@ comparison with riket, so chart and table cannot disagree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from reports.svg import (Scale, c, esc, line, nice_ticks, padded_domain, polyline, svg, text,
-                         tick_label)
+from reports.charts.ranked import Mark
 from reports.labels import number
+from reports.svg import Scale, c, esc, line, padded_domain, polyline, svg, text, value_axis
 
 WIDTH, HEIGHT = 900.0, 320.0
 LEFT, RIGHT, TOP, BOTTOM = 52.0, 12.0, 14.0, 34.0
-
-
-@dataclass(frozen=True)
-class FunnelPoint:
-    lan_code: str
-    denominator: float
-    value: float
-    comparison: str
-    tooltip: str
 
 
 def log_ticks(lo: float, hi: float) -> list[float]:
@@ -39,9 +29,10 @@ def log_ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
-def funnel(points: list[FunnelPoint], limits: list[dict], benchmark: float,
+def funnel(points: list[Mark], limits: list[dict], benchmark: float,
            unit_phrase: str, label: str) -> str:
-    """`limits`: rows with denominator, lower_95, upper_95, lower_998, upper_998."""
+    """`points` need a denominator; `limits`: rows with denominator, lower_95, upper_95,
+    lower_998, upper_998."""
     xs = [p.denominator for p in points] + [r["denominator"] for r in limits]
     x_lo, x_hi = min(xs), max(xs)
     lx = Scale(math.log10(x_lo), math.log10(x_hi), LEFT + 4, WIDTH - RIGHT)
@@ -53,11 +44,7 @@ def funnel(points: list[FunnelPoint], limits: list[dict], benchmark: float,
     ys += [r[k] for r in limits for k in ("lower_998", "upper_998") if r[k] is not None]
     lo, hi = padded_domain(ys)
     y = Scale(lo, hi, HEIGHT - BOTTOM, TOP)
-    ticks = nice_ticks(lo, hi, 5)
-    body = [text(4, 10, unit_phrase, cls="tick")]
-    for tick in ticks:
-        body.append(line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid"))
-        body.append(text(LEFT - 4, y(tick) + 3.5, tick_label(tick, ticks), "end", "tick"))
+    body = value_axis(y, lo, hi, LEFT, WIDTH - RIGHT, unit_phrase)
     for tick in log_ticks(x_lo, x_hi):
         body.append(line(x(tick), HEIGHT - BOTTOM, x(tick), HEIGHT - BOTTOM + 4, "axis"))
         body.append(text(x(tick), HEIGHT - BOTTOM + 15, number(tick, "antal"), "middle", "tick"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports.svg import Scale, c, esc, line, nice_ticks, padded_domain, svg, text, tick_label
+from reports.svg import Scale, c, esc, line, padded_domain, svg, text, value_axis
 
 WIDTH, HEIGHT = 900.0, 300.0
 LEFT, RIGHT, TOP, BOTTOM = 48.0, 10.0, 16.0, 24.0
@@ -16,14 +16,16 @@ LEFT, RIGHT, TOP, BOTTOM = 48.0, 10.0, 16.0, 24.0
 
 @dataclass(frozen=True)
 class Mark:
-    code: str
+    """One kommun in the ranking and the funnel plot."""
+
     name: str
     lan_code: str
     value: float
     lower: float | None
     upper: float | None
-    comparison: str
+    comparison: str       # the table's comparison with riket (colour class)
     tooltip: str
+    denominator: float | None = None
 
 
 def ranked(marks: list[Mark], riket: float | None, national_name: str, unit_phrase: str,
@@ -33,11 +35,7 @@ def ranked(marks: list[Mark], riket: float | None, national_name: str, unit_phra
                            + ([riket] if riket is not None else []))
     x = Scale(0, max(len(marks) - 1, 1), LEFT + 4, WIDTH - RIGHT - 4)
     y = Scale(lo, hi, HEIGHT - BOTTOM, TOP)
-    ticks = nice_ticks(lo, hi, 5)
-    body = [text(4, 10, unit_phrase, cls="tick")]
-    for tick in ticks:
-        body.append(line(LEFT, y(tick), WIDTH - RIGHT, y(tick), "grid"))
-        body.append(text(LEFT - 4, y(tick) + 3.5, tick_label(tick, ticks), "end", "tick"))
+    body = value_axis(y, lo, hi, LEFT, WIDTH - RIGHT, unit_phrase)
     body.append(text(LEFT, HEIGHT - 6, "Sämst", cls="tick"))
     body.append(text(WIDTH - RIGHT, HEIGHT - 6, "Bäst", "end", "tick"))
     if riket is not None:
