@@ -81,10 +81,12 @@ def grid_cell(row: dict | None, unit: str, benchmark: bool) -> dict:
     if row is None:
         return {"text": "", "cls": "f-none", "symbol": "", "label": "ingen uppgift"}
     cell = value_cell(row, unit)
+    # a value kept from an earlier delivery, or with a caveat, is starred (explained below)
+    text = cell["text"] + ("*" if row.get("stale") or row.get("value_note") else "")
     if benchmark:
-        return {"text": cell["text"], "cls": "bench", "symbol": "", "label": ""}
+        return {"text": text, "cls": "bench", "symbol": "", "label": ""}
     cmp = comparison(row["compared_to_riket"] if cell["ok"] else None)
-    return {"text": cell["text"], "cls": f"f-{cmp['code']}", "symbol": cmp["symbol"] if cell["ok"] else "",
+    return {"text": text, "cls": f"f-{cmp['code']}", "symbol": cmp["symbol"] if cell["ok"] else "",
             "label": cmp["label"]}
 
 
@@ -339,6 +341,7 @@ def _funnel(data: SiteData, ind: dict, rows: list[dict], period: int) -> tuple[s
 
 def indicator_page(data: SiteData, layers: Layers, ind: dict) -> dict:
     iid, unit = ind["indicator_id"], ind["unit"]
+    notes = Notes()
     period = data.latest_period.get(iid)
     national = data.national_row(iid)
     national_name = data.national_name(iid)
@@ -377,7 +380,7 @@ def indicator_page(data: SiteData, layers: Layers, ind: dict) -> dict:
             counties.append({"code": lan, "name": lan_name, "panels": panels,
                              "legend": trend_chart.legend(lan_name, national_name)})
     table = [{"name": data.names[r["area_code"]], "file": data.kommun_file(r["area_code"]),
-              "lan": data.names[data.lan_of[r["area_code"]]], "cell": value_cell(r, unit, count=ind["value_type"] != "mean"),
+              "lan": data.names[data.lan_of[r["area_code"]]], "cell": value_cell(r, unit, notes, count=ind["value_type"] != "mean"),
               "denominator": number(r["denominator"], "antal") if r["denominator"] else "–",
               "riket": comparison(r["compared_to_riket"] if r["status"] == "ok" else None),
               "trend": TREND.get(r["trend"], "–") if r["trend"] else "–"}
@@ -393,5 +396,5 @@ def indicator_page(data: SiteData, layers: Layers, ind: dict) -> dict:
         "method": method, "map": map_svg, "ranked": ranked_svg, "n_ranked": len(marks),
         "hidden": sorted(hidden.items()), "funnel": funnel_svg, "no_funnel": no_funnel,
         "counties": counties, "table": table, "quality": data_quality(data, [iid]),
-        "n_rows": len(rows), "lans": data.lans,
+        "n_rows": len(rows), "lans": data.lans, "notes": notes.texts,
     }
