@@ -107,9 +107,10 @@ def workers_from_env(default: int | None = None) -> int:
     return default or min(os.cpu_count() or 1, 4)
 
 
-def render_site(marts: Marts, out_dir: Path, ctx: ReportContext,
-                workers: int | None = None) -> SiteResult:
-    """Write every page of the site; returns the files per kind and the seconds per step."""
+def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
+                kinds: set[str] | None = None) -> SiteResult:
+    """Write every page of the site (or only the page `kinds` given, for the benchmark);
+    returns the files per kind and the seconds per step."""
     started = time.perf_counter()
     result = SiteResult()
     data = SiteData(marts).prepare()
@@ -123,6 +124,7 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext,
             + [("start", "index.html.j2", "index.html", "")]
             + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
             + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner])
+    jobs = [job for job in jobs if kinds is None or job[0] in kinds]
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()
     _SHARED.update(data=data, layers=layers, env=environment(), common=common, out=out_dir)
@@ -139,7 +141,8 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext,
         result.pages.setdefault(kind, []).append(out_dir / name)
     result.seconds["pages"] = time.perf_counter() - step
     result.seconds["workers"] = workers
-    prune(out_dir, {p for paths in result.pages.values() for p in paths} | {css})
+    if kinds is None:
+        prune(out_dir, {p for paths in result.pages.values() for p in paths} | {css})
     result.seconds["total"] = time.perf_counter() - started
     return result
 
