@@ -146,7 +146,7 @@ def county_page(data: SiteData, layers: Layers, lan: str) -> dict:
         "sensitivity": coord.sensitivity(data), "support": support,
         "selection": coord.selection(data, lan), "stages": stages, "goals": goal_rows,
         "watch": watch, "watch_none": none_of_county(len(codes)), "grid": grid, "quality": data_quality(data, shown),
-        "indicators": [{"title": i["title"], "file": i["file"],
+        "indicators": [{"title": i["short_title"], "file": i["file"],
                         "factor": STRATEGIC_FACTORS[i["strategic_factor"]]}
                        for i in data.indicators if i["indicator_id"] in shown],
         "downloads": downloads(data.county_file(lan)[:-5]), "methods": data.methods(),
