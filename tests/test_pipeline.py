@@ -332,3 +332,21 @@ def test_a_bad_survey_file_is_quarantined_and_nothing_published_changes(built, t
     assert (inbox / "quarantine" / "lupp_2024_broken.csv").exists()
     assert (inbox / "quarantine" / "lupp_2024_broken.csv.problems.md").exists()
     assert (digest(published), digest(report)) == before
+
+
+@pytest.mark.browser
+def test_a_demo_profile_prints_on_at_most_four_a4_pages(built):
+    """The print budget on a full profile (every indicator, surveys, K/M), not a small fixture."""
+    from tests.test_report_browser import FLAGS, chromium, pdf_pages
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = chromium()
+    profile = next((built[0] / "reports").glob("kommun-0114-*.html"))  # surveyed: the longest
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(profile.as_uri())
+            assert 1 <= pdf_pages(page.pdf(format="A4", print_background=True)) <= 4
+        finally:
+            browser.close()
