@@ -73,10 +73,10 @@ def spine(spread: Spread, value: float | None, lan: float | None, riket: float |
 
 def legend() -> str:
     """A spine legend drawn with the same marks, for the top of a profile."""
-    body = (f'<rect class="sp-o" x="6" y="5" width="40" height="12"/>'
-            f'<rect class="sp-m" x="46" y="5" width="60" height="12"/>'
-            f'<rect class="sp-o" x="106" y="5" width="40" height="12"/>'
-            f'<line class="sp-r" x1="76" y1="1" x2="76" y2="21"/>'
-            f'<path class="sp-l" d="M96 6l4 5l-4 5l-4 -5z"/>'
-            f'<circle class="dot f-similar" cx="60" cy="11" r="5"/>')
+    body = ('<rect class="sp-o" x="6" y="5" width="40" height="12"/>'
+            '<rect class="sp-m" x="46" y="5" width="60" height="12"/>'
+            '<rect class="sp-o" x="106" y="5" width="40" height="12"/>'
+            '<line class="sp-r" x1="76" y1="1" x2="76" y2="21"/>'
+            '<path class="sp-l" d="M96 6l4 5l-4 5l-4 -5z"/>'
+            '<circle class="dot f-similar" cx="60" cy="11" r="5"/>')
     return svg(152, 22, body, "Förklaring till jämförelsestaplarna", cls="spine")
