@@ -29,6 +29,7 @@ benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark_surveys.py
 	$(BIN)/python scripts/benchmark_sql.py
 	$(BIN)/python scripts/benchmark_need.py
+	$(BIN)/python scripts/benchmark_site.py
 
 # Register templates (XLSX and CSV with Swedish headers and an example row) in
 # data/registers/mallar/ (or $UPPVAXT_REGISTERS_DIR/mallar/).

@@ -40,3 +40,11 @@ def source_settings():
     from sources.catalog import load_source_settings
 
     return load_source_settings(CATALOG / "sources.yaml")
+
+
+@pytest.fixture(scope="session")
+def site_marts(catalog_indicators, kommuner):
+    """Small marts for the site's tests (tests/site_fixtures.py)."""
+    from tests.site_fixtures import small_marts
+
+    return small_marts(catalog_indicators, kommuner)
