@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,13 @@ def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str]:
     return kind, name
 
 
+def _plain_signals() -> None:
+    """A forked worker inherits its parent's signal handlers (Dagster's, in a run), which
+    turn the pool's own SIGTERM at shutdown into a traceback; workers take the defaults."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def workers_from_env(default: int | None = None) -> int:
     """UPPVAXT_REPORT_WORKERS, else the number of CPUs (at most 4)."""
     value = os.environ.get("UPPVAXT_REPORT_WORKERS")
@@ -131,8 +139,13 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     try:
         workers = workers or workers_from_env()
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_plain_signals)
+            try:
                 done = pool.map(_render_job, jobs, chunksize=4)
+                pool.close()
+            finally:
+                pool.terminate()
+                pool.join()
         else:
             done = [_render_job(job) for job in jobs]
     finally:
