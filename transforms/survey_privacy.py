@@ -60,8 +60,13 @@ class Protection:
     """The disclosure rule for survey cells (configurable; DESIGN.md §8)."""
 
     min_respondents: int = 10
-    interval: int = 5        # ± respondents around the true value a hidden cell must keep
-    extreme_below: int = 30  # a 0 % or 100 % share is shown only from this many respondents
+    interval: int = 5          # ± respondents around the true value a hidden cell must keep
+    flagged_interval: int = 5  # the same for the respondents flagged (the numerator)
+    extreme_below: int = 30    # a 0 % or 100 % share is shown only from this many respondents
+
+    @property
+    def intervals(self) -> tuple[int, int]:
+        return self.interval, self.flagged_interval
 
 
 Equation = tuple[int, list[int]]  # total, parts
@@ -256,11 +261,12 @@ class Audit:
         terms, const = self.difference(cell, q)
         return const + sum(c * point[v] for v, c in terms.items())
 
-    def target(self, cell: int, q: int, interval: int) -> tuple[float, float, float]:
+    def target(self, cell: int, q: int, intervals: tuple[int, int]) -> tuple[float, float, float]:
         """(true value, the low end that must be reachable, the high end): the interval
         around the true value, clipped where the attacker knows a bound (counts ≥ 0; a
         difference ≥ 0 when every cell grew, ≤ 0 when every cell shrank)."""
         true = self.value(self.truth, cell, q)
+        interval = intervals[0] if q == 0 else intervals[1]
         low, high = true - interval, true + interval
         if len(self.layers) == 1 or self.sign > 0:
             low = max(low, 0.0)
@@ -272,7 +278,8 @@ class Audit:
         cell, q, d = key
         return (self.value(point, cell, q) - end) * d >= -1e-6
 
-    def failing(self, cells: list[int], interval: int, first_only: bool = False) -> list[tuple[int, int, int]]:
+    def failing(self, cells: list[int], intervals: tuple[int, int],
+                first_only: bool = False) -> list[tuple[int, int, int]]:
         """(cell, quantity, direction ±1) that cannot reach their interval end.
 
         A point pushed towards many ends at once certifies every end it reaches (any
@@ -281,7 +288,7 @@ class Audit:
         ends = {}
         for c in cells:
             for q in range(quantities):
-                true, low, high = self.target(c, q, interval)
+                true, low, high = self.target(c, q, intervals)
                 for d, end in ((1, high), (-1, low)):
                     if end != true:  # else nothing to reach (0 already at its bound)
                         ends[(c, q, d)] = end
@@ -353,7 +360,7 @@ def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign
     `history` (earlier released versions of the same block, with the change's sign)."""
     hidden = set(primary)
     reasons = dict(primary)
-    p = protection.interval
+    p = protection.intervals
 
     def hide(cell: int, why: str) -> None:
         hidden.add(cell)
@@ -425,7 +432,7 @@ def _hide_lonely(table: Table, hidden: set[int], hide) -> None:
 
 
 def _complement(table: Table, cell: int, hidden: set[int], a: int, audit, integer: bool,
-                p: int, tries: int, hide) -> bool:
+                p: tuple[int, int], tries: int, hide) -> bool:
     """Hide one more cell for a failing `cell`: the cheapest of its neighbours that fixes
     it, else the cheapest neighbour (progress). False when no cell is left to hide."""
     candidates = _neighbours(table, cell, hidden) or _linked(table, cell, hidden)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -71,6 +72,7 @@ class RawTable:
     delimiter: str | None = None
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     sheet: str | None = None
+    header: tuple[str, ...] = ()  # every column name in the file, read or not
 
 
 def file_format(path: Path) -> str | None:
@@ -143,19 +145,40 @@ def disguised_message(path: Path, kind: str, head: bytes) -> str:
 
 # --- CSV ------------------------------------------------------------------------------------
 
-def guess_encoding(raw: bytes) -> str | None:
-    """The most likely single-byte encoding of bytes that are not UTF-8 (charset-normalizer
-    among the encodings Swedish files are saved in), or None when it cannot tell."""
+SWEDISH = set("åäöÅÄÖéÉüÜ")
+
+
+def guess_encoding(raw: bytes, expected: list[str] | None = None) -> str:
+    """The most likely single-byte encoding of bytes that are not UTF-8.
+
+    charset-normalizer ranks the encodings Swedish files are saved in; on short, repetitive
+    survey text it cannot always tell CP850 from Mac Roman or Windows-1252, so its ranking
+    breaks ties only after two plain facts: how many of the codebook's column names the
+    header then spells, and how many of the non-ASCII letters become Swedish letters."""
     from charset_normalizer import from_bytes
 
     # The detector reads a sample; the lines with non-ASCII bytes are the ones that tell.
     lines = [line for line in raw[:4_000_000].split(b"\n") if any(b > 127 for b in line)]
     sample = b"\n".join(lines)[:200_000] or raw[:200_000]
-    best = from_bytes(sample, cp_isolation=sorted(ENCODING_NAMES)).best()
-    return best.encoding if best is not None else None
+    ranked = [m.encoding for m in from_bytes(sample, cp_isolation=sorted(ENCODING_NAMES))]
+    candidates = list(dict.fromkeys(ranked + sorted(ENCODING_NAMES)))
+    header = raw.split(b"\n", 1)[0]
+    wanted = {c.strip() for c in expected or []}
+
+    def score(encoding: str) -> tuple[int, float, int]:
+        try:
+            head, text = header.decode(encoding), sample.decode(encoding)
+        except UnicodeDecodeError:
+            return (-1, -1.0, 0)
+        names = {c.strip().strip('"') for c in re.split(r"[;,\t|]", head)}
+        letters = [ch for ch in text if ord(ch) > 127]
+        swedish = sum(ch in SWEDISH for ch in letters) / max(len(letters), 1)
+        return (len(names & wanted), round(swedish, 2), -candidates.index(encoding))
+
+    return max(candidates, key=score)
 
 
-def to_utf8(name: str, raw: bytes) -> tuple[bytes, str]:
+def to_utf8(name: str, raw: bytes, expected: list[str] | None = None) -> tuple[bytes, str]:
     """The file's bytes as UTF-8 without a BOM, and the encoding it was saved in."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:65536]:
         # Already the header cannot be read: the whole file is in another encoding.
@@ -169,8 +192,8 @@ def to_utf8(name: str, raw: bytes) -> tuple[bytes, str]:
         return raw, "utf-8"
     except UnicodeDecodeError:
         pass
-    guess = guess_encoding(raw)
-    if guess is not None and guess not in ACCEPTED_ENCODINGS:
+    guess = guess_encoding(raw, expected)
+    if guess not in ACCEPTED_ENCODINGS:
         raise UnreadableFile(problem(
             name, "encoding", f"filen ser ut att vara sparad med teckenkodningen "
             f"{ENCODING_NAMES.get(guess, guess)}, som inte läses; spara den som CSV i UTF-8 "
@@ -268,7 +291,7 @@ def _width_problems(name: str, data: bytes, sep: str, header: list[str],
 
 
 def read_csv(path: Path, wanted: list[str] | None = None) -> RawTable:
-    data, encoding = to_utf8(path.name, path.read_bytes())
+    data, encoding = to_utf8(path.name, path.read_bytes(), wanted)
     header_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
     if not header_line.strip():
         raise UnreadableFile(problem(path.name, "empty", "första raden är tom; den ska ha "
@@ -287,6 +310,9 @@ def read_csv(path: Path, wanted: list[str] | None = None) -> RawTable:
     widths = _width_problems(path.name, data, sep, header, named)
     if widths is not None:
         raise UnreadableFile(widths)
+    if not data.split(b"\n", 1)[-1].strip() or b"\n" not in data:
+        raise UnreadableFile(problem(path.name, "empty", "filen har inga svarsrader, bara rubriker",
+                                     row=2))
     keep = [i for i, c in enumerate(header[:named]) if wanted is None or c in wanted] or [0]
     trailing = list(range(named, len(header)))
     try:
@@ -299,7 +325,8 @@ def read_csv(path: Path, wanted: list[str] | None = None) -> RawTable:
                                      f"{type(err).__name__}"))
     frame.columns = [header[i] for i in keep] + [f"\x00tom{i}" for i in trailing]
     frame = _drop_empty_trailing(path.name, frame, first_row=2)
-    return RawTable(path.name, "csv", frame, 2, encoding=encoding, delimiter=sep)
+    return RawTable(path.name, "csv", frame, 2, encoding=encoding, delimiter=sep,
+                    header=tuple(c for c in header if c))
 
 
 def _drop_empty_trailing(name: str, frame: pl.DataFrame, first_row: int) -> pl.DataFrame:
@@ -355,7 +382,8 @@ def read_xlsx(path: Path, wanted: list[str] | None = None) -> RawTable:
     # Excel rows are numbered from 1; the header is on row r + 1, data start on r + 2.
     body = body.with_columns([pl.col(n).str.strip_chars().replace("", None) for _, n in unnamed])
     body = _drop_empty_trailing(path.name, body, first_row=r + 2)
-    return RawTable(path.name, "xlsx", body, first_row=r + 2, sheet=str(sheet))
+    return RawTable(path.name, "xlsx", body, first_row=r + 2, sheet=str(sheet),
+                    header=tuple(n for n in names if n))
 
 
 # --- SPSS -----------------------------------------------------------------------------------
@@ -364,7 +392,7 @@ def read_sav(path: Path, wanted: list[str] | None = None) -> RawTable:
     import pyreadstat
 
     try:
-        _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
+        _, meta = pyreadstat.read_sav(str(path), metadataonly=True, output_format="polars")
         present = list(meta.column_names)
         usecols = [c for c in present if wanted is None or c in set(wanted)] or present[:1]
         frame, meta = pyreadstat.read_sav(str(path), output_format="polars", user_missing=True,
@@ -374,4 +402,4 @@ def read_sav(path: Path, wanted: list[str] | None = None) -> RawTable:
                                      f"filen går inte att läsa som SPSS (.sav) ({type(err).__name__})"))
     labels = {col: {code_text(k): str(v) for k, v in mapping.items()}
               for col, mapping in (meta.variable_value_labels or {}).items() if col in frame.columns}
-    return RawTable(path.name, "sav", frame, first_row=1, value_labels=labels)
+    return RawTable(path.name, "sav", frame, first_row=1, value_labels=labels, header=tuple(present))

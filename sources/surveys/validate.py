@@ -113,7 +113,7 @@ def _mojibake(text: str) -> str | None:
 
 
 def missing_columns(table: RawTable, book: Codebook) -> pl.DataFrame:
-    present = set(table.frame.columns)
+    present = set(table.header or table.frame.columns) - {"_row"}
     wanted = [(ROLE_NAMES[r], c) for r, c in book.columns.roles().items()] + \
         [(f"fråga i skalan {', '.join(s for s, sc in book.scales.items() if i in sc.items)}", i)
          for i in book.scale_items]
