@@ -143,15 +143,17 @@ class Audit:
     of both versions, linked by the direction of the change (`sign` +1 when every cell grew
     or stayed, −1 when every cell shrank or stayed, 0 when mixed); what is audited then is
     the difference new − old of each cell.
+
+    Every cell of every layer is a variable of one HiGHS model; a shown cell is fixed to its
+    value by its bounds, a hidden one may take any count. Hiding a cell only frees its
+    bounds, so the model is built once per block and every later solve starts warm.
     """
 
-    def __init__(self, layers: list[Layer], sign: int = 0, integer: bool = True):
+    def __init__(self, layers: list[Layer], sign: int = 0, integer: bool = False):
         self.layers, self.sign, self.integer = layers, sign, integer
-        self.index: dict[tuple[int, int, int], int] = {}
-        for li, layer in enumerate(layers):
-            for cell in sorted(layer.hidden):
-                for q in range(layer.table.quantities):
-                    self.index[(li, cell, q)] = len(self.index)
+        table = layers[-1].table
+        self.q, self.size = table.quantities, table.size
+        self.n = len(layers) * self.size * self.q
         rows, cols, data, lo, hi = [], [], [], [], []
 
         def add(terms: dict[int, float], low: float, high: float) -> None:
@@ -163,91 +165,74 @@ class Audit:
         for li, layer in enumerate(layers):
             t = layer.table
             for total, parts in t.equations:
-                members = [(total, 1.0)] + [(p, -1.0) for p in parts]
-                hid = [(m, c) for m, c in members if m in layer.hidden]
-                if not hid:
-                    continue
-                for q in range(t.quantities):
-                    rhs = sum(c * t.values[m, q] for m, c in hid)
-                    add({self.index[(li, m, q)]: c for m, c in hid}, rhs, rhs)
-            for cell in layer.hidden:  # flagged ≤ respondents
-                for q in range(1, t.quantities):
-                    add({self.index[(li, cell, q)]: 1.0, self.index[(li, cell, 0)]: -1.0}, -np.inf, 0.0)
+                for q in range(self.q):
+                    # The gap (respondents without a sex or grade) is taken as known.
+                    gap = t.values[total, q] - sum(t.values[p, q] for p in parts)
+                    terms = {self.var(li, total, q): 1.0}
+                    terms.update({self.var(li, p, q): -1.0 for p in parts})
+                    add(terms, gap, gap)
+            for cell in range(self.size):  # flagged ≤ respondents
+                for q in range(1, self.q):
+                    add({self.var(li, cell, q): 1.0, self.var(li, cell, 0): -1.0}, -np.inf, 0.0)
         if len(layers) == 2 and sign:
-            old, new = layers
-            for cell in range(new.table.size):
-                if cell not in old.hidden and cell not in new.hidden:
-                    continue
-                for q in range(new.table.quantities):
-                    d, const = self.difference(cell, q)
-                    # sign·Δ ≥ 0; and for flagged, sign·(Δf − Δn) ≤ 0 (added flagged ≤ added).
-                    add({v: sign * c for v, c in d.items()}, -sign * const, np.inf)
+            for cell in range(self.size):
+                for q in range(self.q):
+                    # sign·Δ ≥ 0; for flagged also sign·(Δf − Δn) ≤ 0 (added flagged ≤ added).
+                    add({self.var(1, cell, q): sign, self.var(0, cell, q): -sign}, 0.0, np.inf)
                     if q:
-                        dn, cn = self.difference(cell, 0)
-                        terms = dict(d)
-                        for v, c in dn.items():
-                            terms[v] = terms.get(v, 0.0) - c
-                        add({v: sign * c for v, c in terms.items() if c}, -np.inf, -sign * (const - cn))
-        n = len(self.index)
-        self.matrix = coo_array((data, (rows, cols)), shape=(len(lo), n)).tocsr()
+                        add({self.var(1, cell, q): sign, self.var(0, cell, q): -sign,
+                             self.var(1, cell, 0): -sign, self.var(0, cell, 0): sign}, -np.inf, 0.0)
+        self.matrix = coo_array((data, (rows, cols)), shape=(len(lo), self.n)).tocsc()
         self.lo, self.hi = np.array(lo), np.array(hi)
-        self.truth = np.zeros(n)
-        for (li, cell, q), var in self.index.items():
-            self.truth[var] = layers[li].table.values[cell, q]
-        self.cap = 4 * max(float(layer.table.values.max(initial=0)) for layer in layers) + 100
-        self._highs: highspy.Highs | None = None
+        self.truth = np.concatenate([layer.table.values.reshape(-1) for layer in layers])
+        # Counts are ≥ 0; the cap (far above any real count) keeps a pushed point finite
+        # and only narrows what the attacker may assume, so it can only over-protect.
+        self.cap = 4 * float(self.truth.max(initial=0)) + 100
+        self.hidden = [set() for _ in layers]
+        self._highs = self._model()
+        for li, layer in enumerate(layers):
+            self.set_hidden(li, layer.hidden)
 
-    def difference(self, cell: int, q: int) -> tuple[dict[int, float], float]:
-        """The audited quantity as (variable → coefficient, constant): the value itself with
-        one layer, new − old with two."""
-        terms: dict[int, float] = {}
-        const = 0.0
-        for li, coef in ([(0, 1.0)] if len(self.layers) == 1 else [(0, -1.0), (1, 1.0)]):
-            key = (li, cell, q)
-            if key in self.index:
-                terms[self.index[key]] = terms.get(self.index[key], 0.0) + coef
-            else:
-                const += coef * self.layers[li].table.values[cell, q]
-        return terms, const
+    def var(self, layer: int, cell: int, q: int) -> int:
+        return (layer * self.size + cell) * self.q + q
 
     def _model(self) -> highspy.Highs:
-        """The attacker's feasible set as one HiGHS model, built once and re-solved with
-        new objectives (warm starts make each solve a fraction of a millisecond)."""
-        if self._highs is not None:
-            return self._highs
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", MIP_SECONDS)
-        n = len(self.index)
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, self.matrix.shape[0]
-        lp.col_cost_ = np.zeros(n)
-        # Counts are ≥ 0; the cap (far above any real count) keeps a pushed point finite and
-        # only narrows what the attacker may assume, so it can only over-protect.
-        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, self.cap)
+        lp.num_col_, lp.num_row_ = self.n, self.matrix.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_, lp.col_upper_ = self.truth.copy(), self.truth.copy()
         lp.row_lower_ = np.where(np.isfinite(self.lo), self.lo, -highspy.kHighsInf)
         lp.row_upper_ = np.where(np.isfinite(self.hi), self.hi, highspy.kHighsInf)
-        csc = self.matrix.tocsc()
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-        lp.a_matrix_.value_ = csc.data.astype(float)
+        lp.a_matrix_.start_ = self.matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = self.matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = self.matrix.data.astype(float)
         if self.integer:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * self.n
         h.passModel(lp)
-        self._highs = h
         return h
+
+    def set_hidden(self, layer: int, cells: set[int]) -> None:
+        """Free the bounds of newly hidden cells (and fix again those shown once more)."""
+        for cell in cells ^ self.hidden[layer]:
+            idx = np.array([self.var(layer, cell, q) for q in range(self.q)], dtype=np.int32)
+            if cell in cells:
+                low, high = np.zeros(self.q), np.full(self.q, self.cap)
+            else:
+                low = high = self.truth[idx]
+            self._highs.changeColsBounds(self.q, idx, low, high)
+        self.hidden[layer] = set(cells)
 
     def feasible_point(self, objective: np.ndarray) -> np.ndarray | None:
         """A point of the attacker's feasible set that minimises `objective`, or None when
         HiGHS finds none (in time). Integer (MIP) when `self.integer`, else the linear
         relaxation: a superset, much faster, used to choose complements before the integer
         audit has the last word."""
-        n = len(self.index)
-        if n == 0:
-            return np.zeros(0)
-        h = self._model()
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), objective.astype(float))
+        h = self._highs
+        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), objective.astype(float))
         h.run()
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
@@ -257,9 +242,14 @@ class Audit:
         x = np.array(h.getSolution().col_value)
         return np.round(x) if self.integer else x
 
+    def terms(self, cell: int, q: int) -> dict[int, float]:
+        """The audited quantity: the cell itself with one layer, new − old with two."""
+        if len(self.layers) == 1:
+            return {self.var(0, cell, q): 1.0}
+        return {self.var(1, cell, q): 1.0, self.var(0, cell, q): -1.0}
+
     def value(self, point: np.ndarray, cell: int, q: int) -> float:
-        terms, const = self.difference(cell, q)
-        return const + sum(c * point[v] for v, c in terms.items())
+        return sum(c * point[v] for v, c in self.terms(cell, q).items())
 
     def target(self, cell: int, q: int, intervals: tuple[int, int]) -> tuple[float, float, float]:
         """(true value, the low end that must be reachable, the high end): the interval
@@ -284,31 +274,22 @@ class Audit:
 
         A point pushed towards many ends at once certifies every end it reaches (any
         feasible point is a witness), so most cells need no problem of their own."""
-        quantities = self.layers[-1].table.quantities
         ends = {}
         for c in cells:
-            for q in range(quantities):
+            for q in range(self.q):
                 true, low, high = self.target(c, q, intervals)
                 for d, end in ((1, high), (-1, low)):
                     if end != true:  # else nothing to reach (0 already at its bound)
                         ends[(c, q, d)] = end
         failed = []
-        n = len(self.index)
         for direction in (1, -1):
             pending = sorted(k for k in ends if k[2] == direction)
             while pending:
-                objective = np.zeros(n)
-                for c, q, d in pending:
-                    for v, coef in self.difference(c, q)[0].items():
-                        objective[v] -= d * coef
-                point = self.feasible_point(objective)
+                point = self.feasible_point(self._objective(pending))
                 reached = {k for k in pending if point is not None and self.reaches(point, k, ends[k])}
                 if not reached:
                     key = pending[0]
-                    objective = np.zeros(n)
-                    for v, coef in self.difference(key[0], key[1])[0].items():
-                        objective[v] = -key[2] * coef
-                    point = self.feasible_point(objective) if objective.any() else None
+                    point = self.feasible_point(self._objective([key]))
                     if point is None or not self.reaches(point, key, ends[key]):
                         failed.append(key)
                         if first_only:
@@ -318,6 +299,13 @@ class Audit:
                     reached = {k for k in pending if self.reaches(point, k, ends[k])}
                 pending = [k for k in pending if k not in reached]
         return sorted(failed)
+
+    def _objective(self, keys: list[tuple[int, int, int]]) -> np.ndarray:
+        objective = np.zeros(self.n)
+        for c, q, d in keys:
+            for v, coef in self.terms(c, q).items():
+                objective[v] -= d * coef
+        return objective
 
 
 # --- choosing what to hide ------------------------------------------------------------------
@@ -381,38 +369,43 @@ def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign
                         and np.any((flagged == 0) | (flagged == dn)))):
                 hide(cell, DIFFERENCE)
 
-    def audit(a: int, cells: set[int], integer: bool) -> Audit:
-        if a == 0:
-            return Audit([Layer(table, cells)], integer=integer)
-        return Audit([history[a - 1], Layer(table, cells)], sign[a - 1], integer=integer)
-
     def seen(a: int) -> set[int]:
         return hidden if a == 0 else hidden | history[a - 1].hidden
 
     # The linear relaxation chooses the complements fast; the integer audit then has the
     # last word (its ranges can only be narrower) and adds complements where it must.
     for integer in (False, True):
+        audits = [Audit([Layer(table, hidden)], integer=integer)]
+        audits += [Audit([old, Layer(table, hidden)], s, integer=integer)
+                   for old, s in zip(history, sign, strict=True)]
+
+        def sync() -> None:
+            for audit in audits:
+                audit.set_hidden(len(audit.layers) - 1, hidden)
+
         passed: set[tuple[int, int]] = set()  # (audit, cell): hiding more never undoes it
         while True:
             _hide_lonely(table, hidden, hide)
-            todo = [(a, c) for a in range(1 + len(history)) for c in sorted(seen(a))
-                    if (a, c) not in passed]
+            sync()
+            todo = [(a, c) for a in range(len(audits)) for c in sorted(seen(a)) if (a, c) not in passed]
             if not todo:
                 break
             # One pass over every unchecked cell (witnesses clear most of them at once) …
             failing: list[tuple[int, int]] = []
-            for a in range(1 + len(history)):
+            for a, audit in enumerate(audits):
                 cells = [c for b, c in todo if b == a]
                 if cells:
-                    bad = {f[0] for f in audit(a, hidden, integer).failing(cells, p)}
+                    bad = {f[0] for f in audit.failing(cells, p)}
                     passed.update((a, c) for c in cells if c not in bad)
                     failing += [(a, c) for c in cells if c in bad]
             # … then each failing cell gets complements until it passes.
             for a, cell in failing:
-                while audit(a, hidden, integer).failing([cell], p, first_only=True):
-                    if not _complement(table, cell, hidden, a, audit, integer, p, tries, hide):
+                while audits[a].failing([cell], p, first_only=True):
+                    if not _complement(table, cell, hidden, audits[a], p, tries, hide,
+                                       COMPLEMENT if a == 0 else DIFFERENCE):
                         break  # everything near it is hidden: nothing more to do
                     _hide_lonely(table, hidden, hide)
+                    sync()
                 passed.add((a, cell))
     return Plan(hidden, reasons)
 
@@ -431,8 +424,8 @@ def _hide_lonely(table: Table, hidden: set[int], hide) -> None:
                 hide(min(members, key=lambda m: (table.cost[m], m)), COMPLEMENT)
 
 
-def _complement(table: Table, cell: int, hidden: set[int], a: int, audit, integer: bool,
-                p: tuple[int, int], tries: int, hide) -> bool:
+def _complement(table: Table, cell: int, hidden: set[int], audit: Audit, p: tuple[int, int],
+                tries: int, hide, why: str) -> bool:
     """Hide one more cell for a failing `cell`: the cheapest of its neighbours that fixes
     it, else the cheapest neighbour (progress). False when no cell is left to hide."""
     candidates = _neighbours(table, cell, hidden) or _linked(table, cell, hidden)
@@ -442,11 +435,15 @@ def _complement(table: Table, cell: int, hidden: set[int], a: int, audit, intege
     if not candidates:
         return False
     chosen = candidates[0]
+    layer = len(audit.layers) - 1
     for m in candidates[:tries]:
-        if not audit(a, hidden | {m}, integer).failing([cell], p, first_only=True):
+        audit.set_hidden(layer, hidden | {m})
+        fixed = not audit.failing([cell], p, first_only=True)
+        audit.set_hidden(layer, hidden)
+        if fixed:
             chosen = m
             break
-    hide(chosen, COMPLEMENT if a == 0 else DIFFERENCE)
+    hide(chosen, why)
     return True
 
 
