@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipeline.assets.surveys import (CHECK_NAME, SURVEY_FILE_KEY, SURVEY_FILES, SurveySettings,
+from pipeline.assets.surveys import (CHECK_NAME, SIZE_CHECK, SURVEY_FILE_KEY, SURVEY_FILES, SurveySettings,
                                      survey_value_job)
 from pipeline.resources import Paths, StatisticsApis, default_resources
 from pipeline.sensors import survey_inbox_sensor, survey_value_sensor
@@ -86,7 +86,7 @@ def test_everything_on_the_demo_files(tmp_path):
     assert sorted(run.files) == ["lupp_2023_demo.csv", "sthlm_2024_demo.sav"]
     assert run.failed == [] and run.survey_value.success
     checks = [e for r in run.files.values() for e in r.get_asset_check_evaluations()]
-    assert {(c.check_name, c.passed) for c in checks} == {(CHECK_NAME, True)}
+    assert {(c.check_name, c.passed) for c in checks} == {(CHECK_NAME, True), (SIZE_CHECK, True)}
 
     values = read_table(data / "warehouse" / "uppvaxt.duckdb", "staging", "survey_value")
     assert values.height > 0
@@ -115,13 +115,16 @@ def test_everything_on_the_demo_files(tmp_path):
     counts = publish(data / "warehouse" / "uppvaxt.duckdb", data / "published" / "uppvaxt.duckdb")
     assert not any("survey" in table for table in counts)  # staging is not published
     written = {p.relative_to(data).parts[0] for p in data.rglob("*") if p.is_file()}
-    assert written == {"inbox", "private", "warehouse", "published"}
+    assert written == {"private", "warehouse", "published"}
+    # Read files left the inbox for the private store (issue 10 item 8).
+    assert sorted(p.name for p in (data / "private" / "surveys" / "raw").iterdir()) == \
+        ["lupp_2023_demo.csv", "sthlm_2024_demo.sav"]
+    assert not [p for p in (data / "inbox" / "surveys").iterdir() if p.is_file()]
 
-    # Nothing changed: no new runs; the demo files are byte-identical on a second write.
-    mtimes = {p.name: p.stat().st_mtime_ns for p in (data / "inbox" / "surveys").iterdir()}
+    # Nothing changed: the demo files are not written again, no new runs.
     again = run_inbox(defs, instance)
     assert again.files == {}
-    assert {p.name: p.stat().st_mtime_ns for p in (data / "inbox" / "surveys").iterdir()} == mtimes
+    assert not [p for p in (data / "inbox" / "surveys").iterdir() if p.is_file()]
 
 
 def test_a_bad_file_fails_its_check_and_is_quarantined_while_the_good_one_is_published(tmp_path):
@@ -143,12 +146,13 @@ def test_a_bad_file_fails_its_check_and_is_quarantined_while_the_good_one_is_pub
     sample = evaluation.metadata["failure_sample"].value[0]
     assert (sample["file"], sample["row"], sample["column"]) == ("lupp_bad.csv", 7, "c2b")
     assert evaluation.description.startswith("lupp_bad.csv: 1 problem")
-    assert "lupp_bad.csv, rad 7, kolumn c2b: koden 8 finns inte" in evaluation.metadata["problems"].value
+    assert "lupp_bad.csv, rad 7, kolumn c2b: koden finns inte" in evaluation.metadata["problems"].value
     assert not failed.get_asset_materialization_events()
-    assert (inbox / "quarantine" / "lupp_bad.csv").exists()
+    assert (inbox / "quarantine" / "lupp_bad.csv.problems.md").exists()
+    assert (data / "private" / "surveys" / "quarantine" / "lupp_bad.csv").exists()
     assert not (data / "private" / "surveys" / "microdata" / "lupp_bad.csv.parquet").exists()
     values = read_table(data / "warehouse" / "uppvaxt.duckdb", "staging", "survey_value")
-    assert set(values["source_file"]) == {"lupp_good.csv"}
+    assert set(values["source_title"]) == {"LUPP (liknande upplägg), omgång 2023"}
     assert set(values["area_code"]) == {"0580", "05", "ALLA"}
 
 

@@ -53,6 +53,7 @@ BLOCK_KEYS = ["survey_id", "scale", "period"]
 PRIMARY, EXTREME, COMPLEMENT, DIFFERENCE = "primary", "extreme", "complement", "difference"
 AREA_COST = {"kommun": 1.0, "lan": 6.0, "total": 40.0}
 MIP_SECONDS = 5.0
+INTEGER_PHASES = (False, True)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ class Protection:
 
     min_respondents: int = 10
     interval: int = 5          # ± respondents around the true value a hidden cell must keep
-    flagged_interval: int = 5  # the same for the respondents flagged (the numerator)
+    # For the respondents flagged (the numerator): 1 = never a single value. ±5 as for
+    # respondents is possible, but the greedy complement search then hides most of a
+    # single-county survey (see README); kept configurable.
+    flagged_interval: int = 1
     extreme_below: int = 30    # a 0 % or 100 % share is shown only from this many respondents
 
     @property
@@ -268,16 +272,20 @@ class Audit:
         cell, q, d = key
         return (self.value(point, cell, q) - end) * d >= -1e-6
 
-    def failing(self, cells: list[int], intervals: tuple[int, int],
+    def failing(self, cells: list[int], intervals: tuple[int, int], sensitive: set[int] | None = None,
                 first_only: bool = False) -> list[tuple[int, int, int]]:
         """(cell, quantity, direction ±1) that cannot reach their interval end.
 
-        A point pushed towards many ends at once certifies every end it reaches (any
-        feasible point is a witness), so most cells need no problem of their own."""
+        A sensitive cell (too few respondents, an extreme share, a small change) must reach
+        the interval both ways; any other hidden cell (a complement) must only not be pinned
+        to a single value: one step up or down. A point pushed towards many ends at once
+        certifies every end it reaches (any feasible point is a witness), so most cells need
+        no problem of their own."""
+        sensitive = set(cells) if sensitive is None else sensitive
         ends = {}
         for c in cells:
             for q in range(self.q):
-                true, low, high = self.target(c, q, intervals)
+                true, low, high = self.target(c, q, intervals if c in sensitive else (1, 1))
                 for d, end in ((1, high), (-1, low)):
                     if end != true:  # else nothing to reach (0 already at its bound)
                         ends[(c, q, d)] = end
@@ -292,13 +300,20 @@ class Audit:
                     point = self.feasible_point(self._objective([key]))
                     if point is None or not self.reaches(point, key, ends[key]):
                         failed.append(key)
-                        if first_only:
-                            return failed
                         pending = pending[1:]
+                        if first_only and (key[0] in sensitive or direction < 0):
+                            break
                         continue
                     reached = {k for k in pending if self.reaches(point, k, ends[k])}
                 pending = [k for k in pending if k not in reached]
-        return sorted(failed)
+            if first_only and any(f[0] in sensitive for f in failed):
+                break
+        # A complement fails only when it can move neither up nor down.
+        out = []
+        for c, q, d in failed:
+            if c in sensitive or ((c, q, -d) in failed or (c, q, -d) not in ends):
+                out.append((c, q, d))
+        return sorted(out)[:1] if first_only else sorted(out)
 
     def _objective(self, keys: list[tuple[int, int, int]]) -> np.ndarray:
         objective = np.zeros(self.n)
@@ -342,13 +357,24 @@ class Plan:
     reasons: dict[int, str]
 
 
+def small_change(diff: np.ndarray, protection: Protection) -> bool:
+    """A change of a cell between two versions that tells about the pupils behind it: by
+    1–9 respondents, or a 0 %/100 % share among the changed ones under `extreme_below`."""
+    dn, flagged = abs(diff[0]), np.abs(diff[1:])
+    return bool(0 < dn < protection.min_respondents
+                or (dn == 0 and np.any((flagged > 0) & (flagged < protection.extreme_below)))
+                or (0 < dn < protection.extreme_below and np.any((flagged == 0) | (flagged == dn))))
+
+
 def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign: list[int],
-               protection: Protection, tries: int = 4) -> Plan:
+               protection: Protection, tries: int = 12) -> Plan:
     """Hide cells of `table` until every audit passes: its own, and against every layer of
     `history` (earlier released versions of the same block, with the change's sign)."""
     hidden = set(primary)
     reasons = dict(primary)
     p = protection.intervals
+    # Sensitive cells keep the full interval; complements must only not be pinned.
+    sensitive = [set(primary)] + [set() for _ in history]
 
     def hide(cell: int, why: str) -> None:
         hidden.add(cell)
@@ -361,20 +387,18 @@ def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign
         for cell in range(table.size):
             if cell in hidden or cell in old.hidden:
                 continue
-            dn = abs(diff[cell, 0])
-            flagged = np.abs(diff[cell, 1:])
-            if (0 < dn < protection.min_respondents
-                    or (dn == 0 and np.any((flagged > 0) & (flagged < protection.extreme_below)))
-                    or (dn < protection.extreme_below and dn > 0
-                        and np.any((flagged == 0) | (flagged == dn)))):
+            if small_change(diff[cell], protection):
                 hide(cell, DIFFERENCE)
+    for a, (old, s) in enumerate(zip(history, sign, strict=True), start=1):
+        diff = table.values - old.table.values
+        sensitive[a] = {c for c in range(table.size) if small_change(diff[c], protection)}
 
     def seen(a: int) -> set[int]:
         return hidden if a == 0 else hidden | history[a - 1].hidden
 
     # The linear relaxation chooses the complements fast; the integer audit then has the
     # last word (its ranges can only be narrower) and adds complements where it must.
-    for integer in (False, True):
+    for integer in INTEGER_PHASES:
         audits = [Audit([Layer(table, hidden)], integer=integer)]
         audits += [Audit([old, Layer(table, hidden)], s, integer=integer)
                    for old, s in zip(history, sign, strict=True)]
@@ -395,13 +419,13 @@ def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign
             for a, audit in enumerate(audits):
                 cells = [c for b, c in todo if b == a]
                 if cells:
-                    bad = {f[0] for f in audit.failing(cells, p)}
+                    bad = {f[0] for f in audit.failing(cells, p, sensitive[a])}
                     passed.update((a, c) for c in cells if c not in bad)
                     failing += [(a, c) for c in cells if c in bad]
             # … then each failing cell gets complements until it passes.
             for a, cell in failing:
-                while audits[a].failing([cell], p, first_only=True):
-                    if not _complement(table, cell, hidden, audits[a], p, tries, hide,
+                while audits[a].failing([cell], p, sensitive[a], first_only=True):
+                    if not _complement(table, cell, hidden, audits[a], p, sensitive[a], tries, hide,
                                        COMPLEMENT if a == 0 else DIFFERENCE):
                         break  # everything near it is hidden: nothing more to do
                     _hide_lonely(table, hidden, hide)
@@ -410,39 +434,65 @@ def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign
     return Plan(hidden, reasons)
 
 
-def _hide_lonely(table: Table, hidden: set[int], hide) -> None:
-    """An equation with a single hidden cell gives it away: hide the cheapest other member
-    of that equation (cheap, and most complements are of this kind)."""
+def closure(table: Table, hidden: set[int]) -> set[int]:
+    """`hidden` plus what it takes so that no equation has a single hidden cell (which the
+    sum would give away): each time the cheapest other member of such an equation."""
+    out = set(hidden)
     while True:
         lonely = [(total, parts) for total, parts in table.equations
-                  if sum(m in hidden for m in (total, *parts)) == 1]
+                  if sum(m in out for m in (total, *parts)) == 1]
         if not lonely:
-            return
+            return out
         for total, parts in lonely:
-            members = [m for m in (total, *parts) if m not in hidden]
+            members = [m for m in (total, *parts) if m not in out]
             if len(members) == len(parts):  # still lonely after earlier picks in this pass
-                hide(min(members, key=lambda m: (table.cost[m], m)), COMPLEMENT)
+                out.add(min(members, key=lambda m: (table.cost[m], m)))
+
+
+def _hide_lonely(table: Table, hidden: set[int], hide) -> None:
+    for m in sorted(closure(table, hidden) - hidden):
+        hide(m, COMPLEMENT)
 
 
 def _complement(table: Table, cell: int, hidden: set[int], audit: Audit, p: tuple[int, int],
-                tries: int, hide, why: str) -> bool:
-    """Hide one more cell for a failing `cell`: the cheapest of its neighbours that fixes
-    it, else the cheapest neighbour (progress). False when no cell is left to hide."""
+                sensitive: set[int], tries: int, hide, why: str) -> bool:
+    """Hide more cells for a failing `cell`: of its cheapest neighbours, the one whose
+    hiding (with what that hiding forces) fixes it at the least cost; if none does, the one
+    that moves it furthest towards its interval per cost (progress). False when no cell is
+    left to hide."""
     candidates = _neighbours(table, cell, hidden) or _linked(table, cell, hidden)
     if not candidates:
         candidates = sorted((m for m in range(table.size) if m not in hidden),
                             key=lambda m: (table.cost[m], m))
     if not candidates:
         return False
-    chosen = candidates[0]
     layer = len(audit.layers) - 1
+    failed = audit.failing([cell], p, sensitive, first_only=True)
+    key = failed[0] if failed else None
+
+    def reach() -> float:
+        if key is None:
+            return 0.0
+        point = audit.feasible_point(audit._objective([key]))
+        return -np.inf if point is None else key[2] * audit.value(point, key[0], key[1])
+
+    base = reach()
+    best_fix: tuple[float, int] | None = None
+    best_step: tuple[float, int] | None = None
     for m in candidates[:tries]:
-        audit.set_hidden(layer, hidden | {m})
-        fixed = not audit.failing([cell], p, first_only=True)
-        audit.set_hidden(layer, hidden)
-        if fixed:
-            chosen = m
-            break
+        trial = closure(table, hidden | {m})
+        cost = float(sum(table.cost[c] for c in trial - hidden))
+        if best_fix is not None and cost >= best_fix[0]:
+            continue
+        audit.set_hidden(layer, trial)
+        if not audit.failing([cell], p, sensitive, first_only=True):
+            best_fix = (cost, m)
+        elif best_fix is None:
+            gain = (reach() - base) / cost
+            if gain > 1e-9 and (best_step is None or gain > best_step[0]):
+                best_step = (gain, m)
+    audit.set_hidden(layer, hidden)
+    chosen = best_fix[1] if best_fix else best_step[1] if best_step else candidates[0]
     hide(chosen, why)
     return True
 
