@@ -195,10 +195,15 @@ def _category(table: RawTable, column: str, mapping: dict[str, str], missing: li
 
 
 def _normal(name: str) -> str:
-    text = name.casefold().strip()
-    for suffix in (" kommun", "s kommun"):
-        text = text.removesuffix(suffix)
-    return " ".join(text.replace("-", " ").split())
+    return " ".join(name.casefold().replace("-", " ").split())
+
+
+def _spellings(value: str) -> list[str]:
+    """A name as given, and without " kommun" ("Bollnäs kommun") or "s kommun"
+    ("Linköpings kommun")."""
+    text = _normal(value)
+    return [text] + [text.removesuffix(suffix) for suffix in (" kommun", "s kommun")
+                     if text.endswith(suffix)]
 
 
 def _bare(name: str) -> str:
@@ -224,16 +229,24 @@ def _kommun(table: RawTable, book: Codebook, kommuner: Mapping[str, str]) -> tup
     for value in _distinct(table.frame, text):
         if value in local:
             resolved[value] = local[value]
-        elif value.isdigit() and len(value) <= 4:
+            continue
+        if value.isdigit() and len(value) <= 4:
             resolved[value] = value.zfill(4)
-        elif _normal(value) in exact:
-            resolved[value] = exact[_normal(value)]
-        elif len(bare.get(_bare(value), [])) == 1:
-            resolved[value] = bare[_bare(value)][0]
-        elif len(bare.get(_bare(value), [])) > 1:
-            ambiguous[value] = bare[_bare(value)]
+            continue
+        for name in _spellings(value):
+            codes = bare.get(_bare(name), [])
+            if name in exact and (len(codes) <= 1 or not name.isascii()):
+                # "Habo" without å, ä, ö may be a Håbo that lost its ring: ambiguous below.
+                resolved[value] = exact[name]
+            elif len(codes) == 1:
+                resolved[value] = codes[0]
+            elif len(codes) > 1:
+                ambiguous[value] = codes
+            else:
+                continue
+            break
     code = text.replace_strict(resolved, default=None, return_dtype=pl.String)
-    valid = code.is_in(sorted(kommuner))
+    valid = code.is_in(sorted(kommuner)).fill_null(False)
     frames = [
         found(table.frame, table.file, column, "impossible_value", text.is_null(),
               "kommun saknas; varje svar måste höra till en kommun"),
