@@ -246,7 +246,7 @@ def test_kommun_names_are_accepted_and_ambiguous_ones_refused(tmp_path):
     path = write_csv(tmp_path / "lupp_2023.csv", rows)
     problems = apply_codebook(read_table(path), codebooks()["lupp"], KOMMUNER).problems
     assert problems["row"].to_list() == [2, 3, 4, 5]
-    assert "kommunnamnet 'Habo' kan vara Habo (0643) eller Håbo (0305)" in problems["message"][0]
+    assert "kommunnamnet 'Habo' kan vara Håbo (0305) eller Habo (0643)" in problems["message"][0]
 
 
 def test_xlsx_with_a_title_row_on_a_later_sheet_and_empty_trailing_columns(tmp_path):
