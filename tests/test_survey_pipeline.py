@@ -189,3 +189,33 @@ def test_settle_time_uses_modification_time(tmp_path):
     old = time.time() - 120
     os.utime(path, (old, old))
     assert [f.path.name for f in list_inbox(tmp_path, settle_seconds=60)] == ["lupp_x.csv"]
+
+
+def test_no_respondent_id_or_answer_reaches_dagsters_run_history(tmp_path):
+    # Issue 10 item 8: search Dagster's own storage (event log, runs) for what must stay private.
+    data = tmp_path / "data"
+    inbox = data / "inbox" / "surveys"
+    good = lupp_rows([("0580", "Åk 9", "Tjej", 20), ("0580", "Åk 9", "Kille", 20)])
+    for i, row in enumerate(good):
+        row["Respondent"] = f"HEMLIGT-ID-{i:04d}"
+    write_csv(inbox / "lupp_good.csv", good)
+    bad = lupp_rows([("0581", "Gy 2", "Tjej", 20)], start=100)
+    for i, row in enumerate(bad):
+        row["Respondent"] = f"HEMLIGT-ID-{100 + i:04d}"
+    bad[3]["Respondent"] = bad[2]["Respondent"]
+    bad[4]["Kön"] = "Hemligkön"
+    bad[5]["c1a"] = "Hemligtsvar"
+    write_csv(inbox / "lupp_bad.csv", bad)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        run = run_inbox(definitions(data), instance, demo_files=False)
+        assert run.failed == ["lupp_bad.csv"] and run.survey_value.success
+    stored = [p for p in home.rglob("*") if p.is_file()]
+    assert stored and any(p.suffix == ".db" for p in stored)
+    for path in stored:
+        content = path.read_bytes()
+        for secret in (b"HEMLIGT-ID", b"Hemligk", b"Hemligtsvar"):
+            assert secret not in content, (path, secret)
+    report = (inbox / "quarantine" / "lupp_bad.csv.problems.json").read_bytes()
+    assert b"HEMLIGT-ID" not in report and b"Hemlig" not in report
