@@ -195,24 +195,37 @@ def shown_findings(rows: pl.DataFrame, min_respondents=10, extreme_below=30) -> 
 
 
 def attack(rows: pl.DataFrame, cuts: set[str], truth: pl.DataFrame, *, interval: int = 5,
-           flagged_interval: int = 5, exact_sums: bool = False) -> list[Finding]:
+           flagged_interval: int = 1, exact_sums: bool = False, min_respondents: int = 10,
+           extreme_below: int = 30) -> list[Finding]:
     """Findings on one snapshot. `truth` (the private cells: indicator_id, period,
-    area_code, sex, breakdown, n, n_flag) only judges the attack: a hidden cell whose
+    area_code, sex, breakdown, n, n_flag) only judges the attack: a sensitive hidden cell
+    (fewer than `min_respondents`, or a 0 %/100 % share under `extreme_below`) whose
     respondents or flagged count cannot be moved the interval up and down (clipped at 0)
-    from its true value is recovered too closely."""
-    findings = shown_findings(rows)
+    from its true value is recovered too closely; any hidden cell that cannot move at all
+    (a single feasible value) is recovered."""
+    findings = shown_findings(rows, min_respondents, extreme_below)
     for scale, period, block, ids in _blocks(rows, cuts):
         snap = Snapshot(block, ids, _numerators_are_counts(block))
         true = _truth(truth, ids, period, snap)
-        targets = {}
+        full = _truth(truth, ids, period, Snapshot(block, ids, True))
+        targets, loose = {}, set()
         for c, hid in enumerate(snap.hidden):
+            n, flagged = full[c, 0], full[c, 1:]
+            sensitive = n < min_respondents or (n < extreme_below and bool(np.any((flagged == 0) | (flagged == n))))
             for q in range(snap.q if hid else 0):
                 p, t = (interval if q == 0 else flagged_interval), true[c, q]
+                if not sensitive:
+                    p = 1
+                    loose.add((c, q))
                 targets[(c, q, 1)] = t + p
                 if t > 0:
                     targets[(c, q, -1)] = max(t - p, 0)
         cap = 4 * max(np.nanmax(snap.shown[:, 0], initial=0), true[:, 0].max()) + 100
-        for c, q, d in _reachable([snap], exact_sums, 0, targets, [(0, 1.0)], cap):
+        unreached = _reachable([snap], exact_sums, 0, targets, [(0, 1.0)], cap)
+        for c, q, d in unreached:
+            # A cell that is not sensitive is recovered only when it moves neither way.
+            if (c, q) in loose and (c, q, -d) in targets and (c, q, -d) not in unreached:
+                continue
             findings.append(Finding(ids[max(q - 1, 0)], period, snap.cells[c],
                                     f"{'respondents' if q == 0 else 'flagged'} cannot move "
                                     f"{'up' if d > 0 else 'down'} by the interval"))
@@ -233,7 +246,7 @@ def _truth(truth: pl.DataFrame, ids: list[str], period: int, snap: Snapshot) -> 
 
 
 def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *, interval: int = 5,
-                    flagged_interval: int = 5, truth_before: pl.DataFrame, truth_after: pl.DataFrame,
+                    flagged_interval: int = 1, truth_before: pl.DataFrame, truth_after: pl.DataFrame,
                     exact_sums: bool = False, min_respondents: int = 10) -> list[Finding]:
     """Findings on the difference after − before of two snapshots of the same table."""
     findings = []
@@ -248,15 +261,23 @@ def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *
         t_new = _truth(truth_after, ids, period, new)
         diff = t_new - t_old
         sign = 1 if (diff >= 0).all() else (-1 if (diff <= 0).all() else 0)
-        targets = {}
+        targets, loose = {}, set()
+        full_diff = _truth(truth_after, ids, period, Snapshot(block, ids, True)) - \
+            _truth(truth_before, ids, period, Snapshot(old_rows, ids, True))
         for c in range(len(new.cells)):
             if not (old.hidden[c] or new.hidden[c]):
                 dn = abs(new.shown[c, 0] - old.shown[c, 0])
                 if 0 < dn < min_respondents:
                     findings.append(Finding(ids[0], period, new.cells[c], f"shown in both, changed by {dn:g}"))
                 continue
+            dn, df = abs(full_diff[c, 0]), np.abs(full_diff[c, 1:])
+            sensitive = bool(0 < dn < min_respondents or (dn == 0 and np.any((df > 0) & (df < 30)))
+                             or (0 < dn < 30 and np.any((df == 0) | (df == dn))))
             for q in range(new.q):
                 p = interval if q == 0 else flagged_interval
+                if not sensitive:
+                    p = 1
+                    loose.add((c, q))
                 high, low = diff[c, q] + p, diff[c, q] - p
                 if sign > 0:
                     low = max(low, 0)
@@ -267,7 +288,10 @@ def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *
                 if low != diff[c, q]:
                     targets[(c, q, -1)] = low
         cap = 4 * max(t_new[:, 0].max(), t_old[:, 0].max()) + 100
-        for c, q, d in _reachable([old, new], exact_sums, sign, targets, [(1, 1.0), (0, -1.0)], cap):
+        unreached = _reachable([old, new], exact_sums, sign, targets, [(1, 1.0), (0, -1.0)], cap)
+        for c, q, d in unreached:
+            if (c, q) in loose and (c, q, -d) in targets and (c, q, -d) not in unreached:
+                continue
             findings.append(Finding(ids[max(q - 1, 0)], period, new.cells[c],
                                     f"difference of {'respondents' if q == 0 else 'flagged'} pinned "
                                     f"({'up' if d > 0 else 'down'})"))

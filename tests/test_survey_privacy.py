@@ -161,7 +161,7 @@ def test_a_supplement_of_one_pupil_gives_nothing_away(tmp_path):
     assert again.versions == {"lupp 2023": 2} and again.values.equals(after.values)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from([0, 1, 3, 6, 9, 10, 12, 25, 60]), min_size=12, max_size=12))
 def test_no_hidden_cell_is_ever_recoverable(tmp_path_factory, counts):
