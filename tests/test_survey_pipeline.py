@@ -16,7 +16,8 @@ from pipeline.resources import Paths, StatisticsApis, default_resources
 from pipeline.sensors import survey_inbox_sensor, survey_value_sensor
 from pipeline.surveys import run_inbox, survey_definitions
 from pipeline.warehouse import publish, read_table
-from tests.survey_files import lupp_rows, write_csv
+from tests.survey_attack import attack, truth_from_private
+from tests.survey_files import codebooks, lupp_rows, write_csv
 
 GROUPS = {"sources", "staging"}
 
@@ -98,6 +99,9 @@ def test_everything_on_the_demo_files(tmp_path):
     hidden = values.filter(pl.col("status") == "suppressed")
     assert hidden.select(pl.col("numerator", "denominator", "value").null_count().sum()).row(0) \
         == (hidden.height,) * 3
+    # The attacker, on the published cells only, recovers nothing (issue 10 item 3).
+    cuts = {c for b in codebooks().values() for s in b.scales.values() for c in s.cuts}
+    assert attack(values, cuts, truth_from_private(str(data / "private" / "surveys"))) == []
 
     # Row-level data only under data/private: not in the warehouse, not in the snapshot.
     microdata = sorted(p.name for p in (data / "private" / "surveys" / "microdata").iterdir())
