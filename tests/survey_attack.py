@@ -195,7 +195,7 @@ def shown_findings(rows: pl.DataFrame, min_respondents=10, extreme_below=30) -> 
 
 
 def attack(rows: pl.DataFrame, cuts: set[str], truth: pl.DataFrame, *, interval: int = 5,
-           flagged_interval: int = 1, exact_sums: bool = False, min_respondents: int = 10,
+           flagged_interval: int = 5, exact_sums: bool = False, min_respondents: int = 10,
            extreme_below: int = 30) -> list[Finding]:
     """Findings on one snapshot. `truth` (the private cells: indicator_id, period,
     area_code, sex, breakdown, n, n_flag) only judges the attack: a sensitive hidden cell
@@ -246,7 +246,7 @@ def _truth(truth: pl.DataFrame, ids: list[str], period: int, snap: Snapshot) -> 
 
 
 def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *, interval: int = 5,
-                    flagged_interval: int = 1, truth_before: pl.DataFrame, truth_after: pl.DataFrame,
+                    flagged_interval: int = 5, truth_before: pl.DataFrame, truth_after: pl.DataFrame,
                     exact_sums: bool = False, min_respondents: int = 10) -> list[Finding]:
     """Findings on the difference after − before of two snapshots of the same table."""
     findings = []

@@ -175,5 +175,5 @@ def test_no_hidden_cell_is_ever_recoverable(tmp_path_factory, counts):
 
 
 def test_protection_is_configurable():
-    assert Protection().intervals == (5, 1)
+    assert Protection().intervals == (5, 5)
     assert Protection(interval=3, flagged_interval=2).intervals == (3, 2)

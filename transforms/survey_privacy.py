@@ -14,13 +14,16 @@ flagged count f: a shown share with its denominator fixes its numerator), every 
 1. Primary: a cell with fewer than `min_respondents` respondents is hidden, and so is a
    cell under `extreme_below` respondents whose share is 0 % or 100 % for some cut (it
    would tell something about every one of its pupils).
-2. Audit and complements: for every hidden cell, integer programming over the block must
-   find feasible values at least `interval` respondents above and below the true value
-   (clipped at 0) for its respondents and for its flagged count in every cut. A hidden cell
-   that fails gets one more cell hidden beside it, the cheapest that fixes it: cost grows
-   with respondents and with the level (a grade or sex cell before a kommun's total, a
-   kommun before a län), so protecting a kommun with 9 respondents does not hide one with
-   200. Hiding more only widens every range, so a cell that passed stays passed.
+2. Audit and complements: for every sensitive hidden cell (step 1), integer programming
+   over the block must find feasible values at least `interval` above and below the true
+   value (clipped at 0) for its respondents and for its flagged count in every cut; every
+   other hidden cell (a complement) must not be pinned to a single value. A cell that fails
+   gets complements from a linear programme (`Repair`) in which every shown cell may move
+   at a price and the failing cell must reach its interval: the cells that move are the
+   cheapest to hide. Cost grows with respondents and with the level (a grade or sex cell
+   before a kommun's total, a kommun before a län), so protecting a kommun with 9
+   respondents does not hide one with 200. Hiding more only widens every range, so a cell
+   that passed stays passed.
 3. A new version of a released wave (a supplement, a replacement, a withdrawal) is audited
    against every earlier released version as well: a cell shown in both must not change by
    1–9 respondents (nor by a 0 %/100 % group under `extreme_below`), and the difference of
@@ -31,8 +34,10 @@ For a weighted survey the published share is weighted; the audit runs on the unw
 counts of the same cells (what an attacker would have for an unweighted survey). Every
 hidden survey cell gets one public reason; the detailed reason (primary, extreme share,
 complement, difference against an earlier version) is returned for the private store.
-The audit uses scipy's HiGHS (`milp`): feasibility problems whose solutions also certify
-other cells' ranges, so most cells need no problem of their own.
+The audit uses HiGHS (highspy): one model per block, shown cells fixed by their bounds, so
+hiding a cell only frees its bounds and every solve starts warm; a point pushed towards
+many interval ends at once certifies all it reaches, so most cells need no solve of their
+own. The linear relaxation chooses the complements; the integer programme has the last word.
 """
 
 from __future__ import annotations
@@ -62,10 +67,7 @@ class Protection:
 
     min_respondents: int = 10
     interval: int = 5          # ± respondents around the true value a hidden cell must keep
-    # For the respondents flagged (the numerator): 1 = never a single value. ±5 as for
-    # respondents is possible, but the greedy complement search then hides most of a
-    # single-county survey (see README); kept configurable.
-    flagged_interval: int = 1
+    flagged_interval: int = 5  # the same for the respondents flagged (the numerator)
     extreme_below: int = 30    # a 0 % or 100 % share is shown only from this many respondents
 
     @property
@@ -323,6 +325,83 @@ class Audit:
         return objective
 
 
+class Repair:
+    """The cheapest cells to hide so that a failing cell can move: one linear programme in
+    which every cell may move, a shown cell at a price per respondent moved (its cost), a
+    hidden one for free, and the failing cell must reach its interval end. The cells that
+    move are the complements (the linear-programming form of classic cell suppression; it
+    finds in one solve the cycles through several kommuner that single cells cannot)."""
+
+    def __init__(self, table: Table):
+        self.table, self.q = table, table.quantities
+        size, q = table.size, table.quantities
+        self.nx = size * q
+        n = 3 * self.nx  # x, then moves up, then moves down
+        rows, cols, data, lo, hi = [], [], [], [], []
+
+        def add(terms: dict[int, float], low: float, high: float) -> None:
+            r = len(lo)
+            for var, coef in terms.items():
+                rows.append(r), cols.append(var), data.append(coef)
+            lo.append(low), hi.append(high)
+
+        def x(cell: int, k: int) -> int:
+            return cell * q + k
+
+        for total, parts in table.equations:
+            for k in range(q):
+                gap = table.values[total, k] - sum(table.values[p, k] for p in parts)
+                terms = {x(total, k): 1.0}
+                terms.update({x(p, k): -1.0 for p in parts})
+                add(terms, gap, gap)
+        for cell in range(size):
+            for k in range(1, q):
+                add({x(cell, k): 1.0, x(cell, 0): -1.0}, -np.inf, 0.0)
+            for k in range(q):  # x − up + down = true value
+                i = x(cell, k)
+                add({i: 1.0, self.nx + i: -1.0, 2 * self.nx + i: 1.0}, table.values[cell, k], table.values[cell, k])
+        matrix = coo_array((data, (rows, cols)), shape=(len(lo), n)).tocsc()
+        self.truth = table.values.reshape(-1)
+        self.cap = 4 * float(self.truth.max(initial=0)) + 100
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, len(lo)
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = np.full(n, self.cap)
+        lp.row_lower_ = np.where(np.isfinite(lo), lo, -highspy.kHighsInf)
+        lp.row_upper_ = np.where(np.isfinite(hi), hi, highspy.kHighsInf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data.astype(float)
+        h.passModel(lp)
+        self.highs = h
+
+    def cheapest(self, hidden: set[int], key: tuple[int, int, int], end: float) -> set[int]:
+        """Shown cells that must be hidden for `key` (cell, quantity, direction) to reach
+        `end`; empty when no set of cells would do."""
+        cell, k, d = key
+        size = self.table.size
+        price = np.repeat([0.0 if c in hidden else self.table.cost[c] / (self.table.values[c, 0] + 1.0)
+                           for c in range(size)], self.q)
+        cost = np.concatenate([np.zeros(self.nx), price, price])
+        h = self.highs
+        h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+        i = cell * self.q + k
+        low, high = (end, self.cap) if d > 0 else (0.0, end)
+        h.changeColsBounds(1, np.array([i], dtype=np.int32), np.array([low]), np.array([high]))
+        h.run()
+        solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        sol = np.array(h.getSolution().col_value) if solved else None
+        h.changeColsBounds(1, np.array([i], dtype=np.int32), np.array([0.0]), np.array([self.cap]))
+        if sol is None:
+            return set()
+        moved = (sol[self.nx:2 * self.nx] + sol[2 * self.nx:]).reshape(size, self.q).sum(axis=1)
+        return {c for c in range(size) if c not in hidden and moved[c] > 1e-6}
+
+
 # --- choosing what to hide ------------------------------------------------------------------
 
 def _neighbours(table: Table, cell: int, hidden: set[int]) -> list[int]:
@@ -403,6 +482,8 @@ def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign
         audits += [Audit([old, Layer(table, hidden)], s, integer=integer)
                    for old, s in zip(history, sign, strict=True)]
 
+        repair = Repair(table)
+
         def sync() -> None:
             for audit in audits:
                 audit.set_hidden(len(audit.layers) - 1, hidden)
@@ -426,7 +507,7 @@ def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign
             for a, cell in failing:
                 while audits[a].failing([cell], p, sensitive[a], first_only=True):
                     if not _complement(table, cell, hidden, audits[a], p, sensitive[a], tries, hide,
-                                       COMPLEMENT if a == 0 else DIFFERENCE):
+                                       COMPLEMENT if a == 0 else DIFFERENCE, repair if a == 0 else None):
                         break  # everything near it is hidden: nothing more to do
                     _hide_lonely(table, hidden, hide)
                     sync()
@@ -454,21 +535,47 @@ def _hide_lonely(table: Table, hidden: set[int], hide) -> None:
         hide(m, COMPLEMENT)
 
 
+def _mirrors(table: Table, cell: int, hidden: set[int]) -> list[set[int]]:
+    """For a cell of an area with a parent: the cells of each sibling area (same parent) at
+    the places (sex, grade) where the cell's own area is hidden. Hiding such a mirror closes
+    the cycle a single cell cannot (the hypercube idea: a small kommun paired with another)."""
+    area, _, parent = table.keys[cell][:3]
+    if parent is None:
+        return []
+    places = {(k[3], k[4]) for i, k in enumerate(table.keys) if k[0] == area and i in hidden}
+    by_area: dict[str, set[int]] = defaultdict(set)
+    for i, k in enumerate(table.keys):
+        if k[2] == parent and k[0] != area and (k[3], k[4]) in places:
+            by_area[k[0]].add(i)
+    return [cells - hidden for _, cells in sorted(by_area.items()) if cells - hidden]
+
+
 def _complement(table: Table, cell: int, hidden: set[int], audit: Audit, p: tuple[int, int],
-                sensitive: set[int], tries: int, hide, why: str) -> bool:
-    """Hide more cells for a failing `cell`: of its cheapest neighbours, the one whose
-    hiding (with what that hiding forces) fixes it at the least cost; if none does, the one
-    that moves it furthest towards its interval per cost (progress). False when no cell is
-    left to hide."""
-    candidates = _neighbours(table, cell, hidden) or _linked(table, cell, hidden)
-    if not candidates:
-        candidates = sorted((m for m in range(table.size) if m not in hidden),
-                            key=lambda m: (table.cost[m], m))
-    if not candidates:
+                sensitive: set[int], tries: int, hide, why: str, repair: Repair | None = None) -> bool:
+    """Hide more cells for a failing `cell`: of its cheapest neighbours (single cells) and
+    of the mirrors of its area's hidden cells in sibling areas, the choice whose hiding
+    (with what that hiding forces) fixes it at the least cost; if none does, the one that
+    moves it furthest towards its interval per cost (progress). False when no cell is left
+    to hide."""
+    singles = _neighbours(table, cell, hidden) or _linked(table, cell, hidden)
+    if not singles:
+        singles = sorted((m for m in range(table.size) if m not in hidden),
+                         key=lambda m: (table.cost[m], m))
+    if not singles:
         return False
+    options = [{m} for m in singles[:tries]]
+    mirrors = sorted(_mirrors(table, cell, hidden), key=lambda c: (sum(table.cost[m] for m in c), min(c)))
+    options += mirrors[:tries]
     layer = len(audit.layers) - 1
     failed = audit.failing([cell], p, sensitive, first_only=True)
     key = failed[0] if failed else None
+    if repair is not None and key is not None:
+        true, low, high = audit.target(key[0], key[1], p if key[0] in sensitive else (1, 1))
+        needed = repair.cheapest(hidden, key, high if key[2] > 0 else low)
+        if needed:
+            for m in sorted(needed):
+                hide(m, why)
+            return True
 
     def reach() -> float:
         if key is None:
@@ -477,23 +584,24 @@ def _complement(table: Table, cell: int, hidden: set[int], audit: Audit, p: tupl
         return -np.inf if point is None else key[2] * audit.value(point, key[0], key[1])
 
     base = reach()
-    best_fix: tuple[float, int] | None = None
-    best_step: tuple[float, int] | None = None
-    for m in candidates[:tries]:
-        trial = closure(table, hidden | {m})
+    best_fix: tuple[float, set[int]] | None = None
+    best_step: tuple[float, set[int]] | None = None
+    for option in options:
+        trial = closure(table, hidden | option)
         cost = float(sum(table.cost[c] for c in trial - hidden))
         if best_fix is not None and cost >= best_fix[0]:
             continue
         audit.set_hidden(layer, trial)
         if not audit.failing([cell], p, sensitive, first_only=True):
-            best_fix = (cost, m)
+            best_fix = (cost, option)
         elif best_fix is None:
             gain = (reach() - base) / cost
             if gain > 1e-9 and (best_step is None or gain > best_step[0]):
-                best_step = (gain, m)
+                best_step = (gain, option)
     audit.set_hidden(layer, hidden)
-    chosen = best_fix[1] if best_fix else best_step[1] if best_step else candidates[0]
-    hide(chosen, why)
+    chosen = best_fix[1] if best_fix else best_step[1] if best_step else {singles[0]}
+    for m in sorted(chosen):
+        hide(m, why)
     return True
 
 
