@@ -222,14 +222,20 @@ def attack(rows: pl.DataFrame, cuts: set[str], truth: pl.DataFrame, *, interval:
                     targets[(c, q, -1)] = max(t - p, 0)
         cap = 4 * max(np.nanmax(snap.shown[:, 0], initial=0), true[:, 0].max()) + 100
         unreached = _reachable([snap], exact_sums, 0, targets, [(0, 1.0)], cap)
-        for c, q, d in unreached:
-            # A cell that is not sensitive is recovered only when it moves neither way.
-            if (c, q) in loose and (c, q, -d) in targets and (c, q, -d) not in unreached:
-                continue
-            findings.append(Finding(ids[max(q - 1, 0)], period, snap.cells[c],
-                                    f"{'respondents' if q == 0 else 'flagged'} cannot move "
-                                    f"{'up' if d > 0 else 'down'} by the interval"))
+        findings += _recovered(unreached, loose, targets, ids, period, snap.cells, "cannot move")
     return findings
+
+
+def _recovered(unreached, loose, targets, ids, period, cells, what) -> list[Finding]:
+    """Findings for the ends not reached; a cell that is not sensitive only when it can move
+    neither way."""
+    out = []
+    for c, q, d in unreached:
+        if (c, q) in loose and (c, q, -d) in targets and (c, q, -d) not in unreached:
+            continue
+        out.append(Finding(ids[max(q - 1, 0)], period, cells[c],
+                           f"{'respondents' if q == 0 else 'flagged'} {what} {'up' if d > 0 else 'down'}"))
+    return out
 
 
 def _truth(truth: pl.DataFrame, ids: list[str], period: int, snap: Snapshot) -> np.ndarray:
@@ -289,12 +295,7 @@ def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *
                     targets[(c, q, -1)] = low
         cap = 4 * max(t_new[:, 0].max(), t_old[:, 0].max()) + 100
         unreached = _reachable([old, new], exact_sums, sign, targets, [(1, 1.0), (0, -1.0)], cap)
-        for c, q, d in unreached:
-            if (c, q) in loose and (c, q, -d) in targets and (c, q, -d) not in unreached:
-                continue
-            findings.append(Finding(ids[max(q - 1, 0)], period, new.cells[c],
-                                    f"difference of {'respondents' if q == 0 else 'flagged'} pinned "
-                                    f"({'up' if d > 0 else 'down'})"))
+        findings += _recovered(unreached, loose, targets, ids, period, new.cells, "difference pinned")
     return findings
 
 

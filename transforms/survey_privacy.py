@@ -142,6 +142,45 @@ class Layer:
     hidden: set[int]
 
 
+class _Rows:
+    """Sparse constraint rows low ≤ Σ coef·x ≤ high, added one at a time."""
+
+    def __init__(self):
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.data: list[float] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+
+    def add(self, terms: dict[int, float], low: float, high: float) -> None:
+        r = len(self.lo)
+        for var, coef in terms.items():
+            self.rows.append(r), self.cols.append(var), self.data.append(coef)
+        self.lo.append(low), self.hi.append(high)
+
+    def highs(self, n: int, lower: np.ndarray, upper: np.ndarray, integer: bool = False) -> highspy.Highs:
+        """A quiet HiGHS model of these rows over n columns with the given bounds."""
+        matrix = coo_array((self.data, (self.rows, self.cols)), shape=(len(self.lo), n)).tocsc()
+        lo, hi = np.array(self.lo), np.array(self.hi)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", MIP_SECONDS)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, len(lo)
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = lower, upper
+        lp.row_lower_ = np.where(np.isfinite(lo), lo, -highspy.kHighsInf)
+        lp.row_upper_ = np.where(np.isfinite(hi), hi, highspy.kHighsInf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data.astype(float)
+        if integer:
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+        h.passModel(lp)
+        return h
+
+
 class Audit:
     """Feasibility of one (layered) block: can a hidden cell's value move by the interval?
 
@@ -160,14 +199,7 @@ class Audit:
         table = layers[-1].table
         self.q, self.size = table.quantities, table.size
         self.n = len(layers) * self.size * self.q
-        rows, cols, data, lo, hi = [], [], [], [], []
-
-        def add(terms: dict[int, float], low: float, high: float) -> None:
-            r = len(lo)
-            for var, coef in terms.items():
-                rows.append(r), cols.append(var), data.append(coef)
-            lo.append(low), hi.append(high)
-
+        rows = _Rows()
         for li, layer in enumerate(layers):
             t = layer.table
             for total, parts in t.equations:
@@ -176,50 +208,30 @@ class Audit:
                     gap = t.values[total, q] - sum(t.values[p, q] for p in parts)
                     terms = {self.var(li, total, q): 1.0}
                     terms.update({self.var(li, p, q): -1.0 for p in parts})
-                    add(terms, gap, gap)
+                    rows.add(terms, gap, gap)
             for cell in range(self.size):  # flagged ≤ respondents
                 for q in range(1, self.q):
-                    add({self.var(li, cell, q): 1.0, self.var(li, cell, 0): -1.0}, -np.inf, 0.0)
+                    rows.add({self.var(li, cell, q): 1.0, self.var(li, cell, 0): -1.0}, -np.inf, 0.0)
         if len(layers) == 2 and sign:
             for cell in range(self.size):
                 for q in range(self.q):
                     # sign·Δ ≥ 0; for flagged also sign·(Δf − Δn) ≤ 0 (added flagged ≤ added).
-                    add({self.var(1, cell, q): sign, self.var(0, cell, q): -sign}, 0.0, np.inf)
+                    rows.add({self.var(1, cell, q): sign, self.var(0, cell, q): -sign}, 0.0, np.inf)
                     if q:
-                        add({self.var(1, cell, q): sign, self.var(0, cell, q): -sign,
-                             self.var(1, cell, 0): -sign, self.var(0, cell, 0): sign}, -np.inf, 0.0)
-        self.matrix = coo_array((data, (rows, cols)), shape=(len(lo), self.n)).tocsc()
-        self.lo, self.hi = np.array(lo), np.array(hi)
+                        rows.add({self.var(1, cell, q): sign, self.var(0, cell, q): -sign,
+                                  self.var(1, cell, 0): -sign, self.var(0, cell, 0): sign}, -np.inf, 0.0)
         self.truth = np.concatenate([layer.table.values.reshape(-1) for layer in layers])
         # Counts are ≥ 0; the cap (far above any real count) keeps a pushed point finite
         # and only narrows what the attacker may assume, so it can only over-protect.
         self.cap = 4 * float(self.truth.max(initial=0)) + 100
         self.hidden = [set() for _ in layers]
-        self._highs = self._model()
+        # Every cell starts shown (fixed to its value); set_hidden frees the hidden ones.
+        self._highs = rows.highs(self.n, self.truth.copy(), self.truth.copy(), integer)
         for li, layer in enumerate(layers):
             self.set_hidden(li, layer.hidden)
 
     def var(self, layer: int, cell: int, q: int) -> int:
         return (layer * self.size + cell) * self.q + q
-
-    def _model(self) -> highspy.Highs:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", MIP_SECONDS)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = self.n, self.matrix.shape[0]
-        lp.col_cost_ = np.zeros(self.n)
-        lp.col_lower_, lp.col_upper_ = self.truth.copy(), self.truth.copy()
-        lp.row_lower_ = np.where(np.isfinite(self.lo), self.lo, -highspy.kHighsInf)
-        lp.row_upper_ = np.where(np.isfinite(self.hi), self.hi, highspy.kHighsInf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = self.matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = self.matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = self.matrix.data.astype(float)
-        if self.integer:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * self.n
-        h.passModel(lp)
-        return h
 
     def set_hidden(self, layer: int, cells: set[int]) -> None:
         """Free the bounds of newly hidden cells (and fix again those shown once more)."""
@@ -337,47 +349,21 @@ class Repair:
         size, q = table.size, table.quantities
         self.nx = size * q
         n = 3 * self.nx  # x, then moves up, then moves down
-        rows, cols, data, lo, hi = [], [], [], [], []
-
-        def add(terms: dict[int, float], low: float, high: float) -> None:
-            r = len(lo)
-            for var, coef in terms.items():
-                rows.append(r), cols.append(var), data.append(coef)
-            lo.append(low), hi.append(high)
-
-        def x(cell: int, k: int) -> int:
-            return cell * q + k
-
+        rows = _Rows()
         for total, parts in table.equations:
             for k in range(q):
                 gap = table.values[total, k] - sum(table.values[p, k] for p in parts)
-                terms = {x(total, k): 1.0}
-                terms.update({x(p, k): -1.0 for p in parts})
-                add(terms, gap, gap)
+                terms = {total * q + k: 1.0}
+                terms.update({p * q + k: -1.0 for p in parts})
+                rows.add(terms, gap, gap)
         for cell in range(size):
             for k in range(1, q):
-                add({x(cell, k): 1.0, x(cell, 0): -1.0}, -np.inf, 0.0)
+                rows.add({cell * q + k: 1.0, cell * q: -1.0}, -np.inf, 0.0)
             for k in range(q):  # x − up + down = true value
-                i = x(cell, k)
-                add({i: 1.0, self.nx + i: -1.0, 2 * self.nx + i: 1.0}, table.values[cell, k], table.values[cell, k])
-        matrix = coo_array((data, (rows, cols)), shape=(len(lo), n)).tocsc()
-        self.truth = table.values.reshape(-1)
-        self.cap = 4 * float(self.truth.max(initial=0)) + 100
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, len(lo)
-        lp.col_cost_ = np.zeros(n)
-        lp.col_lower_ = np.zeros(n)
-        lp.col_upper_ = np.full(n, self.cap)
-        lp.row_lower_ = np.where(np.isfinite(lo), lo, -highspy.kHighsInf)
-        lp.row_upper_ = np.where(np.isfinite(hi), hi, highspy.kHighsInf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        h.passModel(lp)
-        self.highs = h
+                i = cell * q + k
+                rows.add({i: 1.0, self.nx + i: -1.0, 2 * self.nx + i: 1.0}, table.values[cell, k], table.values[cell, k])
+        self.cap = 4 * float(table.values.max(initial=0)) + 100
+        self.highs = rows.highs(n, np.zeros(n), np.full(n, self.cap))
 
     def cheapest(self, hidden: set[int], key: tuple[int, int, int], end: float) -> set[int]:
         """Shown cells that must be hidden for `key` (cell, quantity, direction) to reach
