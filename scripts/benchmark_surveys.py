@@ -56,7 +56,7 @@ def codebook_yaml() -> str:
         "sex": {"K": [1], "M": [2], "missing": [9]},
         "item_defaults": {"valid": [1, 4], "missing": [9]},
         "items": items,
-        "reference": {"description": "Alla svarande."},
+        "reference": {"description": "Alla svarande 2024.", "years": [2024]},
         "scales": scales,
     }, allow_unicode=True, sort_keys=False)
 
@@ -143,8 +143,10 @@ def measure_clean(folder: Path) -> None:
         t = time.perf_counter()
         out = fn()
         stages.append((name, time.perf_counter() - t, peak_mb()))
+        print(f"  {name:<45} {stages[-1][1]:6.2f} s   {stages[-1][2]:6.0f} MB", flush=True)
         return out
 
+    print(f"  clean file ({csv.stat().st_size / 1024**2:.0f} MB); stage, seconds, peak RSS so far")
     table = stage("read CSV (encoding, delimiter, widths)",
                   lambda: read_table(csv, list(book.columns.roles().values()) + book.scale_items))
     checked = stage("check against the codebook", lambda: apply_codebook(table, book, names))
@@ -158,10 +160,6 @@ def measure_clean(folder: Path) -> None:
     values, _ = stage("full grid, län/ALLA, values, disclosure audit",
                       lambda: survey_values(area_cells(full_grid(combine_files([cells]))), {"bench": True}))
     total = sum(s for _, s, _ in stages)
-    print(f"  clean file ({csv.stat().st_size / 1024**2:.0f} MB)")
-    print(f"  {'stage':<45} {'seconds':>8}   peak RSS so far")
-    for name, seconds, peak in stages:
-        print(f"  {name:<45} {seconds:6.2f} s   {peak:6.0f} MB")
     print(f"  {'total':<45} {total:6.2f} s   (target ≤ {TARGET_SECONDS} s)")
     print(f"  peak memory (max RSS)                         {peak_mb():6.0f} MB  (target ≤ {TARGET_MB} MB)")
     hidden = values.filter(pl.col("status") == "suppressed").height
@@ -191,8 +189,8 @@ def main() -> None:
                             str(args.respondents)] + (["--problems"] if problems else []), check=True)
         print(f"generated two CSV files of {args.respondents:,} respondents × {SCALES * ITEMS_PER_SCALE} "
               f"items in {time.perf_counter() - started:.1f} s (not counted)")
-        for what in ("clean", "problems"):
-            subprocess.run([sys.executable, __file__, "--measure", what, "--folder", str(folder)], check=True)
+        for what in ("problems", "clean"):
+            subprocess.run([sys.executable, "-u", __file__, "--measure", what, "--folder", str(folder)], check=True)
 
 
 if __name__ == "__main__":

@@ -266,6 +266,8 @@ def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *
         t_old = _truth(truth_before, ids, period, old)
         t_new = _truth(truth_after, ids, period, new)
         diff = t_new - t_old
+        if not diff.any():
+            continue  # the same cells in both: there is no difference to learn
         sign = 1 if (diff >= 0).all() else (-1 if (diff <= 0).all() else 0)
         targets, loose = {}, set()
         full_diff = _truth(truth_after, ids, period, Snapshot(block, ids, True)) - \

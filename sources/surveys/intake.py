@@ -76,7 +76,9 @@ def take_in(path: Path, *, inbox: Path, codebooks: dict[str, Codebook],
         why, problems = refused
         name = path.name if valid_name(path.name) else None
         moved = store.move_in(path, QUARANTINE) if why == "link" else None
-        report = write_report(name, problems, inbox) if name and why != "gone" else None
+        # A refused name ("../x") or a vanished file gets no report: there is no such file
+        # in the inbox to report on; the asset check says why.
+        report = write_report(name, problems, inbox) if name and why not in ("gone", "name") else None
         return Outcome(problems["file"][0], None, problems, fetched_at=fetched_at,
                        quarantined=moved, report=report)
     if path.name.endswith(WITHDRAW):
