@@ -324,13 +324,13 @@ def test_a_bad_survey_file_is_quarantined_and_nothing_published_changes(built, t
     published, report = data / "published" / "uppvaxt.duckdb", data / "reports" / "index.html"
     before = digest(published), digest(report)
     inbox = data / "inbox" / "surveys"
-    lines = (inbox / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
+    lines = (data / "private" / "surveys" / "raw" / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
     (inbox / "lupp_2024_broken.csv").write_bytes(b"".join(lines[:1] + lines[1:3] * 2))  # same ids twice
     # the same Dagster instance: the files read before are known and not read again
     result = run_inbox(definitions(data, fast_catalog(tmp_path)), built[2], demo_files=False)
     assert list(result.files) == ["lupp_2024_broken.csv"] and result.failed == ["lupp_2024_broken.csv"]
     assert result.survey_value is None
-    assert (inbox / "quarantine" / "lupp_2024_broken.csv").exists()
+    assert (data / "private" / "surveys" / "quarantine" / "lupp_2024_broken.csv").exists()
     assert (inbox / "quarantine" / "lupp_2024_broken.csv.problems.md").exists()
     assert (digest(published), digest(report)) == before
 

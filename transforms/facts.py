@@ -51,7 +51,7 @@ def survey_rows(survey: pl.DataFrame) -> pl.DataFrame:
         "numerator", "denominator", "status", "status_reason", "fetched_at",
         ci_approximate=pl.lit(False),
         coverage=pl.lit(None, dtype=pl.Float64),
-        source_title=pl.format("{} ({})", pl.col("survey_id"), pl.col("source_file")),
+        source_title="source_title",  # the survey and wave, never a vendor's file name
     )
 
 

@@ -170,7 +170,7 @@ def check_file(path: Path, layout: Layout, known: Known, max_bytes: int = MAX_BY
             path.name, "too_large", f"filen är {size / 1024**2:.0f} MB; ett register får vara "
             f"högst {max_bytes / 1024**2:.0f} MB"))
     try:
-        table = read_table(path, layout.headers, find_header=True, row_noun="rader med uppgifter")
+        table = read_table(path, layout.headers, every_column=True, row_noun="rader med uppgifter")
     except UnreadableFile as err:
         return Parsed(empty_register(layout), err.problems)
     return parse_register(table, layout, known)

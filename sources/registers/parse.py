@@ -204,8 +204,7 @@ def _parse_column(table: RawTable, column: Column, source: str | None,
                                  row=row, column=column.header))
         elif text in errors:
             err = errors[text]
-            found.append(problem(table.file, err.kind, str(err), row=row, column=column.header,
-                                 value=text))
+            found.append(problem(table.file, err.kind, str(err), row=row, column=column.header))
     return parsed, combine(found)
 
 
@@ -280,12 +279,11 @@ DERIVED: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
 # --- row rules ------------------------------------------------------------------------------
 
 def rule_problems(frame: pl.DataFrame, bad: pl.Expr, file: str, column: str, kind: str,
-                  message: pl.Expr, value: pl.Expr | None = None) -> pl.DataFrame:
+                  message: pl.Expr) -> pl.DataFrame:
     """A problem for each row where `bad` holds (null counts as fine)."""
     hits = frame.filter(bad.fill_null(False)).select(
         file=pl.lit(file), row=pl.col("source_row").cast(pl.Int64), column=pl.lit(column),
-        kind=pl.lit(kind), value=(value if value is not None else pl.lit(None)).cast(pl.String),
-        message=message)
+        kind=pl.lit(kind), message=message, n=pl.lit(1))
     return hits.cast(SCHEMA)  # type: ignore[arg-type]
 
 
@@ -320,8 +318,7 @@ def duplicate_problems(frame: pl.DataFrame, layout: Layout, file: str,
 def _stod_rules(frame: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
     return combine([
         rule_problems(frame, pl.col("end") < pl.col("start"), file, "Slutdatum", "date_order",
-                      pl.format("slutdatum {} är före startdatum {}", pl.col("end"), pl.col("start")),
-                      pl.col("end")),
+                      pl.format("slutdatum {} är före startdatum {}", pl.col("end"), pl.col("start"))),
         rule_problems(frame, pl.col("factor").is_null() & pl.col("star").is_null(), file,
                       "Strategisk faktor", "missing_value",
                       pl.lit("ange strategisk faktor eller punkt i Preventionsstjärnan (eller båda)")),
@@ -344,12 +341,12 @@ def _mal_rules(frame: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
     return combine([
         rule_problems(frame, pl.col("target_year") < pl.col("baseline_year"), file, "Målår",
                       "date_order", pl.format("målåret {} är före basåret {}", pl.col("target_year"),
-                                              pl.col("baseline_year")), pl.col("target_year")),
+                                              pl.col("baseline_year"))),
         rule_problems(frame, wrong_way, file, "Målvärde", "inconsistent",
                       pl.format("målvärdet {} går inte åt riktningen '{}' från basvärdet {}",
                                 pl.col("target_value"),
                                 pl.col("direction").replace_strict({"increase": "öka", "decrease": "minska"}),
-                                pl.col("baseline_value")), pl.col("target_value")),
+                                pl.col("baseline_value"))),
         duplicate_problems(frame, layout, file),
     ])
 
@@ -362,8 +359,7 @@ def _ansokningar_rules(frame: pl.DataFrame, layout: Layout, file: str) -> pl.Dat
         checks.append(rule_problems(
             frame, pl.col(name).ne_missing(first), file, header, "inconsistent",
             pl.format("utlysningen {} har en annan uppgift i kolumnen {} på en tidigare rad ({})",
-                      pl.col("call_id"), pl.lit(header), first.fill_null("tomt")),
-            pl.col(name)))
+                      pl.col("call_id"), pl.lit(header), first.fill_null("tomt"))))
     return combine([*checks, duplicate_problems(frame, layout, file)])
 
 

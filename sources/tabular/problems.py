@@ -2,11 +2,19 @@
 the file, the row and the column.
 
 Rows are numbered as the person who fixes the file sees them: in CSV and XLSX the header is
-row 1 and the first data row 2 (an XLSX title row above the header shifts both); in an SPSS
-file, row N is case N in the Data View.
-The messages are in Swedish: they are read by the people who deliver the files.
-Problems are kept as a polars frame so that a file with a bad code in every one of its
-300,000 rows is summarised as fast as a file with one.
+row 1 and the first data row 2 (or the row the header was found on, plus one); in an SPSS
+file, row N is case N in the Data View. The messages are in Swedish: they are read by
+the people who deliver the files.
+
+What a problem may show: the row, the column and the rule broken, and the value only of the
+columns the vendor sets for the survey's design (kommun, grade, year, weight). Never a
+respondent id, the sex or an answer: problem reports reach Dagster's run history and the
+inbox, which are not the private store.
+
+Problems are kept as a polars frame. A file with a bad code in every one of its 300,000 rows
+keeps a count per column and kind of problem and only the first `EXAMPLES` rows as
+examples; `n` says how many problems a row stands for (1 for an example, the rest of the
+count for the row that closes a column's examples).
 """
 
 from __future__ import annotations
@@ -27,8 +35,13 @@ KINDS = {
     "no_codebook": "kodbok saknas",
     "missing_column": "kolumn saknas",
     "unknown_code": "kod som inte finns i kodboken",
+    "label_conflict": "kod och etikett säger olika",
     "impossible_value": "omöjligt värde",
     "duplicate_id": "dubblerat svars-id",
+    "redelivery": "redan levererad",
+    "row_count": "fel antal svarsrader",
+    "not_allowed": "inte tillåten i inkorgen",
+    "internal": "internt fel vid kontrollen",
     # Local registers (sources/registers/).
     "unknown_register": "okänt register",
     "missing_value": "obligatoriskt värde saknas",
@@ -42,18 +55,19 @@ KINDS = {
 }
 
 SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "kind": pl.String,
-          "value": pl.String, "message": pl.String}
+          "message": pl.String, "n": pl.Int64}
 SAMPLE = 20
+EXAMPLES = 20  # example rows kept per column and kind; the rest are counted
 REPORT_LINES = 200
 
 
 def problem(file: str, kind: str, message: str, *, row: int | None = None,
-            column: str | None = None, value: str | None = None) -> pl.DataFrame:
+            column: str | None = None, n: int = 1) -> pl.DataFrame:
     """One problem as a one-row frame."""
     if kind not in KINDS:
         raise ValueError(f"unknown problem kind {kind!r}")
     return pl.DataFrame([{"file": file, "row": row, "column": column, "kind": kind,
-                          "value": value, "message": message}], schema=SCHEMA)
+                          "message": message, "n": n}], schema=SCHEMA)
 
 
 def empty_problems() -> pl.DataFrame:
@@ -61,10 +75,19 @@ def empty_problems() -> pl.DataFrame:
 
 
 def combine(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Problems in reading order: whole-file problems, then by row, then what was counted."""
     frames = [f for f in frames if f.height]
     if not frames:
         return empty_problems()
-    return pl.concat(frames, how="vertical").sort("row", "column", "kind", nulls_last=False)
+    whole = pl.col("row").is_null() & pl.col("column").is_null()
+    rank = pl.when(whole).then(0).when(pl.col("row").is_not_null()).then(1).otherwise(2)
+    return (pl.concat(frames, how="vertical").with_columns(_rank=rank)
+            .sort("_rank", "row", "column", "kind", "message", nulls_last=False).drop("_rank"))
+
+
+def count(frame: pl.DataFrame) -> int:
+    """How many problems the frame stands for (examples and what was only counted)."""
+    return int(frame["n"].sum()) if frame.height else 0
 
 
 def describe(frame: pl.DataFrame, limit: int | None = None) -> list[str]:
@@ -75,7 +98,12 @@ def describe(frame: pl.DataFrame, limit: int | None = None) -> list[str]:
 
 def format_line(r: dict) -> str:
     where = [r["file"]]
-    where.append(f"rad {r['row']}" if r["row"] is not None else "rad – (hela filen)")
+    if r["row"] is not None:
+        where.append(f"rad {r['row']}")
+    elif r["column"] is not None and r["n"] > 1:
+        where.append("fler rader")
+    else:
+        where.append("rad – (hela filen)")
     where.append(f"kolumn {r['column']}" if r["column"] is not None else "kolumn – (alla)")
     return f"{', '.join(where)}: {r['message']}"
 
@@ -92,33 +120,36 @@ class Summary:
 
     @classmethod
     def of(cls, file: str, frame: pl.DataFrame) -> Summary:
-        by_kind = dict(sorted(frame.group_by("kind").len().iter_rows()))
+        by_kind = {k: int(n) for k, n in frame.group_by("kind").agg(pl.col("n").sum()).sort("kind").iter_rows()}
         # One sample row per kind first, so a rare kind is not hidden behind a common one.
         firsts = frame.group_by("kind", maintain_order=True).head(1).select(frame.columns)
         sample = pl.concat([firsts, frame]).unique(maintain_order=True).head(SAMPLE)
-        return cls(file, frame.height, by_kind, sample.to_dicts(), describe(sample))
+        sample = combine([sample])
+        return cls(file, count(frame), by_kind, sample.to_dicts(), describe(sample))
 
     def headline(self) -> str:
         kinds = ", ".join(f"{KINDS[k]} ({n})" for k, n in self.by_kind.items())
         return f"{self.file}: {self.failure_count} problem – {kinds}"
 
 
-def write_report(directory: Path, file: str, problems: pl.DataFrame, *, advice: str) -> None:
-    """The quarantine report next to a set-aside file: `<file>.problems.md` in Swedish for
-    the person who fixes it and `<file>.problems.json` for tools. `advice` says what to do."""
+def write_report(directory: Path, file: str, problems: pl.DataFrame, *, advice: str) -> Path:
+    """The quarantine report for a set-aside file: `<file>.problems.md` in Swedish for the
+    person who fixes it and `<file>.problems.json` for tools. `advice` says what to do."""
     summary = Summary.of(file, problems)
     lines = [f"# Karantän: {file}", "",
-             f"Filen flyttades hit {time.strftime('%Y-%m-%d %H:%M:%S')} eftersom den har "
+             f"Filen togs inte in {time.strftime('%Y-%m-%d %H:%M:%S')} eftersom den har "
              f"{summary.failure_count} problem. {advice}", "",
              "| typ | antal |", "|---|---|"]
     lines += [f"| {KINDS[k]} | {n} |" for k, n in summary.by_kind.items()]
     lines += ["", "## Problem (fil, rad, kolumn)", ""]
     lines += [f"- {line}" for line in describe(problems, REPORT_LINES)]
     if problems.height > REPORT_LINES:
-        lines.append(f"- … och {problems.height - REPORT_LINES} till (se .problems.json)")
+        lines.append(f"- … och {problems.height - REPORT_LINES} rader till i rapporten (se .problems.json)")
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"{file}.problems.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = directory / f"{file}.problems.md"
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (directory / f"{file}.problems.json").write_text(
         json.dumps({"file": file, "failure_count": summary.failure_count,
                     "by_kind": summary.by_kind, "problems": problems.to_dicts()},
                    ensure_ascii=False, indent=1), encoding="utf-8")
+    return report
