@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run nightly test dev benchmark clean
+.PHONY: run nightly test dev benchmark templates clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ dev: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py
 	$(BIN)/python scripts/benchmark_surveys.py
+	$(BIN)/python scripts/benchmark_sql.py
+	$(BIN)/python scripts/benchmark_need.py
+	$(BIN)/python scripts/benchmark_site.py
+
+# Register templates (XLSX and CSV with Swedish headers and an example row) in
+# data/registers/mallar/ (or $UPPVAXT_REGISTERS_DIR/mallar/).
+templates: $(STAMP)
+	$(BIN)/python -m sources.registers.templates
 
 clean:
 	rm -rf data/warehouse data/raw data/published data/reports data/logs data/.build.lock .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

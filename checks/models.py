@@ -10,6 +10,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from checks.codes import DATA_PROBLEM, QUALITY_STATE, USED_FOR, VINTAGE_STATE
+
 KOMMUN_CODE = r"^\d{4}$"
 LAN_CODE = r"^\d{2}$"
 SEX = ["T", "K", "M"]
@@ -21,6 +23,11 @@ CI_METHODS = ["wilson", "byar", "exact_poisson", "t", "none"]
 RANK_BANDS = ["best_25", "middle_50", "worst_25", "lowest_25", "highest_25"]
 TRENDS = ["increasing_better", "increasing_worse", "decreasing_better", "decreasing_worse",
           "increasing", "decreasing", "no_significant_change", "cannot_be_calculated"]
+DOMAINS = ["skola", "familj_ekonomi", "fritid", "trygghet", "socialtjanst", "etablering",
+           "demografi", "halsa"]
+VERIFICATIONS = ["VERIFIED-API", "LIKELY", "SURVEY"]
+BREAKDOWN_DOC = ("Nedbrytning: all (ingen), en årskurs ur en enkäts kodbok (t.ex. ak9, gy2) eller "
+                 "pooled_<n>y (n år sammanslagna); se marts.label")
 
 
 def _rows(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
@@ -62,13 +69,13 @@ class IndicatorCatalog(pa.DataFrameModel):
     definition: pl.String = pa.Field(description="Definition (täljare och nämnare)")
     source: pl.String = pa.Field(isin=["kolada", "survey"], description="Källa")
     source_id: pl.String = pa.Field(description="Id hos källan (t.ex. Koladas KPI-id)")
-    verification: pl.String = pa.Field(description="Hur id:t är kontrollerat")
-    domain: pl.String = pa.Field(description="Område")
+    verification: pl.String = pa.Field(isin=VERIFICATIONS, description="Hur id:t är kontrollerat")
+    domain: pl.String = pa.Field(isin=DOMAINS, description="Område")
     factor: pl.String = pa.Field(isin=["risk", "protective", "context"],
                                  description="Riskfaktor, skyddsfaktor eller sammanhang")
     strategic_factor: pl.String = pa.Field(
         isin=["skola", "foraldraskap", "fritid", "narsamhalle", "none"],
-        description="Strategisk skyddsfaktor (skola, föräldraskap, fritid, närsamhälle)")
+        description="Strategisk skyddsfaktor (skola, föräldraskap, fritid, närsamhälle eller ingen)")
     polarity: pl.String = pa.Field(isin=["high_is_good", "low_is_good", "no_judgement"],
                                    description="Riktning: högt är bra, lågt är bra eller ingen värdering")
     value_type: pl.String = pa.Field(isin=["proportion", "rate", "mean", "count"],
@@ -200,7 +207,7 @@ class Area(pa.DataFrameModel):
 
     area_code: pl.String = pa.Field(unique=True, description="Områdeskod (kommun 4 siffror, län 2, riket 00)")
     area_type: pl.String = pa.Field(isin=AREA_TYPES,
-                                    description="kommun, lan, riket, subregion eller total (alla svarande i en enkät)")
+                                    description="Områdestyp (total = alla svarande i en enkät)")
     area_name: pl.String = pa.Field(description="Namn")
     lan_code: pl.String = pa.Field(nullable=True, str_matches=LAN_CODE, description="Län (tomt för riket)")
 
@@ -247,7 +254,7 @@ class KommunValue(pa.DataFrameModel):
     denominator: pl.Float64 = pa.Field(nullable=True, ge=0, description="Nämnare")
     ci_approximate: pl.Boolean = pa.Field(description="Täljare och nämnare härledda ur värdet och SCB:s befolkning")
     perturbed: pl.Boolean = pa.Field(description="Nämnaren bygger på SCB-tal med Cell Key Method")
-    status: pl.String = pa.Field(isin=STATUS, description="ok, suppressed, missing, not_applicable, provisional")
+    status: pl.String = pa.Field(isin=STATUS, description="Status för värdet")
     status_reason: pl.String = pa.Field(nullable=True, description="Orsak till status")
     value_note: pl.String = pa.Field(
         nullable=True, description="Förbehåll för värdet, t.ex. att årets befolkning ännu inte "
@@ -282,10 +289,10 @@ class FactIndicator(pa.DataFrameModel):
     indicator_id: pl.String = pa.Field(description="Indikatorns id (se marts.indicator)")
     area_code: pl.String = pa.Field(description="Områdeskod (se marts.area)")
     area_type: pl.String = pa.Field(isin=AREA_TYPES,
-                                    description="kommun, lan, riket, subregion eller total (alla svarande i en enkät)")
+                                    description="Områdestyp (total = alla svarande i en enkät)")
     period: pl.Int32 = pa.Field(description="År")
     sex: pl.String = pa.Field(isin=SEX, description="T = totalt, K = kvinnor/flickor, M = män/pojkar")
-    breakdown: pl.String = pa.Field(description="Nedbrytning (all = ingen)")
+    breakdown: pl.String = pa.Field(description=BREAKDOWN_DOC)
     numerator: pl.Float64 = pa.Field(nullable=True, ge=0, description="Täljare (summerad för län och riket)")
     denominator: pl.Float64 = pa.Field(nullable=True, ge=0, description="Nämnare (summerad för län och riket)")
     value: pl.Float64 = pa.Field(nullable=True, description="Värde; aldrig 0 i stället för saknat eller dolt")
@@ -294,9 +301,9 @@ class FactIndicator(pa.DataFrameModel):
     upper_95: pl.Float64 = pa.Field(nullable=True, description="Övre gräns, 95 % konfidensintervall")
     lower_998: pl.Float64 = pa.Field(nullable=True, description="Nedre gräns, 99,8 % konfidensintervall")
     upper_998: pl.Float64 = pa.Field(nullable=True, description="Övre gräns, 99,8 % konfidensintervall")
-    ci_method: pl.String = pa.Field(isin=CI_METHODS, description="wilson, byar, exact_poisson, t eller none")
+    ci_method: pl.String = pa.Field(isin=CI_METHODS, description="Metod för konfidensintervallet")
     ci_approximate: pl.Boolean = pa.Field(description="Intervallet bygger på härledd täljare och nämnare")
-    status: pl.String = pa.Field(isin=STATUS, description="ok, suppressed, missing, not_applicable, provisional")
+    status: pl.String = pa.Field(isin=STATUS, description="Status för värdet")
     status_reason: pl.String = pa.Field(nullable=True, description="Orsak till status eller förbehåll")
     stale: pl.Boolean = pa.Field(
         description="Inaktuellt: värdet är behållet från senast godkända hämtning, eftersom den "
@@ -329,7 +336,8 @@ class FactIndicator(pa.DataFrameModel):
         description="Relativ position bland kommunerna: bästa 25 %, mittersta 50 %, sämsta 25 % "
                     "(lägsta/högsta utan riktning). Inte ett mått på signifikans.")
     quintile: pl.Int8 = pa.Field(nullable=True, in_range={"min_value": 1, "max_value": 5},
-                                 description="Kvintil bland kommunerna, 1 = bäst (eller lägst utan riktning)")
+                                 description="Kvintil bland kommunerna, 1–5: 1 = bäst (eller lägst "
+                                             "utan riktning); se marts.label")
     trend: pl.String = pa.Field(nullable=True, isin=TRENDS,
                                 description="Trend de fem senaste åren i följd (99,8 %, stabil lutning)")
     trend_chi2: pl.Float64 = pa.Field(nullable=True, ge=0, description="Trendtestets χ²-värde")
@@ -405,7 +413,7 @@ class FunnelLimit(pa.DataFrameModel):
     indicator_id: pl.String = pa.Field(description="Indikatorns id")
     period: pl.Int32 = pa.Field(description="År")
     sex: pl.String = pa.Field(isin=SEX, description="Kön")
-    breakdown: pl.String = pa.Field(description="Nedbrytning")
+    breakdown: pl.String = pa.Field(description=BREAKDOWN_DOC)
     denominator: pl.Float64 = pa.Field(gt=0, description="Nämnare (x-axeln)")
     benchmark: pl.Float64 = pa.Field(description="Rikets värde (trattens mitt)")
     lower_95: pl.Float64 = pa.Field(nullable=True, description="Nedre gräns 95 %")
@@ -444,10 +452,9 @@ class Method(pa.DataFrameModel):
         description = "Metodtexter (data/catalog/methods.yaml)."
 
 
-VINTAGE_STATES = ["fresh", "kept", "stale", "blocked", "unavailable"]
-DATA_PROBLEMS = ["unknown_id", "no_data", "bad_response", "fetch_failed", "failed_check",
-                 "drift", "unit_changed"]
-QUALITY_STATES = ["stale", "unavailable", "blocked"]
+VINTAGE_STATES = list(VINTAGE_STATE)
+DATA_PROBLEMS = list(DATA_PROBLEM)
+QUALITY_STATES = list(QUALITY_STATE)
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
@@ -519,7 +526,7 @@ class DataQuality(pa.DataFrameModel):
                                             "spärrade, förra värdena visas")
     values_from: pl.String = pa.Field(nullable=True,
                                       description="När de värden som visas hämtades (tomt om inga visas)")
-    used_for: pl.String = pa.Field(isin=["indicator", "peers", "indicator_and_peers"],
+    used_for: pl.String = pa.Field(isin=list(USED_FOR),
                                    description="Vad nyckeltalet används till: indikator, liknande kommuner eller båda")
 
     class Config:
@@ -527,3 +534,20 @@ class DataQuality(pa.DataFrameModel):
         description = ("Datakvalitet: indikatorer som inte kunde uppdateras eller saknas, med "
                        "orsak, sedan när och vad som visas i stället.")
         unique = ["indicator_id", "problem"]
+class Label(pa.DataFrameModel):
+    """Svenska etiketter för koderna i databasens kodade kolumner."""
+
+    table_name: pl.String = pa.Field(str_matches=r"^(marts|meta)\.[a-z0-9_]+$",
+                                     description="Tabellen, t.ex. marts.fact_indicator")
+    column_name: pl.String = pa.Field(description="Kolumnen som har koden, t.ex. compared_to_riket")
+    code: pl.String = pa.Field(str_length={"min_value": 1}, description="Koden som den står i tabellen")
+    label: pl.String = pa.Field(str_length={"min_value": 1}, description="Svensk etikett")
+    description: pl.String = pa.Field(nullable=True, description="Förklaring, där etiketten inte räcker")
+    domain: pl.String = pa.Field(description="Kodlistan (samma lista kan gälla flera kolumner)")
+    sort_order: pl.Int32 = pa.Field(ge=0, description="Ordning i listan, t.ex. från mycket bättre till mycket sämre")
+
+    class Config:
+        strict = True
+        description = ("Kodlistor: en rad per tabell, kodad kolumn och kod med svensk etikett. "
+                       "Slå upp en kod med table_name, column_name och code.")
+        unique = ["table_name", "column_name", "code"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandera.polars as pa
 
 from checks import models
+from checks import coordination_models as coordination
 from checks import survey_models
 
 TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
@@ -27,6 +28,7 @@ TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
     "peer_group": ("marts", models.PeerGroup),
     "funnel_limit": ("marts", models.FunnelLimit),
     "method": ("marts", models.Method),
+    "label": ("marts", models.Label),
 }
 
 # Survey cells (issue 4); row-level survey data have no table: see sources/surveys/.
@@ -36,3 +38,19 @@ TABLES["survey_value"] = ("staging", survey_models.SurveyValue)
 TABLES["kolada_vintage"] = ("meta", models.KoladaVintage)
 TABLES["scb_vintage"] = ("meta", models.ScbVintage)
 TABLES["data_quality"] = ("meta", models.DataQuality)
+# The coordination layer (issue 7): local registers, their file status, and the marts.
+TABLES.update({
+    "register_stod": ("raw", coordination.RegisterStod),
+    "register_beredskap": ("raw", coordination.RegisterBeredskap),
+    "register_mal": ("raw", coordination.RegisterMal),
+    "register_ansokningar": ("raw", coordination.RegisterAnsokningar),
+    "register_file": ("meta", coordination.RegisterFile),
+    "need_index_input": ("marts", coordination.NeedIndexInput),
+    "need_index": ("marts", coordination.NeedIndex),
+    "need_sensitivity": ("marts", coordination.NeedSensitivity),
+    "readiness": ("marts", coordination.Readiness),
+    "readiness_stage": ("marts", coordination.ReadinessStage),
+    "support_need": ("marts", coordination.SupportNeed),
+    "goal_progress": ("marts", coordination.GoalProgress),
+    "selection": ("marts", coordination.Selection),
+})

@@ -12,6 +12,7 @@ from pandera.api.polars.types import PolarsData
 
 from checks.models import KOMMUN_CODE, LAN_CODE, SEX, _rows
 from transforms.survey_codebook import MIN_RESPONDENTS
+from transforms.survey_privacy import PUBLIC_REASON
 
 
 class SurveyValue(pa.DataFrameModel):
@@ -34,16 +35,19 @@ class SurveyValue(pa.DataFrameModel):
     value: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 100},
                                  description="Andel i procent; tom när cellen är dold")
     status: pl.String = pa.Field(isin=["ok", "suppressed"], description="ok eller suppressed (dold)")
-    status_reason: pl.String = pa.Field(nullable=True, description="Varför cellen är dold")
+    status_reason: pl.String = pa.Field(nullable=True, isin=[PUBLIC_REASON],
+                                        description="Samma skäl för varje dold cell (dold av röjandeskäl)")
     survey_id: pl.String = pa.Field(description="Kodbokens id (enkät och upplägg)")
-    source_file: pl.String = pa.Field(description="Enkätfil(er) som cellen bygger på (filnamn)")
+    source_title: pl.String = pa.Field(description="Källa: enkät och omgång (och version om omgången har ändrats)")
     fetched_at: pl.String = pa.Field(description="När filen lästes in (UTC)")
 
     class Config:
         strict = True
         description = ("Elevenkäter: andel svarande med förhöjd risk, hög risk eller högt skydd "
-                       "per kommun, län och alla svarande, år, kön och årskurs. Celler med färre "
-                       f"än {MIN_RESPONDENTS} svarande och celler som annars kunde räknas fram är dolda.")
+                       "per kommun, län och alla svarande, år, kön och årskurs, på hela rutnätet av "
+                       f"kommuner och årskurser som enkäten täcker. Celler med färre än {MIN_RESPONDENTS} "
+                       "svarande, andelar 0 % eller 100 % i små grupper och celler som annars kunde "
+                       "ringas in ur summorna är dolda, alla med samma skäl.")
         unique = ["indicator_id", "area_code", "period", "sex", "breakdown"]
 
     @pa.dataframe_check

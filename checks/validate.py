@@ -52,11 +52,29 @@ def validate(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> ValidationR
     return ValidationResult(model.__name__, frame.height, True)
 
 
+def allowed_codes(column: pa.Column) -> list[str] | None:
+    """The codes a column's `isin` check allows, in the model's order; None if it has none."""
+    for check in column.checks:
+        if check.name == "isin":
+            return [str(code) for code in check.statistics["allowed_values"]]
+    return None
+
+
+def describe_column(column: pa.Column) -> str | None:
+    """A column's description, ending with its allowed codes when it has a fixed list: the
+    same list the `isin` check enforces, so the documentation cannot drift from the rule."""
+    codes = allowed_codes(column)
+    if not codes:
+        return column.description
+    text = (column.description or "").rstrip(". ")
+    return f"{text}. Koder: {', '.join(codes)}; se marts.label".lstrip(". ")
+
+
 def column_docs(model: type[pa.DataFrameModel]) -> tuple[str | None, dict[str, str]]:
     """The table description and per-column descriptions of a model."""
     schema = model.to_schema()
-    return schema.description, {name: col.description for name, col in schema.columns.items()
-                                if col.description}
+    docs = {name: describe_column(col) for name, col in schema.columns.items()}
+    return schema.description, {name: text for name, text in docs.items() if text}
 
 
 def failures_by(frame: pl.DataFrame, model: type[pa.DataFrameModel], key: str) -> dict[str, str]:

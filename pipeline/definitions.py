@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipeline.assets import marts, quality, reports, sources, staging
+from pipeline.assets import labels, marts, quality, reports, sources, staging
+from pipeline.coordination import coordination_definitions
 from pipeline.jobs import build_all, nightly
 from pipeline.nightly import run_summary_on_failure, run_summary_on_success
 from pipeline.resources import default_resources
@@ -13,7 +14,7 @@ from pipeline.surveys import survey_definitions
 
 def make_definitions(resources: dict[str, object]) -> dg.Definitions:
     registry = dg.Definitions(
-        assets=dg.load_assets_from_modules([sources, staging, marts, quality, reports]),
+        assets=dg.load_assets_from_modules([sources, staging, marts, quality, labels, reports]),
         jobs=[build_all],
         schedules=[nightly],
         sensors=[run_summary_on_success, run_summary_on_failure],
@@ -21,7 +22,7 @@ def make_definitions(resources: dict[str, object]) -> dg.Definitions:
         # One process per run: the warehouse has a single writer.
         executor=dg.in_process_executor,
     )
-    return dg.Definitions.merge(registry, survey_definitions())
+    return dg.Definitions.merge(registry, survey_definitions(), coordination_definitions())
 
 
 defs = make_definitions(default_resources())

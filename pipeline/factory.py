@@ -12,31 +12,58 @@ import inspect
 from dataclasses import dataclass
 
 import dagster as dg
+import numpy as np
 import pandera.polars as pa
 import polars as pl
 
 from checks.registry import TABLES
-from checks.validate import ValidationResult, validate
+from checks.validate import ValidationResult, describe_column, validate
 
 OWNER = "team:uppvaxt"
 PREVIEW_ROWS = 10
+PREVIEW_CHARS = 40
+MARKDOWN_SPECIAL = set("\\|*_`<>[]#")
 
 
 def table_schema(model: type[pa.DataFrameModel]) -> dg.TableSchema:
     schema = model.to_schema()
     return dg.TableSchema(columns=[
-        dg.TableColumn(name=name, type=str(col.dtype), description=col.description,
+        dg.TableColumn(name=name, type=str(col.dtype), description=describe_column(col),
                        constraints=dg.TableColumnConstraints(nullable=bool(col.nullable),
                                                              unique=bool(col.unique)))
         for name, col in schema.columns.items()
     ])
 
 
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):  # whole digits kept, four decimals or significant digits
+        text = np.format_float_positional(value, precision=4, fractional=abs(value) >= 1,
+                                          trim="-")
+    else:
+        text = str(value)
+    text = " ".join(text.split())
+    if len(text) > PREVIEW_CHARS:
+        text = text[:PREVIEW_CHARS - 1] + "…"
+    # Escape what markdown would read as table syntax, emphasis, code or HTML.
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
+
+
+def markdown_table(frame: pl.DataFrame, rows: int = PREVIEW_ROWS) -> str:
+    """The first rows as a GitHub-style markdown table, one line per row and never wrapped
+    (polars' own markdown output wraps at its display width and splits column names)."""
+    lines = ["| " + " | ".join(_cell(c) for c in frame.columns) + " |",
+             "|" + "|".join("---" for _ in frame.columns) + "|"]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |"
+              for row in frame.head(rows).iter_rows()]
+    shown = min(rows, frame.height)
+    lines += ["", f"{shown} av {frame.height} rader."]
+    return "\n".join(lines)
+
+
 def preview(frame: pl.DataFrame) -> dg.MetadataValue:
-    with pl.Config(tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True,
-                   tbl_hide_dataframe_shape=True, tbl_rows=PREVIEW_ROWS, tbl_cols=-1,
-                   fmt_str_lengths=40):
-        return dg.MetadataValue.md(str(frame.head(PREVIEW_ROWS)))
+    return dg.MetadataValue.md(markdown_table(frame))
 
 
 def check_metadata(result: ValidationResult) -> dict[str, object]:
@@ -46,15 +73,6 @@ def check_metadata(result: ValidationResult) -> dict[str, object]:
         "failures_by_check": dg.MetadataValue.json(result.failures_by_check),
         "failure_sample": dg.MetadataValue.json(result.sample),
     }
-
-
-def _schema_check(table: str) -> tuple[dg.AssetKey, type[pa.DataFrameModel], dg.AssetCheckSpec]:
-    layer, model = TABLES[table]
-    key = dg.AssetKey([layer, table])
-    return key, model, dg.AssetCheckSpec(
-        name=f"{table}_schema", asset=key, blocking=True,
-        description=f"Kontroll mot tabellmodellen {model.__name__} (pandera): typer, "
-                    f"tillåtna värden, nycklar och regler.")
 
 
 @dataclass(frozen=True)
@@ -75,28 +93,30 @@ def table_multi_asset(tables: dict[str, str], *, group: str, warns: dict[str, tu
     `tables` maps table → its Swedish description; the function returns
     (frames: dict[table, frame], warnings: list[CheckWarning]). `warns` declares the WARN checks
     (name → (table, Swedish description)). Every frame is validated before any is written."""
-    specs = {t: _schema_check(t) for t in tables}
-    warn_specs = [dg.AssetCheckSpec(name=name, asset=specs[t][0], blocking=False, description=d)
+    checks = {t: schema_check(t) for t in tables}
+    keys = {t: c.asset_key for t, c in checks.items()}
+    models = {t: TABLES[t][1] for t in tables}
+    warn_specs = [dg.AssetCheckSpec(name=name, asset=keys[t], blocking=False, description=d)
                   for name, (t, d) in (warns or {}).items()]
 
     def decorator(fn):
         params = inspect.signature(fn).parameters
         ins = {p: dg.AssetIn(key=dg.AssetKey([TABLES[p][0], p])) for p in params if p in TABLES}
-        outs = {t: dg.AssetOut(key=specs[t][0], description=tables[t], group_name=group,
+        outs = {t: dg.AssetOut(key=keys[t], description=tables[t], group_name=group,
                                owners=[OWNER], kinds=set(kinds), io_manager_key="io_manager",
-                               metadata={"dagster/column_schema": table_schema(specs[t][1]),
+                               metadata={"dagster/column_schema": table_schema(models[t]),
                                          "dagster/table_name": f"{TABLES[t][0]}.{t}"})
                 for t in tables}
 
         @dg.multi_asset(outs=outs, ins=ins, name=fn.__name__, description=inspect.getdoc(fn),
-                        check_specs=[s[2] for s in specs.values()] + warn_specs)
+                        check_specs=list(checks.values()) + warn_specs)
         @functools.wraps(fn)
         def _asset(*args, **kwargs):
             frames, warnings = fn(*args, **kwargs)
-            results = {t: validate(frames[t], specs[t][1]) for t in tables}
+            results = {t: validate(frames[t], models[t]) for t in tables}
             failed = [t for t, r in results.items() if not r.passed]
             for t in failed:
-                yield dg.AssetCheckResult(asset_key=specs[t][0], check_name=specs[t][2].name,
+                yield dg.AssetCheckResult(asset_key=keys[t], check_name=checks[t].name,
                                           passed=False, metadata=check_metadata(results[t]),
                                           severity=dg.AssetCheckSeverity.ERROR,
                                           description=results[t].message(f"{TABLES[t][0]}.{t}"))
@@ -107,12 +127,12 @@ def table_multi_asset(tables: dict[str, str], *, group: str, warns: dict[str, tu
                 yield dg.Output(frames[t], output_name=t, metadata={
                     "dagster/row_count": frames[t].height,
                     "preview": preview(frames[t]),
-                    "dagster/column_schema": table_schema(specs[t][1]),
+                    "dagster/column_schema": table_schema(models[t]),
                 })
-                yield dg.AssetCheckResult(asset_key=specs[t][0], check_name=specs[t][2].name,
+                yield dg.AssetCheckResult(asset_key=keys[t], check_name=checks[t].name,
                                           passed=True, metadata=check_metadata(results[t]))
             for w in warnings:
-                yield warning_result(specs[w.table][0], w)
+                yield warning_result(keys[w.table], w)
 
         return _asset
 
@@ -133,8 +153,9 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
 
     Parameters named after another table become inputs loaded from the warehouse.
     """
-    layer = TABLES[table][0]
-    key, model, check = _schema_check(table)
+    layer, model = TABLES[table]
+    key = dg.AssetKey([layer, table])
+    check = schema_check(table)
 
     def decorator(fn):
         params = inspect.signature(fn).parameters
@@ -147,22 +168,37 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
                             "dagster/table_name": f"{layer}.{table}"})
         @functools.wraps(fn)
         def _asset(*args, **kwargs):
-            frame = fn(*args, **kwargs)
-            result = validate(frame, model)
-            meta = check_metadata(result)
-            if not result.passed:
-                yield dg.AssetCheckResult(check_name=check.name, passed=False, metadata=meta,
-                                          severity=dg.AssetCheckSeverity.ERROR,
-                                          description=result.message(f"{layer}.{table}"))
-                raise dg.Failure(description=result.message(f"{layer}.{table}"), metadata=meta,
-                                 allow_retries=False)
-            yield dg.Output(frame, metadata={
-                "dagster/row_count": frame.height,
-                "preview": preview(frame),
-                "dagster/column_schema": table_schema(model),
-            })
-            yield dg.AssetCheckResult(check_name=check.name, passed=True, metadata=meta)
+            yield from validated_output(fn(*args, **kwargs), table, check.name)
 
         return _asset
 
     return decorator
+
+
+def schema_check(table: str) -> dg.AssetCheckSpec:
+    """The blocking pandera check of warehouse table `table`."""
+    layer, model = TABLES[table]
+    return dg.AssetCheckSpec(
+        name=f"{table}_schema", asset=dg.AssetKey([layer, table]), blocking=True,
+        description=f"Kontroll mot tabellmodellen {model.__name__} (pandera): typer, "
+                    f"tillåtna värden, nycklar och regler.")
+
+
+def validated_output(frame: pl.DataFrame, table: str, check_name: str):
+    """Validate `frame` against the table's model: the output and a passed check, or a
+    failed check and a Failure (nothing is written)."""
+    layer, model = TABLES[table]
+    result = validate(frame, model)
+    meta = check_metadata(result)
+    if not result.passed:
+        yield dg.AssetCheckResult(check_name=check_name, passed=False, metadata=meta,
+                                  severity=dg.AssetCheckSeverity.ERROR,
+                                  description=result.message(f"{layer}.{table}"))
+        raise dg.Failure(description=result.message(f"{layer}.{table}"), metadata=meta,
+                         allow_retries=False)
+    yield dg.Output(frame, metadata={
+        "dagster/row_count": frame.height,
+        "preview": preview(frame),
+        "dagster/column_schema": table_schema(model),
+    })
+    yield dg.AssetCheckResult(check_name=check_name, passed=True, metadata=meta)

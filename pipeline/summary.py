@@ -16,9 +16,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from checks.codes import QUALITY_STATE
+
 SNAPSHOT = "reports__published_snapshot"
 KOLADA_CHECK = "kolada_per_kpi"
-STATE_WORDS = {"unavailable": "Ej tillgänglig", "stale": "Inaktuell", "blocked": "Spärrad"}
 
 
 @dataclass
@@ -30,6 +31,7 @@ class RunSummary:
     problems: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # failed non-blocking checks
     nothing_new: bool = False
     had_snapshot: bool = True
     published: Path | None = None
@@ -58,9 +60,10 @@ class RunSummary:
                          if self.had_snapshot else
                          "  Ingen databas har publicerats ännu; inget finns att visa förrän ett bygge lyckas.")
         for p in self.problems:
-            lines.append(f"  {STATE_WORDS.get(p['state'], p['state'])} {p['kpi_id']}: {p['message']}")
+            lines.append(f"  {QUALITY_STATE.get(p['state'], p['state'])} {p['kpi_id']}: {p['message']}")
         lines += [f"  Befolkning: {note}" for note in self.notes]
         lines += [f"  Enkätfil i karantän: {name}" for name in self.quarantined]
+        lines += [f"  Kontroll: {warning}" for warning in self.warnings]
         return lines
 
 
@@ -98,7 +101,7 @@ def summarise(instance: dg.DagsterInstance, run_id: str, published: Path, inbox:
     records = instance.all_logs(run_id)
     events = [r.dagster_event for r in records if r.dagster_event is not None]
     failures, snapshot_done, rewritten = [], False, None
-    problems, nothing_new = [], False
+    problems, nothing_new, warnings = [], False, []
     for event in events:
         kind = event.event_type_value
         if kind == "STEP_FAILURE":
@@ -116,6 +119,10 @@ def summarise(instance: dg.DagsterInstance, run_id: str, published: Path, inbox:
                 fresh = evaluation.metadata.get("fresh")
                 fetched = evaluation.metadata.get("fetched")
                 nothing_new = bool(fetched and fetched.value and fresh is not None and not fresh.value)
+            elif not evaluation.passed:  # e.g. a register file set aside
+                what = evaluation.description or "se kontrollen i Dagster"
+                warnings.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}: "
+                                f"{_first_line(what)}")
     if failures or not snapshot_done:
         outcome = "failed"
         if not failures:
@@ -127,7 +134,7 @@ def summarise(instance: dg.DagsterInstance, run_id: str, published: Path, inbox:
     return RunSummary(run_id=run_id, outcome=outcome, seconds=seconds, failures=failures,
                       problems=problems, quarantined=quarantined_files(inbox) if inbox else [],
                       notes=value_notes(published, run_id) if outcome == "published" else [],
-                      nothing_new=nothing_new, had_snapshot=had_snapshot, published=published)
+                      warnings=warnings, nothing_new=nothing_new, had_snapshot=had_snapshot, published=published)
 
 
 def post(instance: dg.DagsterInstance, run_id: str, summary: RunSummary) -> None:

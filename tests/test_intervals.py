@@ -37,6 +37,15 @@ def test_byar_50_events():
     assert (lo, hi) == pytest.approx((37.108, 65.920), abs=5e-4)
 
 
+def test_byar_lower_limit_never_below_zero():
+    # x = 1 at 99.8 % (z = 3.0902): 1 · (1 − 1/9 − 3.0902/3)³ = (−0.1412)³ = −0.00281, an
+    # impossible count; the limit is clamped at 0. The upper limit is the formula's:
+    # 2 · (1 − 1/18 + 3.0902/(3√2))³ = 9.3622.
+    lo, hi = byar(1, 0.998)
+    assert lo == 0.0
+    assert hi == pytest.approx(9.3622, abs=5e-5)
+
+
 def test_exact_poisson_small_counts():
     assert exact_poisson(50, 0.95) == pytest.approx((37.111, 65.919), abs=5e-4)
     assert exact_poisson(3, 0.95) == pytest.approx((0.619, 8.767), abs=5e-4)

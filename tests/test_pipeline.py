@@ -33,14 +33,23 @@ def test_everything_materialises_and_publishes(built):
     data, result, _ = built
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"raw/kolada_value", "raw/scb_population", "marts/fact_indicator",
-            "reports/county_reports", "reports/published_snapshot"} <= materialised
-    assert len(materialised) == 22
+            "reports/site", "reports/downloads", "reports/published_snapshot"} <= materialised
+    # 21 + the coordination layer's 14 + meta.data_quality, kolada_vintage and scb_vintage
+    assert len(materialised) == 38
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 21 and all(c.passed for c in checks)
-    reports = sorted((data / "reports").glob("lan-*.html"))
-    assert len(reports) == 21 and (data / "reports" / "index.html").exists()
-    assert (data / "reports" / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    assert [c.check_name for c in checks if not c.passed] == []
+    assert len(checks) == 39, sorted(c.check_name for c in checks)  # 18 + 17 coordination + 4 data quality
+    site = data / "reports"
+    reports = sorted(site.glob("lan-*.html"))
+    profiles = sorted(site.glob("kommun-*.html"))
+    assert len(reports) == 21 and len(profiles) == 290 and (site / "index.html").exists()
+    assert len(list((site / "nedladdning").glob("*.xlsx"))) == 21 + 290
     assert DEMO_LABEL in reports[0].read_text(encoding="utf-8")
+    # the size budgets of the issue, on the real demo build
+    assert max(p.stat().st_size for p in reports) <= 1_500_000
+    assert max(p.stat().st_size for p in profiles) <= 1_000_000
+    watch = (site / "lan-05-ostergotlands-lan.html").read_text(encoding="utf-8").split('id="bevaka"')[1]
+    assert "kommun-0563-valdemarsvik.html" in watch.split("</section>")[0]
 
 
 def test_published_snapshot_is_documented_and_labelled(built):
@@ -112,7 +121,7 @@ def test_failed_mart_check_blocks_publishing(built, tmp_path, monkeypatch):
     assert "missing_is_never_zero" in failure_messages(result)
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert not materialised & {"marts/fact_indicator", "reports/published_snapshot",
-                               "reports/county_reports"}
+                               "reports/site"}
     assert (digest(published), digest(report)) == before
     con = duckdb.connect(str(data / "warehouse" / "uppvaxt.duckdb"))
     try:  # the bad frame never reached the warehouse either
@@ -181,11 +190,14 @@ def test_survey_cells_reach_the_fact_table_but_no_pupil_does(built):
     assert kommun["compared_to_lan"].is_not_null().all() and kommun["compared_to_riket"].is_not_null().all()
     assert indicators.filter(pl.col("source") == "survey").height == facts["indicator_id"].n_unique()
     # nothing row-level: no respondent or item columns, and no table near the size of the data
-    assert not [c for c in columns if "respondent" in c or c.startswith(("score", "f54", "f83", "b7"))]
+    # (survey scale scores are `score__<scale>`; a mart's aggregate `score` column is not row-level)
+    assert not [c for c in columns if "respondent" in c or c.startswith(("score__", "f54", "f83", "b7"))]
     assert biggest < 1_000_000
     stockholm = (data / "reports" / "lan-01-stockholms-lan.html").read_text(encoding="utf-8")
-    assert "Per årskurs och kön" in stockholm and "Alla svarande i enkäten" in stockholm
-    assert "respondent" not in stockholm.lower()
+    profile = next((data / "reports").glob("kommun-0114-*.html")).read_text(encoding="utf-8")
+    assert "Elevenkäter per årskurs och kön" in profile and "Åk 9, flickor" in profile
+    assert "för elevenkäter alla svarande i enkäten" in stockholm
+    assert "respondent" not in stockholm.lower() and "respondent" not in profile.lower()
 
 
 def test_a_bad_survey_file_is_quarantined_and_nothing_published_changes(built, tmp_path):
@@ -193,13 +205,13 @@ def test_a_bad_survey_file_is_quarantined_and_nothing_published_changes(built, t
     published, report = data / "published" / "uppvaxt.duckdb", data / "reports" / "index.html"
     before = digest(published), digest(report)
     inbox = data / "inbox" / "surveys"
-    lines = (inbox / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
+    lines = (data / "private" / "surveys" / "raw" / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
     (inbox / "lupp_2024_broken.csv").write_bytes(b"".join(lines[:1] + lines[1:3] * 2))  # same ids twice
     # the same Dagster instance: the files read before are known and not read again
     result = run_inbox(definitions(data), built[2], demo_files=False)
     assert list(result.files) == ["lupp_2024_broken.csv"] and result.failed == ["lupp_2024_broken.csv"]
     assert result.survey_value is None
-    assert (inbox / "quarantine" / "lupp_2024_broken.csv").exists()
+    assert (data / "private" / "surveys" / "quarantine" / "lupp_2024_broken.csv").exists()
     assert (inbox / "quarantine" / "lupp_2024_broken.csv.problems.md").exists()
     assert (digest(published), digest(report)) == before
 
@@ -221,3 +233,31 @@ def test_facts_a_few_indicators_at_a_time_are_the_same_table(built):
             t["peer_group"], t["survey_value"])
     whole, parts = build_facts(*args, chunk=10_000), build_facts(*args, chunk=7)
     assert whole.height > 300_000 and parts.equals(whole)
+def test_sql_door_on_the_demo_build(built):
+    """Views, labels and comments of the published demo build (tests/test_sql_door.py)."""
+    from tests.test_sql_door import (assert_demo_views_answer, assert_every_code_labelled,
+                                     assert_views_documented, assert_views_open_in_cli)
+
+    published = built[0] / "published" / "uppvaxt.duckdb"
+    assert_every_code_labelled(published)
+    assert_views_documented(published)
+    assert_demo_views_answer(published)
+    assert_views_open_in_cli(published)
+
+
+@pytest.mark.browser
+def test_a_demo_profile_prints_on_at_most_four_a4_pages(built):
+    """The print budget on a full profile (every indicator, surveys, K/M), not a small fixture."""
+    from tests.test_report_browser import FLAGS, chromium, pdf_pages
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = chromium()
+    profile = next((built[0] / "reports").glob("kommun-0114-*.html"))  # surveyed: the longest
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(profile.as_uri())
+            assert 1 <= pdf_pages(page.pdf(format="A4", print_background=True)) <= 4
+        finally:
+            browser.close()

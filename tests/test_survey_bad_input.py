@@ -11,6 +11,7 @@ import pytest
 from sources.surveys.inbox import QUARANTINE, list_inbox
 from sources.surveys.intake import take_in
 from sources.surveys.private_store import PrivateStore
+from sources.tabular.problems import EXAMPLES, count
 from tests.survey_files import codebooks, lupp_rows, write_csv
 
 KOMMUNER = {"0580", "0581", "0513"}
@@ -135,11 +136,12 @@ def test_bad_file_is_named_quarantined_and_the_good_file_still_goes_in(tmp_path,
     assert line.startswith(f"{bad}, rad ")
     assert (f"rad {row}," if row else "rad – (hela filen)") in line
     assert (f"kolumn {column}:" if column else "kolumn – (alla)") in line
-    # Quarantined with a report; nothing of it stored.
-    assert not (inbox / bad).exists()
-    assert (inbox / QUARANTINE / bad).exists()
+    # Quarantined with a report in the inbox, the file itself in the private store;
+    # nothing of it stored.
+    assert not (inbox / bad).exists() and not (inbox / QUARANTINE / bad).exists()
+    assert store.path(QUARANTINE, bad).exists()
     report = json.loads((inbox / QUARANTINE / f"{bad}.problems.json").read_text(encoding="utf-8"))
-    assert report["failure_count"] == outcome.problems.height
+    assert report["failure_count"] == count(outcome.problems)
     assert "rad" in (inbox / QUARANTINE / f"{bad}.problems.md").read_text(encoding="utf-8")
     assert not store.microdata_path(bad).exists()
     # The good file went in untouched by its neighbour.
@@ -154,9 +156,11 @@ def test_messages_say_what_is_wrong(tmp_path):
         huge_file: "filen är 300 MB men gränsen är 200 MB",
         double_encoded: "troligen fel teckenkodning",
         tab_separated: "avgränsad med tabb",
-        unknown_item_code: "koden 7 finns inte i kodboken lupp (giltiga 1–4, bortfall 99)",
-        duplicate_id: "förekommer också på rad 3",
-        unknown_sex_code: "könskoden Tjejj finns inte i kodboken lupp",
+        unknown_item_code: "koden finns inte i kodboken lupp (giltiga 1–4, bortfall 99)",
+        duplicate_id: "svars-id:t förekommer också på rad 3",
+        unknown_sex_code: "könskoden finns inte i kodboken lupp (tillåtna: Kille, Tjej; bortfall",
+        unknown_kommun: "kommunen 0599 finns inte bland SCB:s 290 kommuner",
+        impossible_weight: "vikten -1,5 är omöjligt",
     }
     for make, text in expected.items():
         name = make(inbox)
@@ -165,14 +169,23 @@ def test_messages_say_what_is_wrong(tmp_path):
         assert text in " ".join(outcome.problems["message"].to_list()), (name, outcome.problems)
 
 
-def test_every_bad_row_is_counted_but_the_report_stays_short(tmp_path):
+def test_every_bad_row_is_counted_but_only_the_first_are_kept(tmp_path):
+    # Issue 10 item 6: a problem in every row keeps counts for all, examples for the first.
     rows = lupp_rows([("0580", "Åk 9", "Tjej", 3000)])
     for r in rows:
         r["Kön"] = "?"
+        r["c1a"] = "0"
     inbox = tmp_path / "inbox"
     write_csv(inbox / "lupp_many.csv", rows)
     outcome = take_in(inbox / "lupp_many.csv", inbox=inbox, codebooks=codebooks(),
                       kommun_codes=KOMMUNER, store=PrivateStore(tmp_path / "p"))
-    assert outcome.problems.height == 3000
+    assert count(outcome.problems) == 6000
+    assert outcome.problems.height == 2 * (EXAMPLES + 1)  # examples + one "and N more" per column
+    first = outcome.problems.filter(outcome.problems["column"] == "Kön")
+    assert first["row"].to_list()[:EXAMPLES] == list(range(2, 2 + EXAMPLES))
+    assert first["n"].to_list()[-1] == 3000 - EXAMPLES
     summary = outcome.summary()
-    assert summary.failure_count == 3000 and len(summary.sample) == 20
+    assert summary.failure_count == 6000 and len(summary.sample) == 20
+    assert summary.by_kind == {"unknown_code": 6000}
+    report = (inbox / QUARANTINE / "lupp_many.csv.problems.json").stat().st_size
+    assert report < 30_000

@@ -10,13 +10,14 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipeline.assets.surveys import (CHECK_NAME, SURVEY_FILE_KEY, SURVEY_FILES, SurveySettings,
+from pipeline.assets.surveys import (CHECK_NAME, SIZE_CHECK, SURVEY_FILE_KEY, SURVEY_FILES, SurveySettings,
                                      survey_value_job)
 from pipeline.resources import Paths, StatisticsApis, default_resources
 from pipeline.sensors import survey_inbox_sensor, survey_value_sensor
 from pipeline.surveys import run_inbox, survey_definitions
 from pipeline.warehouse import publish, read_table
-from tests.survey_files import lupp_rows, write_csv
+from tests.survey_attack import attack, truth_from_private
+from tests.survey_files import codebooks, lupp_rows, write_csv
 
 GROUPS = {"sources", "staging"}
 
@@ -86,7 +87,7 @@ def test_everything_on_the_demo_files(tmp_path):
     assert sorted(run.files) == ["lupp_2023_demo.csv", "sthlm_2024_demo.sav"]
     assert run.failed == [] and run.survey_value.success
     checks = [e for r in run.files.values() for e in r.get_asset_check_evaluations()]
-    assert {(c.check_name, c.passed) for c in checks} == {(CHECK_NAME, True)}
+    assert {(c.check_name, c.passed) for c in checks} == {(CHECK_NAME, True), (SIZE_CHECK, True)}
 
     values = read_table(data / "warehouse" / "uppvaxt.duckdb", "staging", "survey_value")
     assert values.height > 0
@@ -98,6 +99,9 @@ def test_everything_on_the_demo_files(tmp_path):
     hidden = values.filter(pl.col("status") == "suppressed")
     assert hidden.select(pl.col("numerator", "denominator", "value").null_count().sum()).row(0) \
         == (hidden.height,) * 3
+    # The attacker, on the published cells only, recovers nothing (issue 10 item 3).
+    cuts = {c for b in codebooks().values() for s in b.scales.values() for c in s.cuts}
+    assert attack(values, cuts, truth_from_private(str(data / "private" / "surveys"))) == []
 
     # Row-level data only under data/private: not in the warehouse, not in the snapshot.
     microdata = sorted(p.name for p in (data / "private" / "surveys" / "microdata").iterdir())
@@ -115,13 +119,16 @@ def test_everything_on_the_demo_files(tmp_path):
     counts = publish(data / "warehouse" / "uppvaxt.duckdb", data / "published" / "uppvaxt.duckdb")
     assert not any("survey" in table for table in counts)  # staging is not published
     written = {p.relative_to(data).parts[0] for p in data.rglob("*") if p.is_file()}
-    assert written == {"inbox", "private", "warehouse", "published"}
+    assert written == {"private", "warehouse", "published"}
+    # Read files left the inbox for the private store (issue 10 item 8).
+    assert sorted(p.name for p in (data / "private" / "surveys" / "raw").iterdir()) == \
+        ["lupp_2023_demo.csv", "sthlm_2024_demo.sav"]
+    assert not [p for p in (data / "inbox" / "surveys").iterdir() if p.is_file()]
 
-    # Nothing changed: no new runs; the demo files are byte-identical on a second write.
-    mtimes = {p.name: p.stat().st_mtime_ns for p in (data / "inbox" / "surveys").iterdir()}
+    # Nothing changed: the demo files are not written again, no new runs.
     again = run_inbox(defs, instance)
     assert again.files == {}
-    assert {p.name: p.stat().st_mtime_ns for p in (data / "inbox" / "surveys").iterdir()} == mtimes
+    assert not [p for p in (data / "inbox" / "surveys").iterdir() if p.is_file()]
 
 
 def test_a_bad_file_fails_its_check_and_is_quarantined_while_the_good_one_is_published(tmp_path):
@@ -143,12 +150,13 @@ def test_a_bad_file_fails_its_check_and_is_quarantined_while_the_good_one_is_pub
     sample = evaluation.metadata["failure_sample"].value[0]
     assert (sample["file"], sample["row"], sample["column"]) == ("lupp_bad.csv", 7, "c2b")
     assert evaluation.description.startswith("lupp_bad.csv: 1 problem")
-    assert "lupp_bad.csv, rad 7, kolumn c2b: koden 8 finns inte" in evaluation.metadata["problems"].value
+    assert "lupp_bad.csv, rad 7, kolumn c2b: koden finns inte" in evaluation.metadata["problems"].value
     assert not failed.get_asset_materialization_events()
-    assert (inbox / "quarantine" / "lupp_bad.csv").exists()
+    assert (inbox / "quarantine" / "lupp_bad.csv.problems.md").exists()
+    assert (data / "private" / "surveys" / "quarantine" / "lupp_bad.csv").exists()
     assert not (data / "private" / "surveys" / "microdata" / "lupp_bad.csv.parquet").exists()
     values = read_table(data / "warehouse" / "uppvaxt.duckdb", "staging", "survey_value")
-    assert set(values["source_file"]) == {"lupp_good.csv"}
+    assert set(values["source_title"]) == {"LUPP (liknande upplägg), omgång 2023"}
     assert set(values["area_code"]) == {"0580", "05", "ALLA"}
 
 
@@ -185,3 +193,33 @@ def test_settle_time_uses_modification_time(tmp_path):
     old = time.time() - 120
     os.utime(path, (old, old))
     assert [f.path.name for f in list_inbox(tmp_path, settle_seconds=60)] == ["lupp_x.csv"]
+
+
+def test_no_respondent_id_or_answer_reaches_dagsters_run_history(tmp_path):
+    # Issue 10 item 8: search Dagster's own storage (event log, runs) for what must stay private.
+    data = tmp_path / "data"
+    inbox = data / "inbox" / "surveys"
+    good = lupp_rows([("0580", "Åk 9", "Tjej", 20), ("0580", "Åk 9", "Kille", 20)])
+    for i, row in enumerate(good):
+        row["Respondent"] = f"HEMLIGT-ID-{i:04d}"
+    write_csv(inbox / "lupp_good.csv", good)
+    bad = lupp_rows([("0581", "Gy 2", "Tjej", 20)], start=100)
+    for i, row in enumerate(bad):
+        row["Respondent"] = f"HEMLIGT-ID-{100 + i:04d}"
+    bad[3]["Respondent"] = bad[2]["Respondent"]
+    bad[4]["Kön"] = "Hemligkön"
+    bad[5]["c1a"] = "Hemligtsvar"
+    write_csv(inbox / "lupp_bad.csv", bad)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        run = run_inbox(definitions(data), instance, demo_files=False)
+        assert run.failed == ["lupp_bad.csv"] and run.survey_value.success
+    stored = [p for p in home.rglob("*") if p.is_file()]
+    assert stored and any(p.suffix == ".db" for p in stored)
+    for path in stored:
+        content = path.read_bytes()
+        for secret in (b"HEMLIGT-ID", b"Hemligk", b"Hemligtsvar"):
+            assert secret not in content, (path, secret)
+    report = (inbox / "quarantine" / "lupp_bad.csv.problems.json").read_bytes()
+    assert b"HEMLIGT-ID" not in report and b"Hemlig" not in report

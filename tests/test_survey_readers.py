@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sources.surveys.codebook import CodebookError, load_codebook, survey_indicators
-from sources.surveys.readers import read_table
+from sources.tabular.readers import read_table
 from sources.surveys.validate import apply_codebook
 from tests.survey_files import (CODEBOOKS, codebooks, lupp_rows, sthlm_frame, write_csv,
                                 write_sav)

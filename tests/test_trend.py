@@ -102,3 +102,22 @@ def test_rates_use_weighted_regression():
 def test_pooled_rows_are_left_out():
     rows = series([0.10, 0.13, 0.16, 0.19, 0.22]).with_columns(breakdown=pl.lit("pooled_3y"))
     assert add_trends(rows)["trend"].null_count() == 5
+
+
+def test_a_year_at_zero_percent_keeps_a_significant_rise():
+    """x = 0, 5, 10, 15, 20 of 100 each: N = 500, X = 50, ΣXt = 200, ΣNt = 1 500,
+    ΣNt² = 5 500, so N·ΣXt − X·ΣNt = 25 000 and
+    χ² = 500 · 25 000² / (50 · 450 · (500 · 5 500 − 1 500²)) = 27.78 > 9.55.
+    logit(0) is −∞; the direction comes from empirical logits and stays 'increasing'."""
+    assert chi2_linear_trend([0, 5, 10, 15, 20], [100] * 5)[0] == pytest.approx(27.78, abs=0.005)
+    out = add_trends(series([0.0, 0.05, 0.10, 0.15, 0.20], n=100)).sort("period")
+    assert out["trend"][4] == "increasing_worse"
+    assert out["trend_chi2"][4] == pytest.approx(27.78, abs=0.005)
+
+
+def test_a_year_at_hundred_percent_keeps_a_significant_fall():
+    # the mirror image of the case above: 100, 95, 90, 85, 80 of 100, same χ²
+    out = add_trends(series([1.0, 0.95, 0.90, 0.85, 0.80], n=100, polarity="high_is_good"))
+    out = out.sort("period")
+    assert out["trend"][4] == "decreasing_worse"
+    assert out["trend_chi2"][4] == pytest.approx(27.78, abs=0.005)

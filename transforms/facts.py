@@ -53,7 +53,7 @@ def survey_rows(survey: pl.DataFrame) -> pl.DataFrame:
         ci_approximate=pl.lit(False),
         value_note=pl.lit(None, dtype=pl.String),
         coverage=pl.lit(None, dtype=pl.Float64),
-        source_title=pl.format("{} ({})", pl.col("survey_id"), pl.col("source_file")),
+        source_title="source_title",  # the survey and wave, never a vendor's file name
     )
 
 

@@ -8,6 +8,7 @@ just touches the benchmark p̄ (PHEindicatormethods `Funnels.R`):
     limit = ((first ∓ adj/8) / (1/z² + 1/N)) / N
 
 so a municipality outside the limits is exactly one whose interval excludes the benchmark.
+Limits are clamped to 0–100 %: at small N the formula leaves the possible range.
 Worked example: p̄ = 12 %, N = 200 → 7.50–16.50 % (95 %), 4.90–19.10 % (99.8 %).
 
 For a rate the limits are the counts whose exact Poisson interval just touches the expected
@@ -40,7 +41,9 @@ def wilson_funnel(p_bar: float, n, z: float) -> tuple[np.ndarray, np.ndarray]:
     adj = np.sqrt((-8 * p_bar * (n / z2 + 1)) ** 2
                   - 64 * (1 / z2 + 1 / n) * p_bar * (n * (p_bar * (n / z2 + 2) - 1) + z2 * (p_bar - 1)))
     scale = (1 / z2 + 1 / n) * n
-    return (first - adj / 8) / scale, (first + adj / 8) / scale
+    # At small n no observed share can fall below (or above) the benchmark's reach: the
+    # formula then leaves 0–1, and the limit is the end of the possible range.
+    return np.clip((first - adj / 8) / scale, 0.0, 1.0), np.clip((first + adj / 8) / scale, 0.0, 1.0)
 
 
 def poisson_funnel(rate: float, n, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +91,8 @@ def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.Dat
     keys = ["indicator_id", "period", "sex", "breakdown"]
     usable = facts.filter(pl.col("ci_method_catalog").is_in(["wilson", "byar_exact"])
                           & (pl.col("value_type") != "count"))
-    riket = usable.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")).select(
+    riket = usable.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")
+                          & (pl.col("denominator") > 0)).select(
         *keys, benchmark_num="numerator", benchmark_den="denominator")
     kommun = usable.filter((pl.col("area_type") == "kommun") & (pl.col("status") == "ok")
                            & (pl.col("denominator") > 0))

@@ -60,7 +60,9 @@ def byar(x, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
 
     lower = x(1 − 1/(9x) − z/(3√x))³, upper = (x + 1)(1 − 1/(9(x + 1)) + z/(3√(x + 1)))³
     Source: Breslow & Day (1987); PHEindicatormethods `byars_lower/upper`.
-    Worked example: x = 50 → 37.108–65.920 at 95 %.
+    Worked example: x = 50 → 37.108–65.920 at 95 %. Below about 10 events (where the PHE
+    rule takes the exact interval instead) the lower limit can fall below 0, e.g. x = 1 at
+    99.8 %; it is clamped at 0, the lowest possible count.
     """
     x = np.asarray(x, dtype=float)
     z = _z(confidence)
@@ -69,7 +71,7 @@ def byar(x, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         xs = np.where(valid, x, 1.0)
         lower = xs * (1 - 1 / (9 * xs) - z / (3 * np.sqrt(xs))) ** 3
         upper = (xs + 1) * (1 - 1 / (9 * (xs + 1)) + z / (3 * np.sqrt(xs + 1))) ** 3
-    return np.where(valid, lower, np.nan), np.where(valid, upper, np.nan)
+    return np.where(valid, np.maximum(lower, 0.0), np.nan), np.where(valid, upper, np.nan)
 
 
 def poisson(x, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -3,14 +3,17 @@
 1. `score`: per respondent and scale, the mean of the answered items after reverse coding
    (reversed = min + max − code), or null with fewer than the scale's `min_items` answers.
 2. `resolve_cuts`: absolute cut-points as given; percentile cut-points from the codebook's
-   reference population (per survey year the percentile among reference respondents with a
-   score, unweighted; then the mean over years, as Data i Dialog does).
+   reference population, named waves (per reference year the percentile among reference
+   respondents with a score, unweighted; then the mean over years, as Data i Dialog does).
+   The caller keeps them per codebook version, so a new wave never moves them.
 3. `kommun_cells`: per indicator (scale × cut), kommun × year × grade × sex: respondents
    with a score (n), those flagged (n_flag) and the weighted sums (w, w_flag). Sex T counts
    every respondent, missing sex included; grade `all` every grade, missing included.
-4. `area_cells`: the kommun cells plus län (first two digits of the kommun code) and
+4. `full_grid`: every kommun × grade × sex a wave covers (kommuner and grades with any
+   respondent in it), empty cells included as 0, so that which rows exist says nothing.
+5. `area_cells`: the kommun cells plus län (first two digits of the kommun code) and
    `ALLA`, everyone in the files, as sums.
-5. `survey_values`: numerator, denominator and value per cell, then disclosure control
+6. `survey_values`: numerator, denominator and value per cell, then disclosure control
    (transforms/survey_privacy.py).
 
 Weights: the denominator is always the number of respondents with a score (n), so that the
@@ -25,7 +28,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.survey_codebook import Codebook, Cut
-from transforms.survey_privacy import protect
+from transforms.survey_privacy import Protection, protect
 
 SCORE = "score__"
 CELL_KEYS = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
@@ -43,7 +46,7 @@ OUTPUT_SCHEMA = {
     "status": pl.String,
     "status_reason": pl.String,
     "survey_id": pl.String,
-    "source_file": pl.String,
+    "source_title": pl.String,
     "fetched_at": pl.String,
 }
 TOTAL_AREA = "ALLA"
@@ -94,21 +97,19 @@ def resolve_cuts(scores: pl.DataFrame, book: Codebook) -> pl.DataFrame:
 def _percentile(scores: pl.DataFrame, book: Codebook, scale: str, percentile: float) -> dict:
     ref = book.reference
     assert ref is not None  # the codebook model requires it for percentile cuts
-    rows = scores.lazy().filter(pl.col(SCORE + scale).is_not_null())
+    rows = scores.lazy().filter(pl.col(SCORE + scale).is_not_null(), pl.col("year").is_in(ref.years))
     if ref.municipalities:
         rows = rows.filter(pl.col("kommun").is_in(ref.municipalities))
-    if ref.years:
-        rows = rows.filter(pl.col("year").is_in(ref.years))
     yearly = (rows.group_by("year")
               .agg(q=pl.col(SCORE + scale).quantile(percentile / 100, "linear"), n=pl.len())
               .sort("year").collect())
-    if yearly.height == 0:
-        where = (f"municipalities {ref.municipalities}" if ref.municipalities else "all municipalities")
-        when = f"years {ref.years}" if ref.years else "any year"
+    absent = sorted(set(ref.years) - set(yearly["year"].to_list()))
+    if absent:
+        where = (f"kommunerna {', '.join(ref.municipalities)}" if ref.municipalities else "alla kommuner")
         raise SurveyReferenceError(
-            f"codebook {book.id}: scale {scale!r}: no respondent with a score in the reference "
-            f"population ({where}, {when}); add survey files that cover it or change the "
-            f"codebook's 'reference'")
+            f"kodboken {book.id}: skalan {scale!r}: referensåren {', '.join(map(str, absent))} "
+            f"({where}) finns inte bland de inlästa filerna, så percentilgränserna kan inte "
+            "räknas; lägg in referensårens filer (gränserna räknas en gång per kodboksversion)")
     return {"threshold": float(yearly["q"].mean()), "reference_n": int(yearly["n"].sum()),
             "reference_years": ",".join(str(y) for y in yearly["year"].to_list())}
 
@@ -145,47 +146,74 @@ def kommun_cells(scores: pl.DataFrame | pl.LazyFrame, book: Codebook,
             .collect().sort(CELL_KEYS))
 
 
+def full_grid(cells: pl.DataFrame) -> pl.DataFrame:
+    """Kommun cells on the full grid of each wave: every kommun × grade × sex it covers.
+
+    A wave (survey × year) covers the kommuner and grades with any respondent in it; a
+    missing combination is an empty cell (n = 0), so it is published, hidden, like any
+    small one."""
+    wave = ["survey_id", "period"]
+    if cells.height == 0:
+        return cells
+    kommuner = cells.select(*wave, "area_code").unique()
+    grades = cells.select(*wave, "breakdown").unique()
+    indicators = cells.select(*wave, "indicator_id", "scale").unique()
+    sexes = pl.DataFrame({"sex": ["K", "M", "T"]})
+    grid = (indicators.join(kommuner, on=wave).join(grades, on=wave).join(sexes, how="cross"))
+    filled = grid.join(cells, on=CELL_KEYS, how="left", nulls_equal=True).with_columns(
+        [pl.col(c).fill_null(0.0) for c in SUMS],
+        fetched_at=pl.col("fetched_at").fill_null(pl.col("fetched_at").max().over(wave)))
+    return filled.select(cells.columns).sort(CELL_KEYS)
+
+
 def area_cells(kommun: pl.DataFrame) -> pl.DataFrame:
     """Kommun cells with their län and ALLA sums; `area_type` and `parent` added."""
     keys = ["survey_id", "indicator_id", "scale", "period", "sex", "breakdown"]
     kommun = kommun.with_columns(area_type=pl.lit("kommun"), parent=pl.col("area_code").str.slice(0, 2))
-    lan = (kommun.group_by(*keys, "parent").agg(pl.col(SUMS).sum(), *_provenance())
+    lan = (kommun.group_by(*keys, "parent").agg(pl.col(SUMS).sum(), pl.col("fetched_at").max())
            .with_columns(area_code="parent", area_type=pl.lit("lan"), parent=pl.lit(TOTAL_AREA)))
-    total = (kommun.group_by(keys).agg(pl.col(SUMS).sum(), *_provenance())
+    total = (kommun.group_by(keys).agg(pl.col(SUMS).sum(), pl.col("fetched_at").max())
              .with_columns(area_code=pl.lit(TOTAL_AREA), area_type=pl.lit("total"),
                            parent=pl.lit(None, pl.String)))
     columns = kommun.columns
     return pl.concat([kommun, lan.select(columns), total.select(columns)]).sort(CELL_KEYS)
 
 
-def _provenance() -> list[pl.Expr]:
-    return [pl.col("source_file").str.split("; ").list.explode(keep_nulls=False, empty_as_null=False)
-            .unique().sort().str.join("; "),
-            pl.col("fetched_at").max()]
-
-
 def combine_files(per_file: list[pl.DataFrame]) -> pl.DataFrame:
     """Sum kommun cells of several files of one codebook (e.g. two deliveries for a year)."""
     cells = pl.concat(per_file)
-    keys = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
-    return cells.group_by(keys).agg(pl.col(SUMS).sum(), *_provenance()).sort(keys)
+    return cells.group_by(CELL_KEYS).agg(pl.col(SUMS).sum(), pl.col("fetched_at").max()).sort(CELL_KEYS)
 
 
 def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
-                  min_respondents: int) -> pl.DataFrame:
-    """The published contract (OUTPUT_SCHEMA): values per cell, disclosure applied."""
+                  protection: Protection | int = Protection(),
+                  history: dict[tuple[str, int], list[pl.DataFrame]] | None = None,
+                  titles: dict[tuple[str, int], str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The published contract (OUTPUT_SCHEMA): values per cell, disclosure applied; and the
+    private reasons of the hidden cells.
+
+    `history` holds earlier released versions of each wave (see protect); `titles` the
+    published source of each (survey_id, period), the survey and wave (never a file name)."""
+    if isinstance(protection, int):
+        protection = Protection(min_respondents=protection)
     is_weighted = pl.col("survey_id").replace_strict(weighted, default=False, return_dtype=pl.Boolean)
     valued = cells.with_columns(
         numerator=pl.when(is_weighted).then(pl.col("n") * pl.col("w_flag") / pl.col("w"))
         .otherwise(pl.col("n_flag")),
         denominator=pl.col("n"),
-    ).with_columns(value=100 * pl.col("numerator") / pl.col("denominator"))
-    protected = protect(valued, min_respondents)
+    ).with_columns(value=pl.when(pl.col("n") > 0).then(100 * pl.col("numerator") / pl.col("denominator")))
+    protected, reasons = protect(valued, protection, history)
+    titles = titles or {}
+    title = pl.struct("survey_id", "period").map_elements(
+        lambda r: titles.get((r["survey_id"], int(r["period"])), f"{r['survey_id']} {r['period']}"),
+        return_dtype=pl.String)
     hidden = pl.col("status") == "suppressed"
-    return (protected.with_columns([pl.when(~hidden).then(pl.col(c)).alias(c)
-                                    for c in ("numerator", "denominator", "value")])
-            .select([pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items()])
-            .sort("indicator_id", "period", "area_type", "area_code", "sex", "breakdown"))
+    values = (protected.with_columns([pl.when(~hidden).then(pl.col(c)).alias(c)
+                                      for c in ("numerator", "denominator", "value")],
+                                     source_title=title)
+              .select([pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items()])
+              .sort("indicator_id", "period", "area_type", "area_code", "sex", "breakdown"))
+    return values, reasons
 
 
 def empty_values() -> pl.DataFrame:

@@ -60,7 +60,9 @@ class Grade(_Strict):
 
 
 class Municipality(_Strict):
-    # "code": the column holds SCB kommun codes (180 or "0180"); `map` adds other spellings.
+    # The column holds SCB kommun codes (180 or "0180") or kommun names ("Göteborg",
+    # "Göteborgs kommun"; a name that fits two kommuner without å, ä, ö is refused);
+    # `map` adds other spellings (e.g. "Gbg": "1480").
     coding: Literal["code"] = "code"
     map: dict[str, str] = {}
     missing: list[Code] = []
@@ -136,20 +138,26 @@ class Scale(_Strict):
 
 
 class Reference(_Strict):
-    """The population whose percentiles give the percentile cut-points.
+    """The population whose percentiles give the percentile cut-points: named waves.
 
     Following Data i Dialog (RISE): for every survey year in the reference, take the
     percentile among reference respondents with a valid score (unweighted), then the mean
-    over those years. Empty lists mean every municipality and every year present.
+    over those years. The years must be named, so that a new wave never moves the
+    cut-points; an empty list of municipalities means every municipality in those waves.
+    Once computed, the cut-points are kept per codebook version (in the private store) and
+    never recomputed: a different reference is a new codebook `version`.
     """
 
     description: Annotated[str, Field(min_length=3)]
     municipalities: list[str] = []
-    years: list[int] = []
+    years: Annotated[list[int], Field(min_length=1)]
 
 
 class Codebook(_Strict):
     id: Annotated[str, Field(pattern=ID, max_length=20)]
+    # A new version when what the numbers mean changes (reference, cut-points, scales): it
+    # is shown with every value, and percentile cut-points are fixed per version.
+    version: int = Field(default=1, ge=1)
     name: Annotated[str, Field(min_length=3)]
     description: str = ""
     columns: Columns
@@ -162,6 +170,11 @@ class Codebook(_Strict):
     item_defaults: ItemDefaults = ItemDefaults()
     items: Annotated[dict[str, Item], Field(min_length=1)]
     reference: Reference | None = None
+    # Respondents expected per survey year (all files of the year together); a file that
+    # makes a year's total differ is refused unless a delivery note gives its own count.
+    expected_respondents: dict[int, int] = {}
+    # Warn when a wave has this much fewer respondents than the survey's previous wave.
+    shrink_warning: float = Field(default=0.25, gt=0, lt=1)
     scales: Annotated[dict[str, Scale], Field(min_length=1)]
     sha256: str = ""
 

@@ -6,6 +6,9 @@ back from the year in question, each with a value; a missing or hidden year brea
 * Proportions: chi-square test for linear trend (Cochran–Armitage), with scores t = 1..5,
       χ² = N·(N·ΣXᵢtᵢ − X·ΣNᵢtᵢ)² / [X(N − X)·(N·ΣNᵢtᵢ² − (ΣNᵢtᵢ)²)]
   and the direction from the slope of logit(pᵢ) on t. Not computed when X = 0 or X = N.
+  Where a point is 0 % or 100 % its logit is infinite; the series then takes empirical
+  logits log((xᵢ + ½)/(nᵢ − xᵢ + ½)) (Haldane–Anscombe), so a significant χ² keeps its
+  direction instead of falling to "no significant change".
 * Other values: weighted least squares of the value on t with SEᵢ = (upper95 − lower95)/3.92
   and wᵢ = 1/SEᵢ²; χ² = (slope / SE(slope))².
 
@@ -68,6 +71,15 @@ def stable_sign(y: np.ndarray, w: np.ndarray | None, full: np.ndarray) -> np.nda
     return ok
 
 
+def logits(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """logit(xᵢ/nᵢ) per point; empirical logits for a whole row with a point at 0 or 100 %."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        plain = np.log(x / (n - x))
+        empirical = np.log((x + 0.5) / (n - x + 0.5))
+    extreme = ((x <= 0) | (x >= n)).any(axis=1, keepdims=True)
+    return np.where(extreme, empirical, plain)
+
+
 def _label(slope_sign: np.ndarray, significant: np.ndarray, polarity: np.ndarray,
            computable: np.ndarray) -> np.ndarray:
     direction = np.where(slope_sign > 0, "increasing", "decreasing")
@@ -109,9 +121,7 @@ def add_trends(facts: pl.DataFrame) -> pl.DataFrame:
     proportion = (w["value_type"] == "proportion").to_numpy() & (w["ci_method"] == "wilson").to_numpy()
 
     # proportions: χ² for trend on counts; direction from logit(p)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = num / den
-        logit = np.log(p / (1 - p))
+    logit = logits(num, den)
     chi_p = chi2_linear_trend(num, den)
     slope_p = _slopes(logit)
     usable_p = (proportion & window_ok & np.isfinite(num).all(axis=1) & np.isfinite(den).all(axis=1)

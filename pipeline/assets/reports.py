@@ -1,22 +1,34 @@
-"""Report and publication assets (group `reports`)."""
+"""Report and publication assets (group `reports`).
+
+The snapshot is published first and the site and downloads show what was published. An
+unchanged build (same data, catalogue and code) publishes nothing, so the site and
+downloads are skipped too; each writes a marker with the build's fingerprint once its files
+are in place, so a build killed between the snapshot and the reports finishes them next
+time.
+"""
 
 from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
 
+from checks.registry import TABLES
+from pipeline.assets.coordination import COORDINATION_MARTS
 from pipeline.factory import OWNER
 from pipeline.publication import (catalog_version, code_version, reports_marker, save_record,
                                   write_reports_marker)
 from pipeline.resources import Paths, StatisticsApis
 from pipeline.warehouse import fingerprint, publish, published_run
+from reports.downloads import FOLDER as DOWNLOAD_DIR
 from reports.model import Marts
-from reports.render import ReportContext, render_reports
+from reports.render import ReportContext, render_downloads, render_site
+from sources.geography import boundaries
 
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
-                                                  "funnel_limit", "method")]
-# Published meta tables besides the raw-response log (issue 9: data quality and vintages).
+                                                  "funnel_limit", "method", "label")]
+MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
+# Published meta tables besides the raw-response log (data quality and source vintages).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage")]
 SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
 
@@ -26,32 +38,84 @@ def fetched_date(facts: pl.DataFrame) -> str:
     return str(latest)[:10] if latest else "okänt"
 
 
-@dg.asset(
-    key=["reports", "county_reports"], group_name="reports", owners=[OWNER],
-    kinds={"html", "plotly", "jinja"},
-    ins={name: dg.AssetIn(key=["marts", name]) for name in
-         ("fact_indicator", "indicator", "area", "peer_group", "funnel_limit", "method")},
-    deps=[SNAPSHOT_KEY],  # reports show what was published; skipped when nothing changed
-)
-def county_reports(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
-                   fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
-                   peer_group: pl.DataFrame, funnel_limit: pl.DataFrame,
-                   method: pl.DataFrame) -> dg.MaterializeResult:
-    """En HTML-rapport per län (data/reports/), på svenska, som fungerar offline och går att
-    skriva ut: översikt, rött–rött-lista, kommunernas värden per strategisk skyddsfaktor med
-    konfidensintervall, jämförelser med län, riket och liknande kommuner, trend och relativ
-    position, trattdiagram, metodbilaga, och länets data som CSV."""
-    ctx = ReportContext(run_id=context.run.run_id, data_label=apis.label, is_demo=apis.is_demo,
-                        fetched=fetched_date(fact_indicator))
-    marts = Marts(facts=fact_indicator, indicators=indicator, areas=area, peers=peer_group,
-                  funnels=funnel_limit, methods=method)
-    written = render_reports(marts, paths.reports, ctx)
-    published = published_run(paths.published) or {}
-    write_reports_marker(paths.reports, context.run.run_id, published.get("fingerprint", ""))
+SITE_INS = {name: dg.AssetIn(key=["marts", name]) for name in
+            ("fact_indicator", "indicator", "area", "peer_group", "funnel_limit", "method")}
+# The coordination layer's marts, which the county pages and profiles tell the story with.
+COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
+                    ("need_index", "need_sensitivity", "readiness", "readiness_stage",
+                     "support_need", "goal_progress", "selection")}
+QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"])}
+
+
+def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
+               peer_group: pl.DataFrame, funnel_limit: pl.DataFrame, method: pl.DataFrame,
+               **optional: pl.DataFrame | None) -> Marts:
+    """The marts the site reads; the coordination marts and meta.data_quality by keyword (a
+    part whose frame is None says on the page that it is not available)."""
+    return Marts(facts=fact_indicator, indicators=indicator, areas=area, peers=peer_group,
+                 funnels=funnel_limit, methods=method, shapes=boundaries(), **optional)
+
+
+def report_context(context: dg.AssetExecutionContext, apis: StatisticsApis,
+                   facts: pl.DataFrame) -> ReportContext:
+    return ReportContext(run_id=context.run.run_id, data_label=apis.label, is_demo=apis.is_demo,
+                         fetched=fetched_date(facts))
+
+
+def published_fingerprint(paths: Paths) -> str:
+    return (published_run(paths.published) or {}).get("fingerprint", "")
+
+
+@dg.asset(key=["reports", "site"], group_name="reports", owners=[OWNER],
+          kinds={"html", "svg", "jinja"}, ins={**SITE_INS, **COORDINATION_INS, **QUALITY_INS},
+          deps=[SNAPSHOT_KEY])
+def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
+         fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
+         peer_group: pl.DataFrame, funnel_limit: pl.DataFrame, method: pl.DataFrame,
+         need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, readiness: pl.DataFrame,
+         readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
+         goal_progress: pl.DataFrame, selection: pl.DataFrame,
+         data_quality: pl.DataFrame) -> dg.MaterializeResult:
+    """Webbplatsen i data/reports/ (öppna index.html): startsida med karta över länen, en sida
+    per län som börjar med en sammanfattning (behov, bevakningslista, översikt per strategisk
+    faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
+    liknande kommuner) och en sida per indikator (karta, rangordning, trattdiagram,
+    utveckling per län), med behov, beredskap, stöd, mål och urval från samordningslagret
+    och vad som saknas eller är inaktuellt (meta.data_quality). Svenska, fungerar offline
+    och går att skriva ut. Skrivs bara om när den publicerade databasen har ändrats."""
+    marts = site_marts(fact_indicator, indicator, area, peer_group, funnel_limit, method,
+                       need_index=need_index, need_sensitivity=need_sensitivity,
+                       readiness=readiness, readiness_stage=readiness_stage,
+                       support_need=support_need, goal_progress=goal_progress,
+                       selection=selection, data_quality=data_quality)
+    result = render_site(marts, paths.reports, report_context(context, apis, fact_indicator))
+    write_reports_marker(paths.reports, context.run.run_id, published_fingerprint(paths))
+    sizes = {kind: result.bytes_of(kind) for kind in result.pages}
     return dg.MaterializeResult(metadata={
-        "reports": len(written),
-        "folder": dg.MetadataValue.path(str(paths.reports)),
+        "pages": sum(len(v) for v in result.pages.values()),
+        "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in result.seconds.items()}),
+        "largest_bytes": dg.MetadataValue.json({k: max(v) for k, v in sizes.items()}),
         "index": dg.MetadataValue.path(str(paths.reports / "index.html")),
+        "data_label": apis.label,
+    })
+
+
+@dg.asset(key=["reports", "downloads"], group_name="reports", owners=[OWNER],
+          kinds={"csv", "excel"}, ins=SITE_INS, deps=[SNAPSHOT_KEY])
+def downloads(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
+              fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
+              peer_group: pl.DataFrame, funnel_limit: pl.DataFrame,
+              method: pl.DataFrame) -> dg.MaterializeResult:
+    """Nedladdningsfiler per län och per kommun (data/reports/nedladdning/): CSV med semikolon
+    och decimalkomma (UTF-8 med BOM) och Excel (XLSX), med svenska kolumnnamn,
+    indikatorernas titlar och svenska etiketter för alla koder. Oförändrade filer skrivs
+    inte om."""
+    marts = site_marts(fact_indicator, indicator, area, peer_group, funnel_limit, method)
+    written = render_downloads(marts, paths.reports, report_context(context, apis, fact_indicator))
+    write_reports_marker(paths.reports / DOWNLOAD_DIR, context.run.run_id, published_fingerprint(paths))
+    return dg.MaterializeResult(metadata={
+        "files": len(written),
+        "folder": dg.MetadataValue.path(str(paths.reports / DOWNLOAD_DIR)),
         "data_label": apis.label,
     })
 
@@ -59,6 +123,12 @@ def county_reports(context: dg.AssetExecutionContext, paths: Paths, apis: Statis
 def build_fingerprint(paths: Paths, apis: StatisticsApis) -> str:
     return fingerprint(paths.warehouse, extra=[code_version(), catalog_version(paths.catalog),
                                                apis.label])
+
+
+def reports_show(paths: Paths, print_: str) -> bool:
+    """Whether the site and the downloads were both written from the build `print_`."""
+    return all(reports_marker(folder).get("fingerprint") == print_
+               for folder in (paths.reports, paths.reports / DOWNLOAD_DIR))
 
 
 @dg.asset(
@@ -74,7 +144,7 @@ def published_snapshot(context: dg.AssetExecutionContext, paths: Paths, apis: St
     print_ = build_fingerprint(paths, apis)
     current = published_run(paths.published) or {}
     unchanged = current.get("fingerprint") == print_
-    if unchanged and reports_marker(paths.reports).get("fingerprint") == print_:
+    if unchanged and reports_show(paths, print_):
         context.log.info(f"Inget har ändrats sedan publiceringen {current.get('run_id')}; "
                          f"databasen och rapporterna skrivs inte om.")
         return

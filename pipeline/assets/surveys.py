@@ -1,10 +1,12 @@
 """Survey assets: one partition per inbox file (private), and the published cells.
 
 `private/survey_file` (partitioned by file name) reads, checks, scores and stores one file
-in data/private/surveys/; its check lists the file's problems (file, row, column) and a bad
-file is quarantined without anything being stored. `staging/survey_value` turns every
-stored file into disclosure-controlled cells for the warehouse. Row-level data never pass
-through the IO manager: the partitioned asset returns no frame.
+in data/private/surveys/ (or withdraws one, for a `<file>.withdraw` marker); its check lists
+the file's problems (file, row, column — never a respondent id or an answer) and a bad file
+is quarantined without anything being stored; a second check warns when the file's wave is
+much smaller than the survey's previous one. `staging/survey_value` turns every stored file
+into disclosure-controlled cells for the warehouse. Row-level data never pass through the
+IO manager: the partitioned asset returns no frame.
 """
 # Annotations stay real objects here: Dagster reads them to find context, resources and inputs.
 
@@ -26,7 +28,7 @@ from transforms.survey_codebook import Codebook
 from sources.surveys.demo import write_demo_surveys
 from sources.surveys.intake import take_in
 from sources.surveys.private_store import PrivateStore
-from sources.surveys.problems import KINDS
+from sources.tabular.problems import KINDS
 from sources.surveys.tables import build_survey_values
 from sources.surveys.validate import DEFAULT_MAX_BYTES
 
@@ -35,6 +37,7 @@ SURVEY_FILE_KEY = dg.AssetKey(["private", "survey_file"])
 SURVEY_VALUE_KEY = dg.AssetKey(["staging", "survey_value"])
 SURVEY_DEMO_KEY = dg.AssetKey(["inbox", "survey_demo_files"])
 CHECK_NAME = "survey_file_problems"
+SIZE_CHECK = "survey_file_wave_size"
 
 
 class SurveySettings(dg.ConfigurableResource):
@@ -70,8 +73,10 @@ class SurveySettings(dg.ConfigurableResource):
 
 
 @functools.cache
-def _kommun_codes() -> frozenset[str]:
-    return frozenset(load_kommuner()["kommun_code"].to_list())
+def _kommun_names() -> dict[str, str]:
+    """SCB kommun code → name, so that files may name the kommun."""
+    kommuner = load_kommuner()
+    return dict(zip(kommuner["kommun_code"].to_list(), kommuner["kommun_name"].to_list(), strict=True))
 
 
 def _codebooks(settings: SurveySettings, paths: Paths) -> dict[str, Codebook]:
@@ -86,9 +91,15 @@ def _codebooks(settings: SurveySettings, paths: Paths) -> dict[str, Codebook]:
     kinds={"python", "parquet"},
     check_specs=[dg.AssetCheckSpec(
         CHECK_NAME, asset=SURVEY_FILE_KEY,
-        description="Filen stämmer med sin kodbok: alla kolumner finns, koderna finns i "
-                    "kodboken, värdena är möjliga, svars-id är unika, filen är läsbar, inte "
-                    "tom och inte för stor. Varje problem anges med fil, rad och kolumn.")],
+        description="Filen stämmer med sin kodbok: alla kolumner finns, koderna och "
+                    "SPSS-etiketterna stämmer med kodboken, värdena är möjliga, svars-id är "
+                    "unika, filen är läsbar, inte tom, inte för stor, inte redan levererad och "
+                    "har så många svarande som leveranssedeln anger. Varje problem anges med "
+                    "fil, rad och kolumn, aldrig med svars-id eller svar."),
+        dg.AssetCheckSpec(
+            SIZE_CHECK, asset=SURVEY_FILE_KEY,
+            description="Varnar när enkätomgången har betydligt färre svarande än enkätens "
+                        "förra omgång (en avklippt fil eller en saknad leverans?).")],
 )
 def survey_file(context: dg.AssetExecutionContext, paths: Paths, survey_settings: SurveySettings):
     """En enkätfil från inkorgen (data/inbox/surveys/): läses (CSV, XLSX eller SPSS),
@@ -96,8 +107,9 @@ def survey_file(context: dg.AssetExecutionContext, paths: Paths, survey_settings
     lagret data/private/surveys/, som aldrig publiceras. En fil med fel flyttas till
     inkorgens karantänmapp med en rapport och ingenting av den sparas."""
     inbox = survey_settings.inbox(paths)
+    # take_in refuses a key that is not a plain file name directly in the inbox ("../x").
     outcome = take_in(inbox / context.partition_key, inbox=inbox,
-                      codebooks=_codebooks(survey_settings, paths), kommun_codes=set(_kommun_codes()),
+                      codebooks=_codebooks(survey_settings, paths), kommun_codes=_kommun_names(),
                       store=survey_settings.store(paths), max_bytes=survey_settings.max_bytes)
     if not outcome.ok:
         summary = outcome.summary()
@@ -106,14 +118,21 @@ def survey_file(context: dg.AssetExecutionContext, paths: Paths, survey_settings
             "failures_by_kind": dg.MetadataValue.json({KINDS[k]: n for k, n in summary.by_kind.items()}),
             "failure_sample": dg.MetadataValue.json(summary.sample),
             "problems": dg.MetadataValue.md("\n".join(f"- {line}" for line in summary.lines)),
-            "quarantined_to": str(outcome.quarantined),
+            "report": str(outcome.report) if outcome.report else "",
         }
         yield dg.AssetCheckResult(check_name=CHECK_NAME, passed=False, metadata=metadata,
                                   severity=dg.AssetCheckSeverity.ERROR,
                                   description=summary.headline())
-        raise dg.Failure(description=f"{summary.headline()}. Filen ligger nu i {outcome.quarantined}; "
-                                     f"första problemet: {summary.lines[0]}",
+        yield dg.AssetCheckResult(check_name=SIZE_CHECK, passed=True, metadata={"checked": False})
+        where = f"Rapport: {outcome.report}" if outcome.report else "Ingen fil lästes."
+        raise dg.Failure(description=f"{summary.headline()}. {where} Första problemet: {summary.lines[0]}",
                          metadata=metadata, allow_retries=False)
+    if outcome.withdrawn:
+        yield dg.MaterializeResult(metadata={"withdrawn": outcome.withdrawn})
+        yield dg.AssetCheckResult(check_name=CHECK_NAME, passed=True,
+                                  metadata={"failure_count": 0, "withdrawn": outcome.withdrawn})
+        yield dg.AssetCheckResult(check_name=SIZE_CHECK, passed=True, metadata={"checked": False})
+        return
     yield dg.MaterializeResult(metadata={
         "codebook": outcome.codebook,
         "respondents": outcome.respondents,
@@ -124,6 +143,10 @@ def survey_file(context: dg.AssetExecutionContext, paths: Paths, survey_settings
     })
     yield dg.AssetCheckResult(check_name=CHECK_NAME, passed=True,
                               metadata={"failure_count": 0, "respondents": outcome.respondents})
+    yield dg.AssetCheckResult(check_name=SIZE_CHECK, passed=not outcome.warnings,
+                              severity=dg.AssetCheckSeverity.WARN,
+                              description="; ".join(outcome.warnings) or "Omgången är inte mindre än förra.",
+                              metadata={"warnings": dg.MetadataValue.json(outcome.warnings)})
 
 
 @table_asset("survey_value", group="staging", deps=[SURVEY_FILE_KEY],
@@ -132,14 +155,24 @@ def survey_value(context: dg.AssetExecutionContext, paths: Paths,
                  survey_settings: SurveySettings) -> pl.DataFrame:
     """Elevenkäter: andel svarande med förhöjd risk, hög risk eller högt skydd per skala,
     kommun, län och alla svarande, år, kön (T, K, M) och årskurs, från alla inlästa
-    enkätfiler i det privata lagret. Celler med färre än 10 svarande döljs, liksom celler
-    som annars kunde räknas fram ur summor över kön, årskurser, kommuner och län; orsaken
-    står på raden. Inga uppgifter om enskilda elever lämnar det privata lagret."""
-    tables = build_survey_values(survey_settings.store(paths), _codebooks(survey_settings, paths))
+    enkätfiler i det privata lagret, på hela rutnätet av kommuner och årskurser som enkäten
+    täcker. Celler med färre än 10 svarande och andelar 0 % eller 100 % i grupper under 30
+    döljs, liksom celler som annars kunde ringas in (inom ±5 svarande) ur summorna över kön,
+    årskurser, kommuner och län – också jämfört med tidigare publicerade versioner av samma
+    omgång. Alla dolda celler har samma skäl, "dold av röjandeskäl". Inga uppgifter om
+    enskilda elever lämnar det privata lagret."""
+    store = survey_settings.store(paths)
+    store.secure()
+    tables = build_survey_values(store, _codebooks(survey_settings, paths))
     if tables.orphans:
         context.log.warning(f"stored survey files without a codebook, left out: {tables.orphans}")
-    context.log.info(f"survey files: {tables.files}; cut-points: "
-                     f"{tables.cuts.select('indicator_id', 'threshold').rows() if tables.cuts.height else []}")
+    for book, why in sorted(tables.left_out.items()):
+        context.log.warning(f"survey {book} left out: {why}")
+    for name in tables.withdrawn:
+        context.log.warning(f"survey file {name} withdrawn (its raw file was deleted from the private store)")
+    context.log.info(f"survey files: {tables.files}; wave versions: {tables.versions}; "
+                     f"hidden cells: {int((tables.values['status'] == 'suppressed').sum())} "
+                     f"of {tables.values.height}")
     return tables.values
 
 
@@ -157,8 +190,9 @@ def survey_demo_files(paths: Paths, apis: StatisticsApis, survey_settings: Surve
     except CatalogError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from err
     world = DemoWorld.build(kommuner, [], years)
+    stored = {name: m["sha256"] for name, m in survey_settings.store(paths).manifests().items()}
     written = write_demo_surveys(survey_settings.inbox(paths), world, kommuner,
-                                 _codebooks(survey_settings, paths))
+                                 _codebooks(survey_settings, paths), stored)
     return dg.MaterializeResult(metadata={"written": dg.MetadataValue.json([p.name for p in written]),
                                           "label": DEMO_LABEL})
 

@@ -17,6 +17,7 @@ is fixed, so both files are byte-identical from run to run.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +109,8 @@ def _frame(world: DemoWorld, book: Codebook, lans: list[str], year: int,
     return people.with_columns(unknown_sex=pl.Series(unknown_sex)), _answers(world, book, people, label)
 
 
-def write_sthlm(world: DemoWorld, book: Codebook, kommuner: pl.DataFrame, path: Path, year: int) -> Path:
+def write_sthlm(world: DemoWorld, book: Codebook, kommuner: pl.DataFrame, path: Path, year: int,
+                stored: dict[str, str] | None = None) -> Path:
     import pyreadstat
 
     people, answers = _frame(world, book, ["01"], year, participation=0.7)
@@ -140,10 +142,11 @@ def write_sthlm(world: DemoWorld, book: Codebook, kommuner: pl.DataFrame, path: 
     raw = bytearray(tmp.read_bytes())
     raw[SAV_DATE], raw[SAV_TIME] = FIXED_STAMP
     tmp.unlink()
-    return _write_if_changed(path, bytes(raw))
+    return _write_if_changed(path, bytes(raw), stored)
 
 
-def write_lupp(world: DemoWorld, book: Codebook, path: Path, year: int) -> Path:
+def write_lupp(world: DemoWorld, book: Codebook, path: Path, year: int,
+               stored: dict[str, str] | None = None) -> Path:
     people, answers = _frame(world, book, ["05", "13"], year, participation=0.45)
     cols = book.columns
     rng = stable_rng("survey-lupp-missing", year)
@@ -166,11 +169,15 @@ def write_lupp(world: DemoWorld, book: Codebook, path: Path, year: int) -> Path:
         columns.append(["" if np.isnan(c) and b else ("99" if np.isnan(c) else str(int(c)))
                         for c, b in zip(codes, blank, strict=True)])
     lines = [";".join(header)] + [";".join(row) for row in zip(*columns, strict=True)]
-    return _write_if_changed(path, ("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    return _write_if_changed(path, ("\r\n".join(lines) + "\r\n").encode("latin-1"), stored)
 
 
-def _write_if_changed(path: Path, content: bytes) -> Path:
-    """Leave an identical file alone, so the inbox sensor does not see a change."""
+def _write_if_changed(path: Path, content: bytes, stored: dict[str, str] | None = None) -> Path:
+    """Leave an identical file alone, so the inbox sensor does not see a change; the same
+    when it was read already (it has left the inbox for the private store): `stored` maps
+    file name → sha256 of the files taken in."""
+    if (stored or {}).get(path.name) == hashlib.sha256(content).hexdigest():
+        return path
     if path.exists() and path.read_bytes() == content:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,11 +188,12 @@ def _write_if_changed(path: Path, content: bytes) -> Path:
 
 
 def write_demo_surveys(inbox: Path, world: DemoWorld, kommuner: pl.DataFrame,
-                       codebooks: dict[str, Codebook]) -> list[Path]:
-    """Write both demo waves into `inbox`; return their paths."""
+                       codebooks: dict[str, Codebook], stored: dict[str, str] | None = None) -> list[Path]:
+    """Write both demo waves into `inbox` unless they were read already (`stored`: file
+    name → sha256 in the private store); return their paths."""
     sthlm_year = 2024 if 2024 in world.years else world.years[-1]
     lupp_year = 2023 if 2023 in world.years else world.years[-1]
     return [
-        write_sthlm(world, codebooks["sthlm"], kommuner, inbox / f"sthlm_{sthlm_year}_demo.sav", sthlm_year),
-        write_lupp(world, codebooks["lupp"], inbox / f"lupp_{lupp_year}_demo.csv", lupp_year),
+        write_sthlm(world, codebooks["sthlm"], kommuner, inbox / f"sthlm_{sthlm_year}_demo.sav", sthlm_year, stored),
+        write_lupp(world, codebooks["lupp"], inbox / f"lupp_{lupp_year}_demo.csv", lupp_year, stored),
     ]

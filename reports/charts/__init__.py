@@ -1,0 +1,1 @@
+"""Inline SVG charts: spine, trend, ranking, funnel, maps and the coordination charts."""

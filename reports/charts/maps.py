@@ -1,0 +1,42 @@
+"""Choropleth maps from the simplified boundaries in `reports/geo.py` (no tiles, no script)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reports.geo import MapLayer
+from reports.svg import c, esc
+
+DOT_RADIUS = 2.5
+
+
+@dataclass(frozen=True)
+class Area:
+    fill: str            # CSS class of the fill, e.g. "f-worse" or "q-4"
+    title: str           # tooltip and accessible name
+    mark: str = ""       # short text printed inside the area (a level, a count)
+    href: str = ""       # a link (start page: county pages)
+
+
+def choropleth(layer: MapLayer, areas: dict[str, Area], label: str, cls: str = "map") -> str:
+    """Areas not in `areas` are drawn blank ("no data"), never left out."""
+    shapes, marks = [], []
+    for shape in layer.shapes:
+        area = areas.get(shape.code) or Area("f-none", f"{shape.code}: uppgift saknas")
+        if shape.path:
+            mark = f'<path class="{area.fill}" d="{shape.path}"><title>{esc(area.title)}</title></path>'
+        else:
+            mark = (f'<circle class="{area.fill}" cx="{c(shape.label_x)}" cy="{c(shape.label_y)}" '
+                    f'r="{DOT_RADIUS}"><title>{esc(area.title)}</title></circle>')
+        if area.href:
+            mark = f'<a href="{esc(area.href)}" aria-label="{esc(area.title)}">{mark}</a>'
+        shapes.append(mark)
+        if area.mark:
+            marks.append(f'<text class="mk" x="{c(shape.label_x)}" y="{c(shape.label_y + 4)}" '
+                         f'text-anchor="middle">{esc(area.mark)}</text>')
+    linked = any(a.href for a in areas.values())
+    role = 'role="group"' if linked else 'role="img"'
+    return (f'<svg class="{cls}" viewBox="0 0 {c(layer.width)} {c(layer.height)}" '
+            f'width="{c(layer.width)}" height="{c(layer.height)}" {role} aria-label="{esc(label)}" '
+            f'xmlns="http://www.w3.org/2000/svg">{"".join(shapes)}'
+            f'<g aria-hidden="true">{"".join(marks)}</g></svg>')

@@ -1,0 +1,53 @@
+"""Every kommun ranked by value, worst on the left, each with its 95 % interval.
+
+A county's kommuner carry the class `l<län>` so the page can highlight and name them when
+the reader comes from that county (`#lan-05`); the numbers are in the table below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reports.svg import Scale, c, esc, line, padded_domain, svg, text, value_axis
+
+WIDTH, HEIGHT = 900.0, 300.0
+LEFT, RIGHT, TOP, BOTTOM = 48.0, 10.0, 16.0, 24.0
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One kommun in the ranking and the funnel plot."""
+
+    name: str
+    lan_code: str
+    value: float
+    lower: float | None
+    upper: float | None
+    comparison: str       # the table's comparison with riket (colour class)
+    tooltip: str
+    denominator: float | None = None
+
+
+def ranked(marks: list[Mark], riket: float | None, national_name: str, unit_phrase: str,
+           label: str) -> str:
+    """`marks` in display order (worst first)."""
+    lo, hi = padded_domain([v for m in marks for v in (m.value, m.lower, m.upper)]
+                           + ([riket] if riket is not None else []))
+    x = Scale(0, max(len(marks) - 1, 1), LEFT + 4, WIDTH - RIGHT - 4)
+    y = Scale(lo, hi, HEIGHT - BOTTOM, TOP)
+    body = value_axis(y, lo, hi, LEFT, WIDTH - RIGHT, unit_phrase)
+    body.append(text(LEFT, HEIGHT - 6, "Sämst", cls="tick"))
+    body.append(text(WIDTH - RIGHT, HEIGHT - 6, "Bäst", "end", "tick"))
+    if riket is not None:
+        body.append(line(LEFT, y(riket), WIDTH - RIGHT, y(riket), "bm"))
+        body.append(text(WIDTH - RIGHT, y(riket) - 4, f"{national_name}", "end", "tick"))
+    for i, mark in enumerate(marks):
+        px, py = x(i), y(mark.value)
+        parts = [f'<g class="k l{mark.lan_code}"><title>{esc(mark.tooltip)}</title>']
+        if mark.lower is not None and mark.upper is not None:
+            parts.append(line(px, y(mark.lower), px, y(mark.upper), "ci"))
+        parts.append(f'<circle class="dot f-{mark.comparison}" cx="{c(px)}" cy="{c(py)}" r="3"/>')
+        parts.append(text(px, TOP + 2 + (i % 4) * 10, mark.name, "middle", "hl"))
+        parts.append("</g>")
+        body.append("".join(parts))
+    return svg(WIDTH, HEIGHT, "".join(body), label, cls="wide")

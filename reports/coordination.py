@@ -1,0 +1,245 @@
+"""The coordination layer on the pages: need, support, readiness, goals and selection.
+
+Built against the contract of the coordination marts (issue 7): every function takes
+`SiteData` and returns plain dicts, or None when its mart is not there yet — the template
+then says in Swedish that the part is not available, never an empty box. Swedish labels
+come from the marts' own `*_label` columns.
+"""
+
+from __future__ import annotations
+
+from reports.charts.coordination import need_support, readiness_bars
+from reports.charts.maps import Area, choropleth
+from reports.geo import MapLayer
+from reports.labels import (FACTOR_ORDER, GOAL_STATUS_SYMBOL, NEED_LEVEL, STRATEGIC_FACTORS,
+                            interval, number, percent)
+from reports.model import SiteData
+
+NEED_FACTORS = ["overall", *FACTOR_ORDER]
+HIGH_NEED = 0.8      # P(highest-need fifth) from which the need is called certain
+OFF_TRACK = ("wrong_direction", "no_certain_change")
+PROPOSAL_ORDER = {"propose": 0, "qualitative_review": 1, "not_proposed": 2}
+
+
+def certainty(p: float | None) -> str:
+    """How sure we are that a kommun is among the fifth with the highest need."""
+    if p is None:
+        return "går inte att bedöma"
+    if p >= HIGH_NEED:
+        return "säkert"
+    if p >= 0.5:
+        return "troligen"
+    if p >= 0.2:
+        return "osäkert"
+    return "troligen inte"
+
+
+def _date(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
+
+
+def _latest(rows: list[dict], column: str) -> list[dict]:
+    """The rows of the latest `column` value (the newest index year or follow-up period)."""
+    if not rows:
+        return rows
+    newest = max(r[column] for r in rows)
+    return [r for r in rows if r[column] == newest]
+
+
+# -- need index ---------------------------------------------------------------------------
+def need_rows(data: SiteData, codes: list[str]) -> dict[tuple[str, str], dict] | None:
+    """(area, factor) → need row of the latest index year, for the given areas."""
+    rows = data.rows_for("need_index", codes)
+    if rows is None:
+        return None
+    return {(r["area_code"], r["factor"]): r for r in _latest(rows, "period")}
+
+
+def need_text(row: dict | None) -> dict:
+    if row is None:
+        return {"level": None, "score": "–", "rank": "–", "p": "–", "p_value": None, "certainty": "",
+                "reason": "Saknas"}
+    if row["status"] != "ok":
+        return {"level": None, "score": "–", "rank": "–", "p": "–", "p_value": None, "certainty": "",
+                "reason": row.get("status_reason") or "Saknas"}
+    return {"level": row["level"], "score": number(row["score"], "", 0),
+            "rank": f"{row['rank_lower']}–{row['rank_upper']}",
+            "p": percent(row["p_top_fifth"]), "p_value": row["p_top_fifth"],
+            "certainty": certainty(row["p_top_fifth"]),
+            "reason": ""}
+
+
+def need_maps(data: SiteData, lan: str, layer: MapLayer | None) -> dict | None:
+    """One county map per factor coloured by need level (quintile), and the table behind."""
+    codes = data.kommuner_of[lan]
+    rows = need_rows(data, codes)
+    if rows is None:
+        return None
+    maps, table = [], []
+    for factor in NEED_FACTORS:
+        areas = {}
+        for code in codes:
+            text = need_text(rows.get((code, factor)))
+            level = text["level"]
+            areas[code] = Area(f"q-{level}" if level else "f-none",
+                               f"{data.names[code]}: {NEED_LEVEL.get(level, text['reason'])}"
+                               + (f", sannolikhet för störst behov {text['p']}" if level else ""),
+                               str(level) if level else "")
+        svg = (choropleth(layer, areas, f"Karta: behov inom {STRATEGIC_FACTORS[factor].lower()} "
+                          f"i länets kommuner, nivå 1–5 (5 = störst behov)", cls="map small")
+               if layer else "")
+        maps.append({"factor": factor, "title": STRATEGIC_FACTORS[factor], "svg": svg})
+    for code in codes:
+        table.append({"name": data.names[code], "file": data.kommun_file(code),
+                      "cells": [need_text(rows.get((code, f))) for f in NEED_FACTORS]})
+    period = next((r["period"] for r in rows.values()), None)
+    version = next((r["index_version"] for r in rows.values()), "")
+    return {"maps": maps, "table": table, "heads": [STRATEGIC_FACTORS[f] for f in NEED_FACTORS],
+            "period": period, "version": version}
+
+
+def sensitivity(data: SiteData) -> list[dict] | None:
+    """What moves the ranks most (three largest effects per factor)."""
+    parts = data.tables["need_sensitivity"]
+    if parts is None:
+        return None
+    return [{"factor": STRATEGIC_FACTORS.get(r["factor"], r["factor"]), "label": r["input_label"],
+             "effect": number(r["effect"], "", 1)}
+            for factor in sorted(parts) for r in parts[factor] if r["rank_of_effect"] <= 3]
+
+
+# -- support against need -----------------------------------------------------------------
+def support_rows(data: SiteData, codes: list[str]) -> list[dict] | None:
+    rows = data.rows_for("support_need", codes)
+    if rows is None:
+        return None
+    return sorted(_latest(rows, "period_end"), key=lambda r: (r["factor"], r["area_code"]))
+
+
+def support_table_row(data: SiteData, r: dict) -> dict:
+    return {"name": data.names.get(r["area_code"], r["area_code"]),
+            "file": data.kommun_file(r["area_code"]) if r["area_code"] in data.names else "",
+            "factor": STRATEGIC_FACTORS.get(r["factor"], r["factor"]),
+            "class_label": r["class_label"], "class": r["class"], "p": percent(r["p_top_fifth"]),
+            "rank": (f"{r['rank_lower']}–{r['rank_upper']}" if r["rank_lower"] is not None else "–"),
+            "n_actors": r["n_actors"], "n_supports": r["n_supports"],
+            "types": r["support_types"] or "–",
+            "sek_per_child": number(r["sek_per_child"], "", 0) if r["sek_per_child"] is not None else "–",
+            "overlap": r["overlap_actors"] if r["overlap"] else "",
+            "period": f"{_date(r['period_start'])} – {_date(r['period_end'])}"}
+
+
+def need_vs_support(data: SiteData, lan: str) -> dict | None:
+    rows = support_rows(data, data.kommuner_of[lan])
+    if rows is None:
+        return None
+    charts = []
+    for factor in FACTOR_ORDER:
+        points = [{"name": data.names[r["area_code"]], "p_top_fifth": r["p_top_fifth"],
+                   "n_supports": r["n_supports"]} for r in rows if r["factor"] == factor]
+        if points:
+            charts.append({"title": STRATEGIC_FACTORS[factor], "svg": need_support(
+                points, f"Diagram: behov mot stöd inom {STRATEGIC_FACTORS[factor].lower()}. "
+                        f"Varje punkt är en kommun; tabellen nedan har samma uppgifter.")})
+    table = [support_table_row(data, r) for r in rows]
+    diverging = [t for t, r in zip(table, rows, strict=True)
+                 if r["class"] in ("high_need_no_support", "lower_need_much_support")]
+    return {"charts": charts, "table": table, "diverging": diverging,
+            "period": table[0]["period"] if table else ""}
+
+
+# -- selection ----------------------------------------------------------------------------
+def selection(data: SiteData, lan: str) -> list[dict] | None:
+    found = data.rows_for("selection", data.kommuner_of[lan])
+    if found is None:
+        return None
+    calls = []
+    for call_id in sorted({r["call_id"] for r in found}):
+        rows = sorted((r for r in found if r["call_id"] == call_id), key=lambda r: (
+                                                        PROPOSAL_ORDER.get(r["proposal"], 9),
+                                                        r["order"] if r["order"] is not None else 10**6,
+                                                        data.names.get(r["area_code"], "")))
+        calls.append({"title": rows[0]["call_title"] or "Utlysning", "factors": ", ".join(
+            STRATEGIC_FACTORS.get(f.strip(), f.strip()) for f in (rows[0]["factors"] or "").split(",")
+            if f.strip()), "rows": [{
+                "order": r["order"] if r["order"] is not None else "",
+                "name": data.names.get(r["area_code"], r["area_code"]),
+                "file": data.kommun_file(r["area_code"]) if r["area_code"] in data.names else "",
+                "proposal": r["proposal"], "proposal_label": r["proposal_label"],
+                "p": percent(r["p_top_fifth"]),
+                "rank": f"{r['rank_lower']}–{r['rank_upper']}" if r["rank_lower"] is not None else "–",
+                "stage": r["readiness_stage"] if r["readiness_stage"] is not None else "–",
+                "supports": r["current_supports"], "reasons": r["reasons"] or "",
+                "applied_on": _date(r["applied_on"])} for r in rows]})
+    return calls
+
+
+# -- readiness ----------------------------------------------------------------------------
+def readiness_stages(data: SiteData, codes: list[str]) -> list[dict] | None:
+    """Latest assessment per kommun and issue."""
+    rows = data.rows_for("readiness_stage", codes)
+    if rows is None:
+        return None
+    latest: dict[tuple[str, str], dict] = {}
+    for r in rows:  # sorted by area, issue, date: the last one wins
+        latest[(r["area_code"], r["issue"])] = r
+    return [{"code": r["area_code"], "name": data.names.get(r["area_code"], r["area_code"]),
+             "file": data.kommun_file(r["area_code"]) if r["area_code"] in data.names else "",
+             "issue": r["issue"], "stage": r["stage"], "stage_label": r["stage_label"],
+             "score": number(r["score"], "", 1), "lowest": r["lowest_dimension_label"],
+             "assessed_on": _date(r["assessed_on"]), "n": r["n_interviews"],
+             "previous": r["previous_stage"], "warning": r["warning"] or "",
+             "assessment_id": r["assessment_id"]}
+            for _, r in sorted(latest.items())]
+
+
+def readiness_profile(data: SiteData, code: str) -> list[dict] | None:
+    """The kommun's latest assessment per issue: stage and the six dimensions as bars."""
+    stages, dimensions = readiness_stages(data, [code]), data.rows_for("readiness", [code])
+    if stages is None or dimensions is None:
+        return None
+    out = []
+    for stage in stages:
+        dims = [d for d in dimensions if d["assessment_id"] == stage["assessment_id"]]
+        rows = [{"dimension": d["dimension"], "dimension_label": d["dimension_label"],
+                 "score": d["score"], "previous_score": d["previous_score"],
+                 "score_text": number(d["score"], "", 1),
+                 "previous_text": number(d["previous_score"], "", 1),
+                 "agreement": percent(d["agreement_within_one"]),
+                 "warning": d["warning"] or ""} for d in dims]
+        out.append({**stage, "dims": rows, "svg": readiness_bars(
+            rows, f"Diagram: beredskap per dimension för {stage['issue']}, skala 1–9. "
+                  f"Tabellen bredvid har samma uppgifter.") if rows else ""})
+    return out
+
+
+# -- goals --------------------------------------------------------------------------------
+def goals(data: SiteData, codes: list[str]) -> list[dict] | None:
+    """The latest year of each goal of the given kommuner."""
+    rows = data.rows_for("goal_progress", codes)
+    if rows is None:
+        return None
+    out = []
+    for r in rows:
+        if not r["is_latest"]:
+            continue
+        ind = data.by_id.get(r["indicator_id"])
+        unit = ind["unit"] if ind else ""
+        out.append({"name": data.names.get(r["area_code"], r["area_code"]),
+                    "file": data.kommun_file(r["area_code"]) if r["area_code"] in data.names else "",
+                    "plan": r["plan"], "goal": r["goal_text"],
+                    "indicator": ind["short_title"] if ind else r["indicator_id"],
+                    "indicator_file": ind["file"] if ind else "",
+                    "baseline": f"{number(r['baseline_value'], unit)} ({r['baseline_year']})",
+                    "target": f"{number(r['target_value'], unit)} ({r['target_year']})",
+                    "latest": f"{number(r['value'], unit)} ({r['year']})",
+                    "ci": interval(r["lower_95"], r["upper_95"], unit),
+                    "status": r["status"], "status_label": r["status_label"],
+                    "symbol": GOAL_STATUS_SYMBOL.get(r["status"], ""),
+                    "reason": r["status_reason"] or "", "off_track": r["status"] in OFF_TRACK})
+    return out
+
+
+def support_received(data: SiteData, code: str) -> list[dict] | None:
+    rows = support_rows(data, [code])
+    return None if rows is None else [support_table_row(data, r) for r in rows]

@@ -1,0 +1,220 @@
+"""Downloads per county and per kommun: CSV for any tool, XLSX for Excel, the same rows.
+
+One row per area × indicator × sex × breakdown: the latest year's value with its interval,
+counts, status and reason, the län's and riket's values and the comparisons in Swedish, and
+then the whole series as one column per year. Column names, indicator titles and every code
+are Swedish (labels from `reports/labels.py`). CSV is semicolon-separated with decimal comma
+in UTF-8 with BOM, as Swedish Excel opens it. A cell that starts like a formula (`=`, `+`,
+`-`, `@`, tab, CR) gets a leading apostrophe, and the XLSX writer stores no string as a
+formula, so a downloaded file never runs anything.
+
+The wide table is computed once for all areas; each file is a filter of it. XLSX files are
+written in parallel processes (xlsxwriter is pure Python), and a file whose rows did not
+change is not rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import polars as pl
+
+from reports.labels import (AREA_TYPE, COMPARISON, FACTOR, RANK_BAND, SEX, STATUS,
+                            STRATEGIC_FACTORS, TREND, breakdown_label)
+from reports.model import SiteData
+
+FOLDER = "nedladdning"
+MANIFEST = ".manifest.json"
+FORMULA_START = r"^[=+\-@\t\r]"
+AREA_ORDER = {"riket": 0, "total": 1, "lan": 2, "subregion": 3, "kommun": 4}
+SEX_ORDER = {"T": 0, "K": 1, "M": 2}
+
+COLUMNS = {  # internal name → Swedish column name, in file order
+    "area_name": "Område", "area_code": "Områdeskod", "area_type": "Områdestyp",
+    "title": "Indikator", "indicator_id": "Indikatorns id", "strategic_factor": "Strategisk faktor",
+    "factor": "Risk- eller skyddsfaktor", "unit": "Enhet", "sex": "Kön", "breakdown": "Nedbrytning",
+    "period": "År", "value": "Värde", "lower_95": "Nedre gräns 95 %", "upper_95": "Övre gräns 95 %",
+    "numerator": "Täljare", "denominator": "Nämnare", "status": "Status", "status_reason": "Orsak",
+    "lan_value": "Länets värde", "national_value": "Rikets värde (enkäter: alla svarande)",
+    "compared_to_lan": "Jämfört med länet", "compared_to_riket": "Jämfört med riket",
+    "compared_to_peers": "Jämfört med liknande kommuner", "trend": "Trend (fem senaste åren)",
+    "rank_band": "Relativ position bland kommunerna", "source": "Källa",
+}
+
+
+def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix an apostrophe to every text cell that a spreadsheet could read as a formula."""
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c)).alias(c)
+        for c, dtype in frame.schema.items() if dtype == pl.String)
+
+
+def wide_table(data: SiteData) -> pl.DataFrame:
+    """All areas' rows, Swedish columns, in display order (before any filtering)."""
+    facts = data.m.facts
+    periods = pl.DataFrame({"indicator_id": list(data.latest_period),
+                            "period": list(data.latest_period.values())},
+                           schema={"indicator_id": pl.String, "period": pl.Int32})
+    keys = ["area_code", "indicator_id", "sex", "breakdown"]
+    series = (facts.select(*keys, "period", "value").sort("period")
+              .with_columns(pl.col("value").round(4))
+              .pivot(on="period", index=keys, values="value", sort_columns=True))
+    years = [c for c in series.columns if c not in keys]
+    latest = facts.join(periods, on=["indicator_id", "period"], how="inner")
+    bench = latest.filter(pl.col("status") == "ok").select(
+        "indicator_id", "sex", "breakdown", bench_code="area_code", bench_value="value")
+    areas = data.m.areas.select("area_code", "area_type", "area_name", "lan_code")
+    national = pl.DataFrame({"indicator_id": list(data.national_code),
+                             "national_code": list(data.national_code.values())},
+                            schema={"indicator_id": pl.String, "national_code": pl.String})
+    ind = data.m.indicators.select("indicator_id", "title", "strategic_factor", "factor", "unit",
+                                   "source", "source_id")
+    order = {i["indicator_id"]: n for n, i in enumerate(data.indicators)}
+    frame = (series.join(latest.drop("area_type", "unit", "source_id", "source_title"), on=keys, how="left")
+             .join(areas, on="area_code", how="left")
+             .join(national, on="indicator_id", how="left")
+             .join(ind, on="indicator_id", how="left")
+             .join(bench.rename({"bench_code": "lan_code", "bench_value": "lan_value"}),
+                   on=["indicator_id", "sex", "breakdown", "lan_code"], how="left")
+             .join(bench.rename({"bench_code": "national_code", "bench_value": "national_value"}),
+                   on=["indicator_id", "sex", "breakdown", "national_code"], how="left")
+             .with_columns(
+                 _a=pl.col("area_type").replace_strict(AREA_ORDER, default=9, return_dtype=pl.Int8),
+                 _i=pl.col("indicator_id").replace_strict(order, default=10**6, return_dtype=pl.Int32),
+                 _s=pl.col("sex").replace_strict(SEX_ORDER, default=9, return_dtype=pl.Int8))
+             .sort("_a", "area_code", "_i", "_s", "breakdown"))
+    breakdowns = {b: breakdown_label(b) for b in frame["breakdown"].unique().sort().to_list()}
+    frame = frame.with_columns(
+        pl.col("area_type").replace(AREA_TYPE),
+        pl.col("strategic_factor").replace(STRATEGIC_FACTORS),
+        pl.col("factor").replace(FACTOR),
+        pl.col("sex").replace(SEX),
+        pl.col("breakdown").replace(breakdowns),
+        pl.col("status").replace({**STATUS, "ok": "Redovisas"}),
+        *(pl.col(c).replace(COMPARISON) for c in ("compared_to_lan", "compared_to_riket",
+                                                  "compared_to_peers")),
+        pl.col("trend").replace(TREND),
+        pl.col("rank_band").replace(RANK_BAND),
+        *(pl.col(c).round(4) for c in ("value", "lower_95", "upper_95", "lan_value", "national_value")),
+        source=pl.when(pl.col("source") == "kolada")
+        .then(pl.format("Kolada, nyckeltal {}", pl.col("source_id")))
+        .otherwise(pl.lit("Elevenkät")),
+    )
+    out = frame.select(*(pl.col(c).alias(name) for c, name in COLUMNS.items()),
+                       *(pl.col(y).alias(f"Värde {y}") for y in years))
+    return neutralise(out)
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    return ("\ufeff" + frame.write_csv(separator=";", decimal_comma=True, null_value="")).encode("utf-8")
+
+
+ABOUT = [
+    ("Innehåll", "En rad per område, indikator, kön och nedbrytning: senaste årets värde med "
+                 "95 % konfidensintervall, täljare och nämnare, status och orsak, länets och "
+                 "rikets värden, jämförelser och trend, och sedan värdet för varje år."),
+    ("Jämförelser", "Bättre eller sämre betyder att jämförelsevärdet ligger utanför områdets "
+                    "95 % konfidensintervall (mycket bättre eller sämre: utanför 99,8 %)."),
+    ("Dolda värden", "Dolda och saknade värden är tomma, aldrig 0. Orsaken står i kolumnen Orsak."),
+    ("Tecken", "En cell som börjar med = + - eller @ har fått en apostrof först, så att den "
+               "aldrig tolkas som en formel."),
+]
+
+
+def xlsx_bytes(frame: pl.DataFrame, title: str, label: str, vintage: str) -> bytes:
+    """An Excel workbook: the data as a table, and a sheet that explains the columns."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                            "strings_to_urls": False, "strings_to_numbers": False})
+    # A fixed creation date (the data vintage) keeps the file identical for the same data.
+    created = datetime.strptime(vintage, "%Y-%m-%d") if len(vintage) == 10 else datetime(2000, 1, 1)
+    workbook.set_properties({"title": title, "subject": label, "author": "uppvaxt",
+                             "created": created})
+    widths = {name: 14 for name in frame.columns}
+    widths.update({"Område": 22, "Indikator": 40, "Orsak": 30, "Strategisk faktor": 28,
+                   "Enhet": 18, "Källa": 22})
+    frame.write_excel(workbook=workbook, worksheet="Data", autofit=False, column_widths=widths,
+                      freeze_panes=(1, 1), table_style="Table Style Light 1",
+                      float_precision=3)
+    about = pl.DataFrame({"Rubrik": ["Fil", "Data", *[a for a, _ in ABOUT]],
+                          "Förklaring": [title, f"{label}. Data hämtade {vintage}.",
+                                         *[b for _, b in ABOUT]]})
+    about.write_excel(workbook=workbook, worksheet="Om filen", autofit=False,
+                      column_widths={"Rubrik": 16, "Förklaring": 110})
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _xlsx_job(args: tuple) -> tuple[str, bytes]:
+    path, ipc, title, label, vintage = args
+    return path, xlsx_bytes(pl.read_ipc(io.BytesIO(ipc)), title, label, vintage)
+
+
+def download_sets(data: SiteData) -> list[tuple[str, str, list[str]]]:
+    """(file stem, title, area codes) for each county and each kommun."""
+    sets = []
+    national = sorted(set(data.national_code.values()))
+    for lan, name in data.lans:
+        codes = national + [lan] + data.subregions_of[lan] + data.kommuner_of[lan]
+        sets.append((data.county_file(lan)[:-5], f"{name}: kommuner, delregioner, länet och riket", codes))
+    for code in data.kommuner:
+        sets.append((data.kommun_file(code)[:-5], f"{data.names[code]} ({data.names[data.lan_of[code]]})",
+                     [code]))
+    return sets
+
+
+def write_downloads(data: SiteData, out_dir: Path, label: str, vintage: str,
+                    write, workers: int | None = None) -> list[Path]:
+    """Write every county's and kommun's CSV and XLSX under `out_dir/nedladdning/`.
+
+    `write(path, bytes)` stores a file atomically. Files whose content did not change are
+    left as they are (the manifest keeps the hash each XLSX was made from).
+    """
+    folder = out_dir / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest_path = folder / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    table = wide_table(data)
+    code_column = COLUMNS["area_code"]
+    parts = {code: frame for (code,), frame in table.partition_by(code_column, as_dict=True,
+                                                                   maintain_order=True).items()}
+    jobs, written, new_manifest = [], [], {}
+    for stem, title, codes in download_sets(data):
+        frames = [parts[c] for c in codes if c in parts]
+        frame = pl.concat(frames) if frames else table.clear()
+        csv = csv_bytes(frame)
+        digest = hashlib.sha256(csv + label.encode() + vintage.encode()).hexdigest()
+        csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+        if not csv_path.exists() or csv_path.read_bytes() != csv:
+            write(csv_path, csv)
+        new_manifest[stem] = digest
+        if manifest.get(stem) != digest or not xlsx_path.exists():
+            ipc = io.BytesIO()
+            frame.write_ipc(ipc)
+            jobs.append((str(xlsx_path), ipc.getvalue(), title, label, vintage))
+        written += [csv_path, xlsx_path]
+    workers = workers if workers is not None else min(len(jobs), os.cpu_count() or 1)
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            for path, content in pool.map(_xlsx_job, jobs, chunksize=8):
+                write(Path(path), content)
+    else:
+        for job in jobs:
+            path, content = _xlsx_job(job)
+            write(Path(path), content)
+    write(manifest_path, json.dumps(new_manifest, indent=0, sort_keys=True).encode("utf-8"))
+    return written
+

@@ -1,0 +1,12 @@
+"""Page models: the start page, a county page, a kommun profile and an indicator page.
+
+Each function returns the dict its template lays out. Charts are inline SVG strings built
+from `SiteData`; every chart has the same numbers in a table on the page.
+"""
+
+from reports.pages.county import county_page
+from reports.pages.indicator import indicator_page
+from reports.pages.profile import profile_page
+from reports.pages.start import start_page
+
+__all__ = ["county_page", "indicator_page", "profile_page", "start_page"]

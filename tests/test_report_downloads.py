@@ -1,0 +1,103 @@
+"""Downloads: Swedish CSV and XLSX per county and kommun, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import polars as pl
+import pytest
+
+from reports.downloads import FOLDER, csv_bytes, neutralise, xlsx_bytes
+from reports.labels import COMPARISON, RANK_BAND, TREND
+from reports.render import ReportContext, render_downloads
+
+CTX = ReportContext(run_id="r", data_label="Demodata – syntetiska värden", is_demo=True, fetched="2026-11-23")
+
+
+@pytest.fixture(scope="module")
+def folder(site_marts, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dl")
+    render_downloads(site_marts, out, CTX, workers=2)
+    return out / FOLDER
+
+
+def read_csv(path) -> pl.DataFrame:
+    raw = path.read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    return pl.read_csv(io.BytesIO(raw[3:]), separator=";", decimal_comma=True, infer_schema_length=0)
+
+
+def test_a_csv_and_an_xlsx_per_county_and_kommun(folder):
+    names = {p.name for p in folder.iterdir()}
+    for stem in ("lan-05-ostergotlands-lan", "lan-09-gotlands-lan", "kommun-0580-linkoping",
+                 "kommun-0980-gotland"):
+        assert {f"{stem}.csv", f"{stem}.xlsx"} <= names
+    assert len([n for n in names if n.endswith(".xlsx")]) == 3 + 20
+
+
+def test_csv_is_swedish_with_titles_and_labels(folder):
+    text = (folder / "kommun-0580-linkoping.csv").read_bytes().decode("utf-8-sig")
+    header = text.splitlines()[0].split(";")
+    assert header[:4] == ["Område", "Områdeskod", "Områdestyp", "Indikator"]
+    assert "Jämfört med riket" in header and "Värde 2019" in header and "Värde 2025" in header
+    frame = read_csv(folder / "kommun-0580-linkoping.csv")
+    assert set(frame["Område"]) == {"Linköping"}
+    assert "Elever i åk 9 som uppnått kunskapskraven i alla ämnen, hemkommun, andel (%)" in set(frame["Indikator"])
+    codes = set(COMPARISON) | set(RANK_BAND) | set(TREND) | {"ok", "suppressed", "kommun", "skola"}
+    for column in ("Jämfört med riket", "Relativ position bland kommunerna", "Trend (fem senaste åren)",
+                   "Status", "Områdestyp", "Strategisk faktor", "Kön"):
+        assert not set(frame[column].drop_nulls()) & codes, column
+    assert {"Kommun"} == set(frame["Områdestyp"]) and "Flickor/kvinnor" in set(frame["Kön"])
+    # decimal comma and semicolons: 75,x % parses back as a number
+    assert frame.filter(pl.col("Indikatorns id") == "N15508")["Värde"].str.replace(",", ".").cast(pl.Float64).is_not_null().any()
+    assert ";" in text.splitlines()[1] and "," in text.splitlines()[1]
+
+
+def test_county_file_holds_riket_lan_subregions_and_kommuner(folder):
+    frame = read_csv(folder / "lan-05-ostergotlands-lan.csv")
+    assert {"Riket", "Län", "Delregion", "Kommun", "Alla svarande i enkäten"} == set(frame["Områdestyp"])
+    assert "Halmstad" not in set(frame["Område"])
+    hidden = frame.filter((pl.col("Område") == "Ydre") & (pl.col("Indikatorns id") == "N33813")
+                          & (pl.col("Kön") == "Totalt"))
+    assert hidden["Värde"].to_list() == [None] and hidden["Status"].to_list() == ["Dolt"]
+    assert hidden["Orsak"].to_list() == ["Kolada: dolt av sekretesskäl (Privacy)"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_formula_like_cells_are_neutralised(start):
+    frame = neutralise(pl.DataFrame({"Område": [f"{start}HYPERLINK(\"x\")", "Linköping"], "Värde": [-1.0, 2.0]}))
+    assert frame["Område"].to_list() == [f"'{start}HYPERLINK(\"x\")", "Linköping"]
+    assert frame["Värde"].to_list() == [-1.0, 2.0]  # numbers stay numbers
+
+
+def test_a_formula_in_a_name_reaches_neither_file_as_a_formula(site_marts, tmp_path):
+    areas = site_marts.areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
+                                     .then(pl.lit("=1+1")).otherwise("area_name"))
+    render_downloads(replace(site_marts, areas=areas), tmp_path, CTX, workers=1)
+    (csv_path,) = (tmp_path / FOLDER).glob("kommun-0580-*.csv")
+    assert set(read_csv(csv_path)["Område"]) == {"'=1+1"}
+    xlsx_path = csv_path.with_suffix(".xlsx")
+    assert set(pl.read_excel(xlsx_path, sheet_name="Data")["Område"]) == {"'=1+1"}
+    import zipfile
+    with zipfile.ZipFile(xlsx_path) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_xlsx_has_the_same_rows_and_is_deterministic(folder):
+    csv = read_csv(folder / "kommun-0580-linkoping.csv")
+    xlsx = pl.read_excel(folder / "kommun-0580-linkoping.xlsx", sheet_name="Data")
+    assert xlsx.columns == csv.columns and xlsx.height == csv.height
+    about = pl.read_excel(folder / "kommun-0580-linkoping.xlsx", sheet_name="Om filen")
+    assert "Demodata – syntetiska värden. Data hämtade 2026-11-23." in about["Förklaring"].to_list()
+    frame = pl.DataFrame({"Område": ["A"], "Värde": [1.5]})
+    assert xlsx_bytes(frame, "t", "l", "2026-11-23") == xlsx_bytes(frame, "t", "l", "2026-11-23")
+    assert csv_bytes(frame) == "\ufeffOmråde;Värde\nA;1,5\n".encode()
+
+
+def test_unchanged_files_are_not_rewritten(site_marts, tmp_path):
+    render_downloads(site_marts, tmp_path, CTX, workers=1)
+    files = sorted(p for p in (tmp_path / FOLDER).iterdir() if not p.name.startswith("."))
+    before = {p: p.stat().st_mtime_ns for p in files}
+    render_downloads(site_marts, tmp_path, CTX, workers=1)
+    assert {p: p.stat().st_mtime_ns for p in files} == before

@@ -1,0 +1,167 @@
+"""The site as files: which pages, what they say, and that the same marts give the same bytes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import polars as pl
+import pytest
+
+from reports.render import ReportContext, render_site
+from tests.coordination_frames import with_coordination
+
+CTX = ReportContext(run_id="test-run-7f3a", data_label="Demodata – syntetiska värden", is_demo=True,
+                    fetched="2026-11-23")
+COUNTY = "lan-05-ostergotlands-lan.html"
+PROFILE = "kommun-0580-linkoping.html"
+
+
+@pytest.fixture(scope="module")
+def site(site_marts, tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    return out, render_site(site_marts, out, CTX, workers=2)
+
+
+@pytest.fixture(scope="module")
+def coordinated(site_marts, tmp_path_factory):
+    out = tmp_path_factory.mktemp("coordinated")
+    render_site(with_coordination(site_marts, "05"), out, CTX, workers=1)
+    return out
+
+
+def page(folder, name: str) -> str:
+    return (folder / name).read_text(encoding="utf-8")
+
+
+def main_text(html: str) -> str:
+    """What a strategist reads: the page without tags, footer (colophon) and attributes."""
+    body = html.split("<main", 1)[1].split("</main>", 1)[0] if "<main" in html else html
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_one_page_per_county_kommun_and_indicator(site):
+    out, result = site
+    assert sorted(p.name for p in result.pages["county"]) == [
+        "lan-05-ostergotlands-lan.html", "lan-09-gotlands-lan.html", "lan-13-hallands-lan.html"]
+    profiles = sorted(p.name for p in result.pages["profile"])
+    assert len(profiles) == 20 and PROFILE in profiles and "kommun-0563-valdemarsvik.html" in profiles
+    assert "indikator-n15508.html" in {p.name for p in result.pages["indicator"]}
+    assert (out / "index.html").exists() and (out / "assets" / "site.css").exists()
+    assert sorted(p.name for p in out.glob("*.html")) == sorted(
+        p.name for paths in result.pages.values() for p in paths)
+
+
+def test_same_marts_give_byte_identical_files(site, site_marts, tmp_path):
+    out, _ = site
+    render_site(site_marts, tmp_path, CTX, workers=1)  # sequential this time
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert files and files == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    for name in files:
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_offline_light_and_without_script(site):
+    out, result = site
+    for path in out.glob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        for target in re.findall(r'(?:src|href)="([^"]+)"', html):
+            assert not re.match(r"(?i)([a-z]+:)?//", target), (path.name, target)
+        assert "<script" not in html and "plotly" not in html.lower(), path.name
+    assert max(result.bytes_of("county")) < 1_500_000 and max(result.bytes_of("profile")) < 1_000_000
+
+
+def test_watch_list_is_never_silently_empty(site):
+    out, _ = site
+    watch = page(out, COUNTY).split('id="bevaka"')[1].split("</section>")[0]
+    valdemarsvik = watch.split("Valdemarsvik")[1].split("</ul>")[0]
+    assert "flera sämre" in valdemarsvik and "3 av 4 jämförda indikatorer" in valdemarsvik
+    assert "rött–rött" in watch.split("Norrköping")[1].split("</ul>")[0]
+    gotland = page(out, "lan-09-gotlands-lan.html").split('id="bevaka"')[1].split("</section>")[0]
+    assert "Länets enda kommun uppfyller inget av bevakningsvillkoren" in gotland
+
+
+def test_story_names_kommuner_factors_and_missing_parts(site):
+    out, _ = site
+    story = main_text(page(out, COUNTY).split('id="sammanfattning"')[1].split("</section>")[0])
+    assert "Måluppfyllelse i skolan: säkert sämre än riket är Valdemarsvik på 3 av 4" in story
+    assert "Behovsindexet per strategisk faktor är inte tillgängligt ännu" in story
+    assert "Uppgifter om stöd till kommunerna är inte tillgängliga ännu" in story
+    assert "Beredskapsbedömningar är inte tillgängliga ännu" in story
+
+
+def test_overview_grid_has_values_years_symbols_and_subregions(site):
+    out, _ = site
+    grid = page(out, COUNTY).split('class="grid"')[1].split("</table>")[0]
+    assert 'scope="colgroup"' in grid and "Måluppfyllelse i skolan" in grid
+    assert "andel (%), 2025" in grid                      # unit and year in the header
+    assert "FA Linköping" in grid and 'class="subregion"' in grid
+    cells = re.findall(r'<td class="f-(\w+)"[^>]*>([^<]*?)(?: <span class="sym">([^<]+)</span>)?</td>', grid)
+    judged = [c for c in cells if c[0] in ("better", "worse", "much_worse", "similar")]
+    assert judged and all(value.strip() and symbol for _, value, symbol in judged)
+
+
+def test_swedish_text_without_internal_ids(site):
+    out, _ = site
+    index = page(out, "index.html")
+    assert "Gotlands län</a> <span class=\"muted\">(1 kommun)" in index
+    assert "(1 kommuner)" not in index and "Hallands län</a> <span class=\"muted\">(6 kommuner)" in index
+    for path in out.glob("*.html"):
+        text = main_text(path.read_text(encoding="utf-8"))
+        assert "test-run-7f3a" not in text, path.name       # run id only in the colophon
+        assert "(%) (%)" not in text and "%)," not in text.replace("andel (%),", "")
+        assert not re.search(r"\b\d+(k|M)\b", text), path.name
+        assert "lupp_2023_leverans.csv" not in path.read_text(encoding="utf-8")  # no vendor file name
+        assert not re.search(r"/work/|data/reports|\.duckdb", text), path.name
+    assert "Kolofon: körning test-run-7f3a" in page(out, COUNTY)
+
+
+def test_profile_has_spines_trends_sexes_surveys_and_peers(site):
+    out, _ = site
+    html = page(out, PROFILE)
+    assert html.count('<svg class="spine"') >= 6
+    assert html.count('<svg class="trend"') >= 6
+    assert "Flickor/kvinnor" in html and "Pojkar/män" in html
+    assert "Elevenkät: lupp, 2023" in html and "Åk 9, flickor" in html and "Gy 2, pojkar" in html
+    assert "De sju kommuner som mest liknar Linköping" in html
+    assert "Behovsindexet är inte tillgängligt ännu" in html
+    # every chart is named for a screen reader
+    for svg in re.findall(r"<svg [^>]+>", html):
+        assert re.search(r'role="(img|group)" aria-label="[^"]{8,}"', svg), svg
+
+
+def test_indicator_page_lists_hidden_kommuner_and_states_the_funnel_rule(site):
+    out, _ = site
+    hidden = page(out, "indikator-n33813.html")
+    assert "Kolada: dolt av sekretesskäl (Privacy): Ydre (1)" in hidden
+    funnel = page(out, "indikator-n15508.html")
+    assert "utan justering för överspridning: samma regel som tabellernas jämförelse" in funnel
+    assert funnel.count('class="lim95"') == 2
+    assert 'id="lan-05"' in funnel and "body:has(#lan-05:target) .l05" in funnel
+
+
+def test_values_are_escaped(site_marts, tmp_path):
+    areas = site_marts.areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
+                                     .then(pl.lit("<script>alert(1)</script>")).otherwise("area_name"))
+    render_site(replace(site_marts, areas=areas), tmp_path, CTX, workers=1)
+    for path in tmp_path.glob("*.html"):
+        assert "<script>alert(1)</script>" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_coordination_sections_from_the_contract(coordinated):
+    county = page(coordinated, COUNTY)
+    assert 'class="badge q-5"' in county or 'class="badge q-4"' in county
+    assert "Stöd till föräldraskapsarbete 2026" in county and "Föreslås" in county
+    assert "Högt behov men inget stöd" in county or "Stödet följer behovet" in county
+    assert "Ungas psykiska hälsa" in county and "åt fel håll" in county
+    assert "Vad som flyttar rangordningen mest" in county and "Vikterna" in county
+    quality = county.split('id="datakvalitet"')[1].split("</section>")[0]
+    assert "Äldre värden" in quality and "Inte tillgänglig" in quality
+    profile = page(coordinated, "kommun-0509-odeshog.html")
+    assert profile.count("<rect class=\"bar\"") == 6 and "A Insatser" in profile
+    assert "Högt behov" in profile or "Lägre behov" in profile
+    assert "senaste godkända leveransen" in profile       # a stale value's footnote
+    assert "befolkningen för året är inte publicerad" in page(coordinated, PROFILE)
+    for name in (COUNTY, "kommun-0509-odeshog.html"):
+        assert "inte tillgängliga ännu" not in page(coordinated, name)
+        assert "inte tillgängligt ännu" not in page(coordinated, name)
