@@ -58,6 +58,9 @@ def demo_build(tmp_path_factory):
     result = run(data, instance=instance)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     return data, result, instance
+
+
+@pytest.fixture(scope="session")
 def site_marts(catalog_indicators, kommuner):
     """Small marts for the site's tests (tests/site_fixtures.py)."""
     from tests.site_fixtures import small_marts

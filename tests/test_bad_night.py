@@ -146,10 +146,10 @@ def test_the_summary_lists_each_problem_on_a_line(night):
     lines = summary.lines()
     assert summary.outcome == "published" and summary.exit_code == 0
     assert lines[0].startswith("uppvaxt: publicerat")
-    assert any(line.startswith("  Spärrad N07403: Nivåskifte") for line in lines)
-    assert any(line.startswith("  Spärrad U07417: Enheten") for line in lines)
-    assert any(line.startswith("  Ej tillgänglig N99999:") for line in lines)
-    assert any(line.startswith("  Inaktuell N02902:") for line in lines)
+    assert any(line.startswith("  Stoppad av kontroll N07403: Nivåskifte") for line in lines)
+    assert any(line.startswith("  Stoppad av kontroll U07417: Enheten") for line in lines)
+    assert any(line.startswith("  Inte tillgänglig N99999:") for line in lines)
+    assert any(line.startswith("  Äldre värden N02902:") for line in lines)
     assert any(line.startswith("  Befolkning: SCB har ännu inte publicerat befolkningen 2025")
                for line in lines)
 
@@ -169,4 +169,4 @@ def test_the_dagster_run_ends_with_the_same_summary(night):
         resources={"paths": Paths(data_dir=str(data))})
     run_summary_on_success(context)
     last = instance.all_logs(result.run_id)[-1]
-    assert last.message.startswith("uppvaxt: publicerat") and "Spärrad N07403" in last.message
+    assert last.message.startswith("uppvaxt: publicerat") and "Stoppad av kontroll N07403" in last.message

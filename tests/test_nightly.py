@@ -81,7 +81,7 @@ def test_python_m_pipeline_nightly_rewrites_nothing_and_names_a_quarantined_file
     data = copy_of(demo_build[0], tmp_path)
     before = fingerprints(data)
     inbox = data / "inbox" / "surveys"
-    lines = (inbox / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
+    lines = (data / "private" / "surveys" / "raw" / "lupp_2023_demo.csv").read_bytes().splitlines(keepends=True)
     (inbox / "lupp_2024_broken.csv").write_bytes(b"".join(lines[:1] + lines[1:3] * 2))
     env = {**os.environ, "UPPVAXT_DATA_DIR": str(data), "UPPVAXT_SOURCE": "demo"}
     env.pop("DAGSTER_HOME", None)
