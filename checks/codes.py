@@ -115,25 +115,3 @@ BREAKDOWN_ALL = {"all": "Alla (ingen nedbrytning)"}
 def pooled_label(years: int) -> str:
     return f"Sammanslaget över {years} år (sällsynta händelser)"
 
-# Source vintages and data quality (meta.kolada_vintage, meta.scb_vintage, meta.data_quality).
-QUALITY_STATE = {"stale": "Äldre värden", "unavailable": "Inte tillgänglig",
-                 "blocked": "Stoppad av kontroll"}
-QUALITY_STATE_DESCRIPTION = {
-    "stale": "De senast godkända värdena visas, markerade som äldre; nya kunde inte hämtas.",
-    "unavailable": "Inga värden finns att visa.",
-    "blocked": "Nya värden stoppades av en kontroll (nivåskifte eller ny enhet); de senast "
-               "godkända värdena visas.",
-}
-VINTAGE_STATE = {"fresh": "Nyhämtat och godkänt", "kept": "Oförändrat sedan förra bygget",
-                 **QUALITY_STATE}
-DATA_PROBLEM = {
-    "unknown_id": "Källan känner inte till id:t",
-    "no_data": "Källan gav inga värden",
-    "bad_response": "Felaktigt svar från källan",
-    "fetch_failed": "Hämtningen misslyckades",
-    "failed_check": "Underkänd i kontrollen",
-    "drift": "Nivåskifte mot förra versionen",
-    "unit_changed": "Ny enhet eller skala",
-}
-USED_FOR = {"indicator": "Indikator", "peers": "Liknande kommuner",
-            "indicator_and_peers": "Indikator och liknande kommuner"}

@@ -10,7 +10,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from checks.codes import DATA_PROBLEM, QUALITY_STATE, USED_FOR, VINTAGE_STATE
+from transforms.data_quality import DATA_PROBLEM, QUALITY_STATE, USED_FOR, VINTAGE_STATE
 
 KOMMUN_CODE = r"^\d{4}$"
 LAN_CODE = r"^\d{2}$"

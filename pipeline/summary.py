@@ -16,7 +16,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from checks.codes import QUALITY_STATE
+from sources.kolada_refresh import ACCEPT_FILE
+from transforms.data_quality import QUALITY_STATE
 
 SNAPSHOT = "reports__published_snapshot"
 KOLADA_CHECK = "kolada_per_kpi"
@@ -60,7 +61,8 @@ class RunSummary:
                          if self.had_snapshot else
                          "  Ingen databas har publicerats ännu; inget finns att visa förrän ett bygge lyckas.")
         for p in self.problems:
-            lines.append(f"  {QUALITY_STATE.get(p['state'], p['state'])} {p['kpi_id']}: {p['message']}")
+            how = f" Godkänn i {ACCEPT_FILE} när det är granskat." if p["state"] == "blocked" else ""
+            lines.append(f"  {QUALITY_STATE.get(p['state'], p['state'])} {p['kpi_id']}: {p['message']}{how}")
         lines += [f"  Befolkning: {note}" for note in self.notes]
         lines += [f"  Enkätfil i karantän: {name}" for name in self.quarantined]
         lines += [f"  Kontroll: {warning}" for warning in self.warnings]
@@ -74,11 +76,13 @@ def _first_line(text: str) -> str:
 
 
 def quarantined_files(inbox: Path) -> list[str]:
+    """The files set aside, named by their reports (the files themselves are moved to the
+    private store, out of reach of the inbox)."""
     folder = inbox / "quarantine"
     if not folder.is_dir():
         return []
-    return sorted(f"{p.name} (rapport: {p.with_name(p.name + '.problems.md')})" for p in folder.iterdir()
-                  if p.is_file() and not p.name.endswith(".problems.md") and not p.name.startswith("."))
+    return sorted(f"{p.name.removesuffix('.problems.md')} (rapport: {p})"
+                  for p in folder.glob("*.problems.md") if p.is_file())
 
 
 def value_notes(published: Path, run_id: str) -> list[str]:
@@ -107,7 +111,8 @@ def summarise(instance: dg.DagsterInstance, run_id: str, published: Path, inbox:
         if kind == "STEP_FAILURE":
             error = event.step_failure_data.error
             text = (error.cause.message if error and error.cause else None) or (error.message if error else "")
-            failures.append(f"{event.step_key}: {_first_line(text)}")
+            line = _first_line(text)
+            failures.append(line if line.startswith(f"{event.step_key}:") else f"{event.step_key}: {line}")
         elif kind == "STEP_SUCCESS" and event.step_key == SNAPSHOT:
             snapshot_done = True
         elif kind == "ASSET_MATERIALIZATION" and event.step_key == SNAPSHOT:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from checks.codes import QUALITY_STATE
+from transforms.data_quality import QUALITY_STATE
 
 STRATEGIC_FACTORS = {
     "skola": "Måluppfyllelse i skolan",

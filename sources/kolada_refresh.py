@@ -269,10 +269,10 @@ def _message(problem: str, kpi: str, detail: str) -> str:
         "bad_response": f"Koladas svar för {kpi} gick inte att läsa: {detail}",
         "fetch_failed": f"Hämtningen av {kpi} misslyckades: {detail}",
         "failed_check": f"Koladas värden för {kpi} klarade inte kontrollen: {detail}",
-        "drift": f"Nivåskifte i {kpi}: {detail} De nya värdena används inte förrän skiftet är "
-                 f"godkänt i {ACCEPT_FILE}.",
+        "drift": f"Nivåskifte i {kpi}: {detail} De nya värdena används inte förrän skiftet har "
+                 "granskats och godkänts.",
         "unit_changed": f"Enheten för {kpi} har ändrats hos Kolada: {detail}. De nya värdena "
-                        f"används inte förrän ändringen är godkänd i {ACCEPT_FILE}.",
+                        "används inte förrän ändringen har granskats och godkänts.",
     }[problem]
 
 

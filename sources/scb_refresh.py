@@ -49,12 +49,14 @@ def _stored(store: RawStore, table: PopulationTable, row: dict) -> list[pl.DataF
 
 def tables_changed(client: ScbClient, tables: Sequence[PopulationTable],
                    previous: dict[str, dict]) -> dict[str, str | None]:
-    """Tables whose `updated` stamp differs from the previous build's: table -> stamp now."""
+    """Tables whose `updated` stamp differs from the previous build's, or whose stored answers
+    are lost (pages None): table -> stamp now. A table that had none of the build's years
+    (pages "", SCB not yet so far) waits for its stamp to change, not every night."""
     changed = {}
     for table in tables:
         stamp = client.table_updated(table.table)
         before = previous.get(table.table)
-        if before is None or not split_pages(before.get("pages")) or before.get("updated") != stamp:
+        if before is None or before.get("pages") is None or before.get("updated") != stamp:
             changed[table.table] = stamp
     return changed
 

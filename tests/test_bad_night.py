@@ -87,7 +87,7 @@ def test_a_95_fold_rescale_is_blocked_naming_kpi_years_and_factor(night):
                     "select message from meta.data_quality where indicator_id = 'N07403'")
     message = quality["message"].item()
     assert "Nivåskifte i N07403" in message and "i median 95 gånger" in message
-    assert "för åren 2015–2025" in message and "accepted_changes.yaml" in message
+    assert "för åren 2015–2025" in message and "granskats och godkänts" in message
     facts = table(data / "published" / "uppvaxt.duckdb",
                   "select * from marts.fact_indicator where indicator_id = 'N07403'")
     assert facts["stale"].all()
@@ -146,7 +146,9 @@ def test_the_summary_lists_each_problem_on_a_line(night):
     lines = summary.lines()
     assert summary.outcome == "published" and summary.exit_code == 0
     assert lines[0].startswith("uppvaxt: publicerat")
-    assert any(line.startswith("  Stoppad av kontroll N07403: Nivåskifte") for line in lines)
+    assert any(line.startswith("  Stoppad av kontroll N07403: Nivåskifte")
+               and line.endswith("Godkänn i data/catalog/accepted_changes.yaml när det är granskat.")
+               for line in lines)
     assert any(line.startswith("  Stoppad av kontroll U07417: Enheten") for line in lines)
     assert any(line.startswith("  Inte tillgänglig N99999:") for line in lines)
     assert any(line.startswith("  Äldre värden N02902:") for line in lines)

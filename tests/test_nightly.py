@@ -90,6 +90,6 @@ def test_python_m_pipeline_nightly_rewrites_nothing_and_names_a_quarantined_file
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     assert "Inget har ändrats hos Kolada eller SCB" in done.stdout, out
-    assert "Enkätfil i karantän: lupp_2024_broken.csv" in done.stdout, out
+    assert "Enkätfil i karantän: lupp_2024_broken.csv (rapport: " in done.stdout, out
     assert "Traceback" not in out and "17 checks passed" not in out
     assert fingerprints(data) == before

@@ -170,3 +170,21 @@ def test_server_error_on_duplicate_codes_is_retried_then_reported():
     with pytest.raises(ApiError, match=r"scb: POST http://scb.test/api/v2/tables/TAB638/data.*HTTP 500"):
         client.data("TAB638", {"Region": ["0580", "0580"]}, 150_000)
     assert len(calls) == 2
+
+
+def test_a_table_without_the_builds_years_is_not_asked_again_every_night():
+    """SCB a year behind: the newest table has none of the years yet (pages ""). The nightly
+    probe refetches it when its stamp changes or its stored answers are lost, not every night."""
+    from sources.catalog import PopulationTable
+    from sources.scb_refresh import tables_changed
+
+    class Stamps:
+        def table_updated(self, table_id):
+            return "2026-03-20T07:00:00Z"
+
+    table = PopulationTable(table="TAB5557", contents="000001", first_year=2025, total_age="tot")
+    row = {"table_id": "TAB5557", "updated": "2026-03-20T07:00:00Z", "pages": ""}
+    assert tables_changed(Stamps(), [table], {"TAB5557": row}) == {}
+    assert tables_changed(Stamps(), [table], {"TAB5557": row | {"pages": None}}) == {"TAB5557": "2026-03-20T07:00:00Z"}
+    assert tables_changed(Stamps(), [table], {"TAB5557": row | {"updated": "2025-03-20T07:00:00Z"}}) != {}
+    assert tables_changed(Stamps(), [table], {}) == {"TAB5557": "2026-03-20T07:00:00Z"}

@@ -10,26 +10,29 @@ from __future__ import annotations
 
 import polars as pl
 
-# Swedish labels of the codes in meta.data_quality (read by the label table and the site).
-PROBLEM_LABELS = {
+# The codes of meta.data_quality and the source vintages with their Swedish labels: one
+# dictionary for the table models, marts.label, the site and the run summary.
+QUALITY_STATE = {"stale": "Äldre värden", "unavailable": "Inte tillgänglig",
+                 "blocked": "Stoppad av kontroll"}
+QUALITY_STATE_DESCRIPTION = {
+    "stale": "De senast godkända värdena visas, markerade som äldre; nya kunde inte hämtas.",
+    "unavailable": "Inga värden finns att visa.",
+    "blocked": "Nya värden stoppades av en kontroll (nivåskifte eller ny enhet); de senast "
+               "godkända värdena visas.",
+}
+VINTAGE_STATE = {"fresh": "Nyhämtat och godkänt", "kept": "Oförändrat sedan förra bygget",
+                 **QUALITY_STATE}
+DATA_PROBLEM = {
     "unknown_id": "Okänt id hos källan",
     "no_data": "Inga värden från källan",
     "bad_response": "Källans svar gick inte att läsa",
     "fetch_failed": "Hämtningen misslyckades",
     "failed_check": "Klarade inte kontrollen",
     "drift": "Nivåskifte mot förra versionen",
-    "unit_changed": "Ny enhet hos källan",
+    "unit_changed": "Ny enhet eller skala hos källan",
 }
-STATE_LABELS = {
-    "stale": "Inaktuell – förra värdena visas",
-    "unavailable": "Ej tillgänglig",
-    "blocked": "Spärrad – förra värdena visas",
-}
-USED_FOR_LABELS = {
-    "indicator": "Indikator",
-    "peers": "Liknande kommuner",
-    "indicator_and_peers": "Indikator och liknande kommuner",
-}
+USED_FOR = {"indicator": "Indikator", "peers": "Liknande kommuner",
+            "indicator_and_peers": "Indikator och liknande kommuner"}
 
 SCHEMA = {
     "indicator_id": pl.String, "source_id": pl.String, "problem": pl.String,
@@ -73,7 +76,7 @@ def stale_indicators(vintage: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFra
     kept = vintage.filter(pl.col("state").is_in(["stale", "blocked"]))
     return (kept.join(_kolada_indicators(catalog), on="kpi_id", how="inner")
             .select("indicator_id", stale_reason=pl.format(
-                "inaktuellt: värden från {} behålls ({}; se meta.data_quality)",
+                "inaktuellt: värden från {} behålls ({}; se Datakvalitet)",
                 pl.col("fetched_at").str.slice(0, 10),
-                pl.col("problem").replace_strict(PROBLEM_LABELS, default=pl.col("problem")).str.to_lowercase()))
+                pl.col("problem").replace_strict(DATA_PROBLEM, default=pl.col("problem")).str.to_lowercase()))
             .sort("indicator_id"))

@@ -9,12 +9,11 @@ import dagster as dg
 import polars as pl
 
 from checks.codes import (AREA_TYPE, BREAKDOWN_ALL, CI_METHOD, CI_METHOD_DESCRIPTION,
-                          COMPARISON_DESCRIPTION, DATA_MODE, DATA_PROBLEM, HTTP_METHOD,
-                          INDICATOR_DOMAIN, QUALITY_STATE, QUALITY_STATE_DESCRIPTION, QUINTILE,
-                          QUINTILE_DESCRIPTION, RANK_BAND_DESCRIPTION, SEX_SPLIT, SOURCE,
-                          SOURCE_MEASURE, STATUS_DESCRIPTION, STATUS_OK, TREND_DESCRIPTION,
-                          TREND_NOT_CALCULATED, USED_FOR, VALUE_TYPE, VERIFICATION,
-                          VINTAGE_STATE, pooled_label)
+                          COMPARISON_DESCRIPTION, DATA_MODE, HTTP_METHOD, INDICATOR_DOMAIN,
+                          QUINTILE, QUINTILE_DESCRIPTION, RANK_BAND_DESCRIPTION, SEX_SPLIT,
+                          SOURCE, SOURCE_MEASURE, STATUS_DESCRIPTION, STATUS_OK,
+                          TREND_DESCRIPTION, TREND_NOT_CALCULATED, VALUE_TYPE, VERIFICATION,
+                          pooled_label)
 from checks.registry import TABLES
 from checks.validate import allowed_codes
 from pipeline.assets.surveys import SurveySettings
@@ -28,6 +27,8 @@ from sources.registers.folder import FILE_STATUS, UNKNOWN
 from sources.registers.layouts import DIRECTION, REGISTER_TITLES, SUPPORT_TYPE
 from sources.surveys.codebook import CodebookError
 from transforms import goals, need, readiness, selection, support
+from transforms.data_quality import (DATA_PROBLEM, QUALITY_STATE, QUALITY_STATE_DESCRIPTION,
+                                     USED_FOR, VINTAGE_STATE)
 from transforms.labels import CodeList, label_table, unlabelled
 from transforms.pooling import pooled_breakdown
 
