@@ -157,6 +157,8 @@ def test_coordination_sections_from_the_contract(coordinated):
     assert "Vad som flyttar rangordningen mest" in county and "Vikterna" in county
     quality = county.split('id="datakvalitet"')[1].split("</section>")[0]
     assert "Äldre värden" in quality and "Inte tillgänglig" in quality
+    start = page(coordinated, "index.html").split('id="datakvalitet"')[1].split("</section>")[0]
+    assert "Äldre värden" in start and "Inte tillgänglig" in start   # the whole country's list too
     profile = page(coordinated, "kommun-0509-odeshog.html")
     assert profile.count("<rect class=\"bar\"") == 6 and "A Insatser" in profile
     assert "Högt behov" in profile or "Lägre behov" in profile

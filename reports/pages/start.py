@@ -6,7 +6,7 @@ from reports.charts.maps import Area, choropleth
 from reports.geo import Layers
 from reports.labels import STRATEGIC_FACTORS, plural
 from reports.model import SiteData
-from reports.pages.common import downloads
+from reports.pages.common import data_quality, downloads
 
 
 def start_page(data: SiteData, layers: Layers) -> dict:
@@ -20,4 +20,5 @@ def start_page(data: SiteData, layers: Layers) -> dict:
     indicators = [{"title": i["title"], "file": i["file"], "factor": STRATEGIC_FACTORS[i["strategic_factor"]],
                    "period": data.latest_period.get(i["indicator_id"])} for i in data.indicators]
     return {"counties": counties, "map": svg, "indicators": indicators,
-            "n_kommuner": len(data.kommuner)}
+            "n_kommuner": len(data.kommuner),
+            "quality": data_quality(data, [i["indicator_id"] for i in data.indicators])}
