@@ -148,10 +148,12 @@ def warning_result(key: dg.AssetKey, warning: CheckWarning) -> dg.AssetCheckResu
 
 
 def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None = None,
-                deps: list | None = None, kinds: tuple[str, ...] = ("polars", "duckdb")):
+                deps: list | None = None, kinds: tuple[str, ...] = ("polars", "duckdb"),
+                columns: dict[str, list[str]] | None = None):
     """Decorate a function returning a polars frame as the asset for warehouse table `table`.
 
-    Parameters named after another table become inputs loaded from the warehouse.
+    Parameters named after another table become inputs loaded from the warehouse; `columns`
+    loads only those columns of an input (a wide mart read for a few of its columns).
     """
     layer, model = TABLES[table]
     key = dg.AssetKey([layer, table])
@@ -159,7 +161,9 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
 
     def decorator(fn):
         params = inspect.signature(fn).parameters
-        ins = {p: dg.AssetIn(key=dg.AssetKey([TABLES[p][0], p])) for p in params if p in TABLES}
+        ins = {p: dg.AssetIn(key=dg.AssetKey([TABLES[p][0], p]),
+                            metadata={"columns": (columns or {})[p]} if p in (columns or {}) else None)
+               for p in params if p in TABLES}
 
         @dg.asset(key=key, ins=ins, deps=deps, group_name=group, kinds=set(kinds),
                   owners=[OWNER], description=inspect.getdoc(fn), check_specs=[check],

@@ -42,4 +42,5 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, table = self._location(context.asset_key)
-        return read_table(Path(self.database), schema, table)
+        columns = (context.definition_metadata or {}).get("columns")
+        return read_table(Path(self.database), schema, table, columns)

@@ -65,14 +65,15 @@ def write_table(database: Path, schema: str, table: str, frame: pl.DataFrame, *,
         con.close()
 
 
-def read_table(database: Path, schema: str, table: str) -> pl.DataFrame:
+def read_table(database: Path, schema: str, table: str, columns: list[str] | None = None) -> pl.DataFrame:
     if not database.exists():
         raise FileNotFoundError(f"warehouse {database} does not exist; materialise {schema}.{table} first")
     # Same configuration as the writer: DuckDB refuses differently configured connections
     # to one file within a process.
     con = duckdb.connect(str(database))
     try:
-        return con.sql(f"SELECT * FROM {_quote(schema)}.{_quote(table)}").pl()
+        selected = ", ".join(_quote(c) for c in columns) if columns else "*"
+        return con.sql(f"SELECT {selected} FROM {_quote(schema)}.{_quote(table)}").pl()
     finally:
         con.close()
 

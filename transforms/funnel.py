@@ -80,6 +80,12 @@ def overdispersion(y: np.ndarray, s: np.ndarray, target: float,
     return phi, float(max(0.0, tau2))
 
 
+# The fact columns funnel_limits reads (besides multiplier, value_type, ci_method_catalog
+# from the catalogue): a wide mart is loaded with these only.
+FACT_COLUMNS = ["indicator_id", "period", "sex", "breakdown", "area_type", "status",
+                "numerator", "denominator"]
+
+
 def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.DataFrame:
     """Funnel limits for every indicator, year, sex and breakdown with a national value
     (riket, or all respondents of a survey).

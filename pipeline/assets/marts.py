@@ -11,6 +11,7 @@ from sources.geography import areas
 from transforms.aggregate import aggregate_areas
 from transforms.data_quality import stale_indicators
 from transforms.facts import build_facts, catalog_meta
+from transforms.funnel import FACT_COLUMNS as FUNNEL_FACT_COLUMNS
 from transforms.funnel import funnel_limits
 from transforms.peers import peer_groups, structure
 
@@ -78,7 +79,7 @@ def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame
                        peer_group, survey_value, stale_indicators(kolada_vintage, indicator_catalog))
 
 
-@table_asset("funnel_limit", group="marts")
+@table_asset("funnel_limit", group="marts", columns={"fact_indicator": FUNNEL_FACT_COLUMNS})
 def funnel_limit(fact_indicator: pl.DataFrame, indicator_catalog: pl.DataFrame) -> pl.DataFrame:
     """Gränser för trattdiagram: 95 och 99,8 % runt rikets värde längs kommunernas nämnare,
     för varje indikator och år, även justerade för överspridning (Spiegelhalter)."""
