@@ -84,6 +84,11 @@ def _status(value: float, target: float, direction: str, significant: bool | Non
     return "on_track" if right else "wrong_direction"
 
 
+# The fact columns goal_progress reads: a wide mart is loaded with these only.
+FACT_COLUMNS = ["indicator_id", "area_code", "sex", "breakdown", "period", "value", "lower_95",
+                "upper_95", "status_reason"]
+
+
 def goal_progress(goals: pl.DataFrame, facts: pl.DataFrame, indicators: pl.DataFrame) -> pl.DataFrame:
     """marts.goal_progress: goal × year since the baseline."""
     known = {r["indicator_id"]: r for r in indicators.iter_rows(named=True)}

@@ -11,6 +11,7 @@ from pipeline.factory import table_asset
 from pipeline.resources import Paths
 from sources.coordination_settings import load_coordination_settings, load_need_config
 from sources.registers.layouts import SUPPORT_TYPE
+from transforms.goals import FACT_COLUMNS as GOAL_FACT_COLUMNS
 from transforms.goals import goal_progress as follow_goals
 from transforms.need import need_index as build_need_index
 from transforms.need import need_sensitivity as build_sensitivity
@@ -103,7 +104,7 @@ def support_need(paths: Paths, register_stod: pl.DataFrame, need_index: pl.DataF
     return build_support_need(register_stod, need_index, children(scb_population), settings, SUPPORT_TYPE)
 
 
-@table_asset("goal_progress", group="marts")
+@table_asset("goal_progress", group="marts", columns={"fact_indicator": GOAL_FACT_COLUMNS})
 def goal_progress(context: dg.AssetExecutionContext, register_mal: pl.DataFrame,
                   fact_indicator: pl.DataFrame, indicator: pl.DataFrame) -> pl.DataFrame:
     """Uppföljning av kommunernas mål år för år sedan basåret: värde med intervall,

@@ -22,6 +22,7 @@ from pipeline.factory import OWNER, schema_check, table_asset, table_schema, val
 from pipeline.resources import Paths, StatisticsApis
 from checks.registry import TABLES
 from sources.catalog import CatalogError, load_source_settings
+from sources.demo.registers import FACT_COLUMNS as DEMO_FACT_COLUMNS
 from sources.demo.registers import remove_demo_registers, write_demo_registers
 from sources.demo.world import DEMO_LABEL, DemoWorld
 from sources.registers.folder import MAX_BYTES, files_in, folder_key, folder_status, take_register
@@ -53,7 +54,8 @@ class RegisterSettings(dg.ConfigurableResource):
 
 
 @dg.asset(key=REGISTER_DEMO_KEY, group_name=GROUP, owners=[OWNER], kinds={"python", "excel", "csv"},
-          ins={"fact_indicator": dg.AssetIn(key=["marts", "fact_indicator"]),
+          ins={"fact_indicator": dg.AssetIn(key=["marts", "fact_indicator"],
+                                            metadata={"columns": DEMO_FACT_COLUMNS}),
                "indicator": dg.AssetIn(key=["marts", "indicator"]),
                "kommun": dg.AssetIn(key=["raw", "kommun"])})
 def register_demo_files(paths: Paths, apis: StatisticsApis, register_settings: RegisterSettings,

@@ -145,6 +145,10 @@ def _goal(code: str, plan: str, indicator: str, text: str, base: float, up: bool
             "target_year": 2027}
 
 
+# The fact columns the demo goals read: a wide mart is loaded with these only.
+FACT_COLUMNS = ["indicator_id", "area_code", "area_type", "sex", "breakdown", "period", "value"]
+
+
 def goal_rows(kommuner: pl.DataFrame, facts: pl.DataFrame, indicators: pl.DataFrame) -> list[dict]:
     polarity = dict(indicators.select("indicator_id", "polarity").iter_rows())
     values = {(i, a, p): v for i, a, p, v in facts.filter(
