@@ -100,3 +100,38 @@ def test_failed_publish_keeps_the_old_snapshot(tmp_path):
     with pytest.raises(duckdb.Error):
         publish(tmp_path / "missing.duckdb", published)
     assert published.read_bytes() == before
+
+
+def test_an_input_declared_with_columns_loads_only_those(tmp_path):
+    """A wide mart read for a few columns (funnel_limit, goal_progress, the demo registers):
+    the IO manager honours AssetIn metadata 'columns', and every declared column exists in
+    the fact table's model (a renamed column fails here, not in a build)."""
+    import dagster as dg
+
+    from checks.registry import TABLES
+    from pipeline.definitions import defs
+    from pipeline.io_manager import WarehouseIOManager
+
+    database = tmp_path / "wh.duckdb"
+    write_table(database, "marts", "fact_indicator", pl.DataFrame({"a": [1], "b": ["x"], "c": [2.0]}))
+    manager = WarehouseIOManager(database=str(database))
+    context = dg.build_input_context(asset_key=dg.AssetKey(["marts", "fact_indicator"]),
+                                     definition_metadata={"columns": ["c", "a"]})
+    assert manager.load_input(context).columns == ["c", "a"]
+    plain = dg.build_input_context(asset_key=dg.AssetKey(["marts", "fact_indicator"]))
+    assert manager.load_input(plain).columns == ["a", "b", "c"]
+
+    fact_columns = set(TABLES["fact_indicator"][1].to_schema().columns)
+    graph = defs.resolve_asset_graph()
+    declared = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        for spec in node.assets_def.node_def.input_defs:
+            columns = (node.assets_def.node_def.input_def_named(spec.name).metadata or {}).get("columns")
+            if columns:
+                declared[key.to_user_string()] = columns
+    assert {"marts/funnel_limit", "marts/goal_progress", "inbox/register_demo_files"} <= set(declared)
+    for name, columns in declared.items():
+        assert set(columns) <= fact_columns, (name, set(columns) - fact_columns)
