@@ -161,8 +161,9 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
 
     def decorator(fn):
         params = inspect.signature(fn).parameters
+        only = columns or {}
         ins = {p: dg.AssetIn(key=dg.AssetKey([TABLES[p][0], p]),
-                            metadata={"columns": (columns or {})[p]} if p in (columns or {}) else None)
+                            metadata={"columns": only[p]} if p in only else None)
                for p in params if p in TABLES}
 
         @dg.asset(key=key, ins=ins, deps=deps, group_name=group, kinds=set(kinds),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 
-from transforms.data_quality import QUALITY_STATE
 
 STRATEGIC_FACTORS = {
     "skola": "Måluppfyllelse i skolan",
@@ -109,8 +108,6 @@ SOURCE = {"kolada": "Kolada", "survey": "Elevenkät"}
 NEED_LEVEL = {1: "Lägst behov", 2: "Lågt behov", 3: "Medel", 4: "Högt behov",
               5: "Högst behov"}
 
-# Data-quality states (meta.data_quality, issue 9).
-DATA_QUALITY_STATE = QUALITY_STATE
 
 # The coordination marts' codes; each table also carries a *_label column, which wins.
 GOAL_STATUS_SYMBOL = {"achieved": "✓", "on_track": "↗", "no_certain_change": "→",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from reports.labels import COMPARISON, COMPARISON_SYMBOL, DATA_QUALITY_STATE, FACTOR_ORDER
+from reports.labels import COMPARISON, COMPARISON_SYMBOL, FACTOR_ORDER
 from reports.model import SiteData
+from transforms.data_quality import QUALITY_STATE
 
 SECTIONS = [*FACTOR_ORDER, "none"]
 
@@ -25,7 +26,7 @@ def data_quality(data: SiteData, indicator_ids: list[str]) -> list[dict] | None:
     return [{"indicator": data.by_id[r["indicator_id"]]["short_title"] if r["indicator_id"] in data.by_id
              else r["indicator_id"],
              "file": data.by_id[r["indicator_id"]]["file"] if r["indicator_id"] in data.by_id else "",
-             "state": DATA_QUALITY_STATE.get(r["state"], r["state"]), "message": r["message"],
+             "state": QUALITY_STATE.get(r["state"], r["state"]), "message": r["message"],
              "since": str(r["first_seen"])[:10], "last": str(r["last_seen"])[:10]}
             for r in rows]
 
