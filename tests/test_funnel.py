@@ -61,9 +61,10 @@ def test_funnel_limits_table():
     for i in range(40):
         den = float(rng.integers(100, 3000))
         rows.append({"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
-                     "area_type": "kommun", "status": "ok", "denominator": den,
+                     "area_type": "kommun", "area_code": f"{i:04d}", "status": "ok", "denominator": den,
                      "numerator": float(rng.binomial(int(den), 0.25))})
-    rows.append({**rows[0], "area_type": "riket", "numerator": 2500.0, "denominator": 10000.0})
+    rows.append({**rows[0], "area_type": "riket", "area_code": "0000", "numerator": 2500.0,
+                 "denominator": 10000.0})
     facts = pl.DataFrame(rows).with_columns(multiplier=pl.lit(100.0), value_type=pl.lit("proportion"),
                                             ci_method_catalog=pl.lit("wilson"))
     limits = funnel_limits(facts)
@@ -71,6 +72,10 @@ def test_funnel_limits_table():
     widths = (limits["upper_95"] - limits["lower_95"]).to_list()
     assert widths == sorted(widths, reverse=True)  # narrower as the denominator grows
     assert (limits["upper_95_od"] >= limits["upper_95"] - 1e-9).all()
+    # φ and τ² are sums over the kommuner: the same bits whatever order the rows come in
+    # (a replayed build must be byte-identical, and polars' joins do not keep an order).
+    for seed in range(5):
+        assert funnel_limits(facts.sample(fraction=1.0, shuffle=True, seed=seed)).equals(limits)
 
 
 def test_wilson_funnel_limits_stay_within_0_and_100_percent():
@@ -85,9 +90,10 @@ def test_wilson_funnel_limits_stay_within_0_and_100_percent():
 
 def test_funnel_table_limits_are_possible_values():
     rows = [{"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
-             "area_type": "kommun", "status": "ok", "denominator": float(den),
+             "area_type": "kommun", "area_code": f"{den:04d}", "status": "ok", "denominator": float(den),
              "numerator": float(round(den * 0.03))} for den in (8, 12, 40, 200, 1000)]
-    rows.append({**rows[0], "area_type": "riket", "numerator": 300.0, "denominator": 10000.0})
+    rows.append({**rows[0], "area_type": "riket", "area_code": "0000", "numerator": 300.0,
+                 "denominator": 10000.0})
     facts = pl.DataFrame(rows).with_columns(multiplier=pl.lit(100.0), value_type=pl.lit("proportion"),
                                             ci_method_catalog=pl.lit("wilson"))
     limits = funnel_limits(facts)
@@ -99,9 +105,11 @@ def test_funnel_table_limits_are_possible_values():
 
 def test_a_national_row_with_denominator_zero_gives_no_funnel_and_no_crash():
     rows = [{"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
-             "area_type": "kommun", "status": "ok", "denominator": 100.0, "numerator": 5.0},
+             "area_type": "kommun", "area_code": "0114", "status": "ok", "denominator": 100.0,
+             "numerator": 5.0},
             {"indicator_id": "X", "period": 2024, "sex": "T", "breakdown": "all",
-             "area_type": "riket", "status": "ok", "denominator": 0.0, "numerator": 0.0}]
+             "area_type": "riket", "area_code": "0000", "status": "ok", "denominator": 0.0,
+             "numerator": 0.0}]
     facts = pl.DataFrame(rows).with_columns(multiplier=pl.lit(100.0), value_type=pl.lit("proportion"),
                                             ci_method_catalog=pl.lit("wilson"))
     assert funnel_limits(facts).is_empty()

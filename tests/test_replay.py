@@ -14,9 +14,6 @@ from tests.pipeline_helpers import copy_of, failure_messages, run, table
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
-MARTS = ["area", "indicator", "fact_indicator", "kommun_structure", "peer_group", "funnel_limit",
-         "method"]
-
 
 class NoNetwork(StatisticsApis):
     """Replay, and any attempt to reach a source fails the test."""
@@ -29,8 +26,10 @@ class NoNetwork(StatisticsApis):
 
 
 def marts(database) -> dict[str, pl.DataFrame]:
+    """Every mart (indicators, coordination, labels), run ids aside."""
+    names = table(database, "select table_name from duckdb_tables() where schema_name = 'marts'")
     out = {}
-    for name in MARTS:
+    for name in names["table_name"].to_list():
         frame = table(database, f"select * from marts.{name}")
         out[name] = frame.drop([c for c in ("run_id",) if c in frame.columns])
     return out
@@ -53,17 +52,9 @@ def test_replay_from_the_raw_store_alone_gives_identical_marts_and_reports(demo_
     result = run(data, apis=NoNetwork(mode="replay", replay_of="demo"))
     assert result.success, failure_messages(result)
     replayed = marts(data / "published" / "uppvaxt.duckdb")
-    for name in MARTS:
-        old, new = original_marts[name], replayed[name]
-        if name == "fact_indicator":  # survey cells: float sums in the survey code, to 1e-9
-            survey = pl.col("source_id").str.starts_with("survey:")
-            assert new.filter(~survey).equals(old.filter(~survey))
-            a, b = old.filter(survey), new.filter(survey)
-            assert a.select(pl.exclude(pl.Float64)).equals(b.select(pl.exclude(pl.Float64)))
-            for col in a.select(pl.col(pl.Float64)).columns:
-                assert ((a[col] - b[col]).abs() <= 1e-9 * a[col].abs().fill_null(1)).fill_null(True).all(), col
-        else:
-            assert new.equals(old), name
+    assert replayed.keys() == original_marts.keys() and len(replayed) >= 15
+    for name, frame in original_marts.items():  # bit for bit: float sums in one order (or exact)
+        assert replayed[name].equals(frame), name
     new_run = result.run_id
     assert reports(data / "reports", new_run) == original_reports
 

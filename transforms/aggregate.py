@@ -57,7 +57,7 @@ def aggregate_areas(kommun_rows: pl.DataFrame, membership: pl.DataFrame,
              .group_by("indicator_id", "period", "sex").agg(value_note=pl.col("value_note").min()))
     grouped = (
         with_meta.join(membership, left_on="area_code", right_on="kommun_code", how="inner",
-                       suffix="_agg")
+                       suffix="_agg", maintain_order="left")  # Σ in one order every run
         .group_by("indicator_id", "area_code_agg", "area_type", "period", "sex")
         .agg(
             numerator=pl.col("numerator").filter(usable).sum(),

@@ -82,7 +82,7 @@ def overdispersion(y: np.ndarray, s: np.ndarray, target: float,
 
 # The fact columns funnel_limits reads (besides multiplier, value_type, ci_method_catalog
 # from the catalogue): a wide mart is loaded with these only.
-FACT_COLUMNS = ["indicator_id", "period", "sex", "breakdown", "area_type", "status",
+FACT_COLUMNS = ["indicator_id", "period", "sex", "breakdown", "area_type", "area_code", "status",
                 "numerator", "denominator"]
 
 
@@ -103,7 +103,9 @@ def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.Dat
     kommun = usable.filter((pl.col("area_type") == "kommun") & (pl.col("status") == "ok")
                            & (pl.col("denominator") > 0))
     out = []
-    for key, group in kommun.join(riket, on=keys, how="inner").group_by(keys, maintain_order=True):
+    # φ and τ² are float sums over the kommuner: in one fixed order, the same bits every run.
+    joined = kommun.join(riket, on=keys, how="inner").sort(*keys, "area_code")
+    for key, group in joined.group_by(keys, maintain_order=True):
         meta = group.row(0, named=True)
         mult = meta["multiplier"]
         target = meta["benchmark_num"] / meta["benchmark_den"]

@@ -183,7 +183,8 @@ def prepare_inputs(facts: pl.DataFrame, indicators: pl.DataFrame, kommuner: list
         reference = min(years, key=lambda y: (abs(y - config.reference_year), y)) if years else None
         this_year = (pl.col("period") == period) if period is not None else pl.lit(False)
         current = grid.join(mine.filter(this_year), on="area_code", how="left")
-        ref_values = (has_value.filter(pl.col("period") == reference)["value"].to_numpy()
+        # sorted: the mean and sd then add in one order, the same bits every run
+        ref_values = (np.sort(has_value.filter(pl.col("period") == reference)["value"].to_numpy())
                       if reference is not None else np.array([]))
         lo, hi = _winsor_limits(ref_values, share)
         ref = np.clip(ref_values, lo, hi) if ref_values.size else ref_values

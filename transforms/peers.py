@@ -130,7 +130,8 @@ def peer_values(facts: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame:
     usable = facts.filter((pl.col("area_type") == "kommun") & (pl.col("status") == "ok")
                           & pl.col("numerator").is_not_null() & (pl.col("denominator") > 0))
     return (groups.join(usable.select(*keys, "multiplier", peer_code="area_code", num="numerator",
-                                      den="denominator"), on="peer_code", how="inner")
+                                      den="denominator"), on="peer_code", how="inner",
+                        maintain_order="left")  # Σ in rank order: the same bits every run
             .group_by("kommun_code", *keys)
             .agg(peer_value=pl.col("num").sum() / pl.col("den").sum() * pl.col("multiplier").first(),
                  peers_used=pl.len())

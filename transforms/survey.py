@@ -33,6 +33,19 @@ from transforms.survey_privacy import Protection, protect
 SCORE = "score__"
 CELL_KEYS = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
 SUMS = ["n", "n_flag", "w", "w_flag"]
+# A float sum depends on the order its parts are added in, and polars' threads change that
+# order from run to run: a replayed build would differ in the last bit. Sums are taken as
+# integers in units of 2^-60 (exact for every weight ≥ 2^-7, order-free) and rounded to a
+# float once, so every run gives the same bytes.
+FIXED_POINT = float(2**60)
+
+
+def exact_sum(expr: pl.Expr) -> pl.Expr:
+    return (expr * FIXED_POINT).cast(pl.Int128).sum().cast(pl.Float64) / FIXED_POINT
+
+
+def _sums() -> list[pl.Expr]:
+    return [exact_sum(pl.col(c)).alias(c) for c in SUMS]
 OUTPUT_SCHEMA = {
     "indicator_id": pl.String,
     "area_code": pl.String,
@@ -116,7 +129,7 @@ def _percentile(scores: pl.DataFrame, book: Codebook, scale: str, percentile: fl
 
 def _rollup(cells: pl.LazyFrame, column: str, total: str) -> pl.LazyFrame:
     keys = [c for c in ["indicator_id", "scale", "kommun", "year", "grade", "sex"] if c != column]
-    summed = cells.group_by(keys).agg(pl.col(SUMS).sum()).with_columns(pl.lit(total).alias(column))
+    summed = cells.group_by(keys).agg(_sums()).with_columns(pl.lit(total).alias(column))
     return pl.concat([cells.filter(pl.col(column).is_not_null()), summed.select(cells.collect_schema().names())])
 
 
@@ -134,8 +147,8 @@ def kommun_cells(scores: pl.DataFrame | pl.LazyFrame, book: Codebook,
             frames.append(scores.group_by("kommun", "year", "grade", "sex").agg(
                 n=valid.sum().cast(pl.Float64),
                 n_flag=flag.sum().cast(pl.Float64),
-                w=pl.col("weight").filter(valid).sum(),
-                w_flag=pl.col("weight").filter(flag).sum(),
+                w=exact_sum(pl.col("weight").filter(valid)),
+                w_flag=exact_sum(pl.col("weight").filter(flag)),
             ).with_columns(indicator_id=pl.lit(book.indicator_id(name, cut_id)), scale=pl.lit(name)))
     base = pl.concat(frames)
     cells = _rollup(_rollup(base, "sex", "T"), "grade", "all")
@@ -170,9 +183,9 @@ def area_cells(kommun: pl.DataFrame) -> pl.DataFrame:
     """Kommun cells with their län and ALLA sums; `area_type` and `parent` added."""
     keys = ["survey_id", "indicator_id", "scale", "period", "sex", "breakdown"]
     kommun = kommun.with_columns(area_type=pl.lit("kommun"), parent=pl.col("area_code").str.slice(0, 2))
-    lan = (kommun.group_by(*keys, "parent").agg(pl.col(SUMS).sum(), pl.col("fetched_at").max())
+    lan = (kommun.group_by(*keys, "parent").agg(*_sums(), pl.col("fetched_at").max())
            .with_columns(area_code="parent", area_type=pl.lit("lan"), parent=pl.lit(TOTAL_AREA)))
-    total = (kommun.group_by(keys).agg(pl.col(SUMS).sum(), pl.col("fetched_at").max())
+    total = (kommun.group_by(keys).agg(*_sums(), pl.col("fetched_at").max())
              .with_columns(area_code=pl.lit(TOTAL_AREA), area_type=pl.lit("total"),
                            parent=pl.lit(None, pl.String)))
     columns = kommun.columns
@@ -182,7 +195,7 @@ def area_cells(kommun: pl.DataFrame) -> pl.DataFrame:
 def combine_files(per_file: list[pl.DataFrame]) -> pl.DataFrame:
     """Sum kommun cells of several files of one codebook (e.g. two deliveries for a year)."""
     cells = pl.concat(per_file)
-    return cells.group_by(CELL_KEYS).agg(pl.col(SUMS).sum(), pl.col("fetched_at").max()).sort(CELL_KEYS)
+    return cells.group_by(CELL_KEYS).agg(*_sums(), pl.col("fetched_at").max()).sort(CELL_KEYS)
 
 
 def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
