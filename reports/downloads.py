@@ -5,12 +5,12 @@ counts, status and reason, the län's and riket's values and the comparisons in 
 then the whole series as one column per year. Column names, indicator titles and every code
 are Swedish (labels from `reports/labels.py`). CSV is semicolon-separated with decimal comma
 in UTF-8 with BOM, as Swedish Excel opens it. A cell that starts like a formula (`=`, `+`,
-`-`, `@`, tab, CR) gets a leading apostrophe, and the XLSX writer stores no string as a
-formula, so a downloaded file never runs anything.
+`-`, `@`, tab, CR) gets a leading apostrophe, and the XLSX writer stores every string as
+text, never a formula, so a downloaded file never runs anything.
 
 The wide table is computed once for all areas; each file is a filter of it. XLSX files are
-written in parallel processes (xlsxwriter is pure Python), and a file whose rows did not
-change is not rewritten.
+written as XML text by polars (`reports/xlsx.py`) in parallel processes, and a file whose
+rows did not change is not rewritten.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import polars as pl
 from reports.labels import (AREA_TYPE, COMPARISON, FACTOR, RANK_BAND, SEX, STATUS,
                             STRATEGIC_FACTORS, TREND, breakdown_label)
 from reports.model import SiteData
+from reports.xlsx import Sheet, workbook_bytes
 
 FOLDER = "nedladdning"
 MANIFEST = ".manifest.json"
@@ -131,28 +132,17 @@ ABOUT = [
 
 def xlsx_bytes(frame: pl.DataFrame, title: str, label: str, vintage: str) -> bytes:
     """An Excel workbook: the data as a table, and a sheet that explains the columns."""
-    import xlsxwriter
-
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                            "strings_to_urls": False, "strings_to_numbers": False})
-    # A fixed creation date (the data vintage) keeps the file identical for the same data.
-    created = datetime.strptime(vintage, "%Y-%m-%d") if len(vintage) == 10 else datetime(2000, 1, 1)
-    workbook.set_properties({"title": title, "subject": label, "author": "uppvaxt",
-                             "created": created})
     widths = {name: 14 for name in frame.columns}
     widths.update({"Område": 22, "Indikator": 40, "Orsak": 30, "Strategisk faktor": 28,
                    "Enhet": 18, "Källa": 22})
-    frame.write_excel(workbook=workbook, worksheet="Data", autofit=False, column_widths=widths,
-                      freeze_panes=(1, 1), table_style="Table Style Light 1",
-                      float_precision=3)
     about = pl.DataFrame({"Rubrik": ["Fil", "Data", *[a for a, _ in ABOUT]],
                           "Förklaring": [title, f"{label}. Data hämtade {vintage}.",
                                          *[b for _, b in ABOUT]]})
-    about.write_excel(workbook=workbook, worksheet="Om filen", autofit=False,
-                      column_widths={"Rubrik": 16, "Förklaring": 110})
-    workbook.close()
-    return buffer.getvalue()
+    # A fixed creation date (the data vintage) keeps the file identical for the same data.
+    created = datetime.strptime(vintage, "%Y-%m-%d") if len(vintage) == 10 else datetime(2000, 1, 1)
+    return workbook_bytes([Sheet("Data", frame, widths, table=True, freeze=(1, 1)),
+                           Sheet("Om filen", about, {"Rubrik": 16, "Förklaring": 110}, table=False)],
+                          title=title, subject=label, author="uppvaxt", created=created, decimals=3)
 
 
 def _xlsx_job(args: tuple) -> tuple[str, bytes]:

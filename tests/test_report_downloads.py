@@ -88,6 +88,11 @@ def test_xlsx_has_the_same_rows_and_is_deterministic(folder):
     csv = read_csv(folder / "kommun-0580-linkoping.csv")
     xlsx = pl.read_excel(folder / "kommun-0580-linkoping.xlsx", sheet_name="Data")
     assert xlsx.columns == csv.columns and xlsx.height == csv.height
+    # the same cells: text as text, numbers as the numbers the CSV writes (nulls stay empty)
+    numbers = [c for c, t in xlsx.schema.items() if t.is_numeric()]
+    assert "Värde" in numbers and "År" in numbers and "Område" not in numbers
+    as_csv = csv.with_columns(pl.col(c).str.replace(",", ".").cast(pl.Float64) for c in numbers)
+    assert xlsx.with_columns(pl.col(numbers).cast(pl.Float64)).equals(as_csv)
     about = pl.read_excel(folder / "kommun-0580-linkoping.xlsx", sheet_name="Om filen")
     assert "Demodata – syntetiska värden. Data hämtade 2026-11-23." in about["Förklaring"].to_list()
     frame = pl.DataFrame({"Område": ["A"], "Värde": [1.5]})
