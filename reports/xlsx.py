@@ -28,7 +28,7 @@ HEADER = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 NUMBER_STYLE = 1  # cellXfs index of the decimal format in styles.xml
-HEADER_STYLE = 2  # bold, for a sheet without a table
+HEADER_STYLE = 2  # bold
 
 
 @dataclass
@@ -83,9 +83,9 @@ def _rows(frame: pl.DataFrame) -> str:
     return "".join(xml["xml"].to_list())
 
 
-def _header(frame: pl.DataFrame, bold: bool) -> str:
-    style = f' s="{HEADER_STYLE}"' if bold else ""
-    cells = "".join(f'<c r="{column_letter(i)}1"{style} t="inlineStr"><is><t xml:space="preserve">'
+def _header(frame: pl.DataFrame) -> str:
+    # Bold in every viewer: not all of them draw an Excel table's style.
+    cells = "".join(f'<c r="{column_letter(i)}1" s="{HEADER_STYLE}" t="inlineStr"><is><t xml:space="preserve">'
                     f"{escape(re.sub(ILLEGAL_XML, '', name))}</t></is></c>"
                     for i, name in enumerate(frame.columns))
     return f'<row r="1">{cells}</row>'
@@ -112,7 +112,7 @@ def _sheet_xml(sheet: Sheet, table_rel: str | None) -> str:
             f'<sheetViews><sheetView workbookViewId="0">{view}</sheetView></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/>'
             + (f"<cols>{widths}</cols>" if widths else "")
-            + f"<sheetData>{_header(sheet.frame, bold=not sheet.table)}{_rows(sheet.frame)}</sheetData>"
+            + f"<sheetData>{_header(sheet.frame)}{_rows(sheet.frame)}</sheetData>"
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
             + (f'<tableParts count="1"><tablePart r:id="{table_rel}"/></tableParts>' if table_rel else "")
             + "</worksheet>")
