@@ -33,19 +33,6 @@ from transforms.survey_privacy import Protection, protect
 SCORE = "score__"
 CELL_KEYS = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
 SUMS = ["n", "n_flag", "w", "w_flag"]
-# A float sum depends on the order its parts are added in, and polars' threads change that
-# order from run to run: a replayed build would differ in the last bit. Sums are taken as
-# integers in units of 2^-60 (exact for every weight ≥ 2^-7, order-free) and rounded to a
-# float once, so every run gives the same bytes.
-FIXED_POINT = float(2**60)
-
-
-def exact_sum(expr: pl.Expr) -> pl.Expr:
-    return (expr * FIXED_POINT).cast(pl.Int128).sum().cast(pl.Float64) / FIXED_POINT
-
-
-def _sums() -> list[pl.Expr]:
-    return [exact_sum(pl.col(c)).alias(c) for c in SUMS]
 OUTPUT_SCHEMA = {
     "indicator_id": pl.String,
     "area_code": pl.String,
@@ -63,6 +50,19 @@ OUTPUT_SCHEMA = {
     "fetched_at": pl.String,
 }
 TOTAL_AREA = "ALLA"
+# A float sum depends on the order its parts are added in, and polars' threads change that
+# order from run to run: a replayed build would differ in the last bit. Sums are taken as
+# integers in units of 2^-60 (exact for every weight ≥ 2^-7, order-free) and rounded to a
+# float once, so every run gives the same bytes.
+FIXED_POINT = float(2**60)
+
+
+def exact_sum(expr: pl.Expr) -> pl.Expr:
+    return (expr * FIXED_POINT).cast(pl.Int128).sum().cast(pl.Float64) / FIXED_POINT
+
+
+def _sums() -> list[pl.Expr]:
+    return [exact_sum(pl.col(c)).alias(c) for c in SUMS]
 
 
 class SurveyReferenceError(ValueError):
