@@ -598,49 +598,6 @@ def _complement(table: Table, cell: int, hidden: set[int], audit: Audit, p: tupl
     return True
 
 
-def lan_parts(table: Table) -> list[list[int]] | None:
-    """The cells of each län's part of a block (its kommuner and its own cells), or None
-    when the block covers a single län."""
-    parts: dict[str, list[int]] = defaultdict(list)
-    for i, (area, area_type, parent, _, _) in enumerate(table.keys):
-        if area_type == "kommun":
-            parts[parent].append(i)
-        elif area_type == "lan":
-            parts[area].append(i)
-    return [parts[lan] for lan in sorted(parts)] if len(parts) > 1 else None
-
-
-def part_table(table: Table, cells: list[int]) -> Table:
-    """One län's part as a block of its own: the län is its top (no all-respondents sum)."""
-    keys = [(a, t, None if t == "lan" else p, s, b) for a, t, p, s, b in (table.keys[i] for i in cells)]
-    return Table(keys, table.values[cells], equations(keys), table.cost[cells])
-
-
-def plan_by_lan(table: Table, primary: dict[int, str], protection: Protection) -> Plan | None:
-    """The block's plan, one län at a time, or None when that is not the same audit.
-
-    While every län and all-respondents cell is shown, the län totals are known numbers, and
-    the only equation across län (all respondents = Σ län) binds known numbers alone: the
-    attacker's feasible set is the product of the län parts' sets, so auditing each part
-    alone is the whole audit, at a fraction of the cost (a wave over all 290 kommuner is 21
-    parts the size of a county's). A part that would hide a län cell needs the whole block."""
-    parts = lan_parts(table)
-    top = {i for i, key in enumerate(table.keys) if key[1] != "kommun"}
-    if parts is None or top & primary.keys():
-        return None
-    hidden: set[int] = set()
-    reasons: dict[int, str] = {}
-    for cells in parts:
-        plan = plan_block(part_table(table, cells), {j: primary[i] for j, i in enumerate(cells) if i in primary},
-                          [], [], protection)
-        chosen = {cells[j] for j in plan.hidden}
-        if chosen & top:
-            return None
-        hidden |= chosen
-        reasons.update({cells[j]: why for j, why in plan.reasons.items()})
-    return Plan(hidden, reasons)
-
-
 # --- from cells to a published pattern --------------------------------------------------------
 
 def block_table(block: pl.DataFrame, cuts: list[str]) -> Table:
@@ -723,11 +680,7 @@ def protect(cells: pl.DataFrame, protection: Protection = Protection(),
             layers.append(layer)
             signs.append(change_sign(layer, table))
         if plan is None:
-            primary = primary_cells(table, protection)
-            # A first release is audited a län at a time where that is the same audit; a
-            # new version against earlier ones, as one block.
-            plan = (None if layers else plan_by_lan(table, primary, protection)) \
-                or plan_block(table, primary, layers, signs, protection)
+            plan = plan_block(table, primary_cells(table, protection), layers, signs, protection)
         keys = pl.DataFrame([dict(zip(CELL_KEYS, k, strict=True)) for k in table.keys],
                             schema={k: block.schema[k] for k in CELL_KEYS})
         hidden = [i in plan.hidden for i in range(table.size)]
