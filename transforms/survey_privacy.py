@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import highspy
 import numpy as np
@@ -100,6 +101,17 @@ class Table:
     @property
     def quantities(self) -> int:
         return self.values.shape[1]
+
+    @cached_property
+    def member_of(self) -> list[list[tuple[int, ...]]]:
+        """Per cell, the members of every equation it is in (so a walk along equations
+        does not scan them all at each step)."""
+        out: list[list[tuple[int, ...]]] = [[] for _ in range(self.size)]
+        for total, parts in self.equations:
+            members = (total, *parts)
+            for m in members:
+                out[m].append(members)
+        return out
 
 
 def equations(keys: list[tuple]) -> list[Equation]:
@@ -399,8 +411,7 @@ class Repair:
 
 def _neighbours(table: Table, cell: int, hidden: set[int]) -> list[int]:
     """Shown cells that share an equation with `cell`, cheapest first."""
-    out = {m for total, parts in table.equations if cell in (total, *parts)
-           for m in (total, *parts) if m not in hidden}
+    out = {m for members in table.member_of[cell] for m in members if m not in hidden}
     return sorted(out, key=lambda m: (table.cost[m], m))
 
 
@@ -409,10 +420,7 @@ def _linked(table: Table, cell: int, hidden: set[int]) -> list[int]:
     seen, frontier, out = {cell}, [cell], set()
     while frontier:
         current = frontier.pop()
-        for total, parts in table.equations:
-            members = (total, *parts)
-            if current not in members:
-                continue
+        for members in table.member_of[current]:
             for m in members:
                 if m in hidden and m not in seen:
                     seen.add(m), frontier.append(m)
