@@ -69,7 +69,7 @@ def summary_of(instance, paths, run_id: str, had_snapshot: bool, seconds: float 
     from pipeline.summary import post, summarise
 
     summary = summarise(instance, run_id, paths.published, SurveySettings.from_env().inbox(paths),
-                        had_snapshot, seconds)
+                        had_snapshot, seconds, accept_file=paths.accept_file)
     post(instance, run_id, summary)
     return summary
 
@@ -118,7 +118,7 @@ def run(command: str, log: Path) -> int:
                 say([f"uppvaxt: {tick.skip_message or 'inget att göra'}"]
                     + [f"  Enkätfil i karantän: {q}"
                        for q in quarantined_files(SurveySettings.from_env().inbox(paths))])
-    if summaries and summaries[-1].outcome in ("published", "reports"):
+    if summaries and summaries[-1].outcome == "published":
         say([f"  Rapporter: {paths.reports / 'index.html'}",
              f"  Databas:   {paths.published}  (duckdb -readonly {paths.published})"])
     code = max((s.exit_code for s in summaries), default=0)

@@ -102,7 +102,8 @@ def summary_sensor_targets() -> list[str]:
 def _post_summary(context: dg.RunStatusSensorContext, paths: Paths) -> None:
     inbox = SurveySettings.from_env().inbox(paths)
     run = context.dagster_run
-    summary = summarise(context.instance, run.run_id, paths.published, inbox)
+    summary = summarise(context.instance, run.run_id, paths.published, inbox,
+                        accept_file=paths.accept_file)
     post(context.instance, run.run_id, summary)
 
 

@@ -43,7 +43,6 @@ from transforms.vintage import level_shift, out_of_range, swedish_number, title_
 FULL, INCREMENTAL, REPLAY = "full", "incremental", "replay"
 # Problems worth asking again on a night without news: the answer may simply come through.
 TRANSIENT = {"bad_response", "fetch_failed"}
-ACCEPT_FILE = "data/catalog/accepted_changes.yaml"
 
 VINTAGE_SCHEMA = {
     "kpi_id": pl.String,

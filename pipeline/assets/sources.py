@@ -157,7 +157,7 @@ def kolada(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis
     try:
         result = refresh_kolada(client, paths.raw_store(), kolada_uses(paths, indicator_catalog),
                                 (record or {}).get("kolada"), mode, _years(paths, apis), known,
-                                now(), _check_values, load_acceptances(paths.catalog / "accepted_changes.yaml"))
+                                now(), _check_values, load_acceptances(paths.accept_file))
     except (ApiError, RawStoreError, CatalogError, ValueError) as err:
         raise _stop(err) from err
     problems = result.problems.select("kpi_id", "state", "problem", "message").to_dicts()
