@@ -14,6 +14,7 @@ prints (pipeline/summary.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import dagster as dg
 
@@ -25,10 +26,14 @@ from pipeline.summary import post, summarise
 from pipeline.warehouse import published_run
 from sources.build_record import RecordError, read_record
 from sources.catalog import CatalogError, load_indicators, load_peer_settings
-from sources.geography import load_kommuner
 from sources.http import ApiError
-from sources.kolada_refresh import plan_incremental, previous_rows
+from sources.kolada_refresh import no_data_yet, plan_incremental, previous_rows
 from sources.scb_refresh import tables_changed
+
+
+# KPIs that never had values are part of every night's question what changed; once a
+# week (Sunday nights) they are also asked in full, in case a source's change dates miss them.
+RECHECK_WEEKDAY = 6
 
 
 @dataclass
@@ -37,6 +42,7 @@ class Changes:
 
     reasons: list[str] = field(default_factory=list)
     published_run: str | None = None
+    refetch: list[str] = field(default_factory=list)  # KPIs without values that now have some
 
     @property
     def anything(self) -> bool:
@@ -54,8 +60,9 @@ def wanted_kpis(paths: Paths) -> list[str]:
     return sorted(kpis | set(load_peer_settings(paths.peers_file).kpis))
 
 
-def probe(paths: Paths, apis: StatisticsApis) -> Changes:
-    """What changed since the published build (a few requests; no data are fetched)."""
+def probe(paths: Paths, apis: StatisticsApis, today: date | None = None) -> Changes:
+    """What changed since the published build (a few requests; no data are fetched, but on
+    Sunday nights the KPIs that had no values are asked once in full)."""
     run = published_run(paths.published)
     if run is None:
         return Changes(["ingen databas har publicerats ännu"])
@@ -76,10 +83,16 @@ def probe(paths: Paths, apis: StatisticsApis) -> Changes:
         return changes
     try:
         settings = paths.source_settings()
-        world = _demo_world(paths, load_kommuner())
+        world = _demo_world(paths)
         kolada = apis.kolada(settings, paths.raw_store(), world)
-        plan = plan_incremental(kolada, previous_rows(record.get("kolada")), wanted_kpis(paths),
-                                _years(paths, apis))
+        previous, years = previous_rows(record.get("kolada")), _years(paths, apis)
+        wanted = wanted_kpis(paths)
+        recheck: set[str] = set()
+        if (today or date.today()).weekday() == RECHECK_WEEKDAY:
+            empty = sorted(k for k in wanted if no_data_yet(previous.get(k)))
+            recheck = kolada.changed(empty, years, None) if empty else set()
+        plan = plan_incremental(kolada, previous, wanted, years, recheck)
+        changes.refetch = sorted(recheck & plan.refetch)
         for kpi in sorted(plan.refetch):
             changes.reasons.append(f"Kolada {kpi}: {plan.reasons[kpi]}")
         for kpi in sorted(plan.metadata_changed - plan.refetch):

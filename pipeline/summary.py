@@ -37,6 +37,7 @@ class RunSummary:
     had_snapshot: bool = True
     published: Path | None = None
     accept_file: Path | None = None  # where a person accepts a level shift or unit change
+    orphans: list[str] = field(default_factory=list)  # earlier runs found dead and marked failed
     changes: dict | None = None      # counts of changed values against the last publication
 
     @property
@@ -53,7 +54,7 @@ class RunSummary:
                          f"databasen och rapporterna är orörda.",
             "failed": f"uppvaxt: INTE publicerat{took} (körning {run}).",
         }[self.outcome]
-        lines = [head]
+        lines = [head] + [f"  Tidigare körning: {line}" for line in self.orphans]
         if self.outcome == "published" and self.changes is not None:
             lines.append("  Ändrat sedan förra publiceringen: " + changes_text(self.changes))
         if self.nothing_new:

@@ -53,7 +53,7 @@ def check(frame: pl.DataFrame) -> dict[str, str]:
     return failures_by(frame, KoladaValue, "kpi")
 
 
-USES = {k: Use((k,), False, "rate" if k in ("N07403", "U07417") else "proportion") for k in KPIS}
+USES = {k: Use((k,), False) for k in KPIS}
 
 
 def refresh(world, store, known_areas, previous=None, mode=FULL, uses=USES, acceptances=None,
@@ -160,7 +160,10 @@ def test_one_broken_object_costs_only_its_kpi(world, known_areas, tmp_path):
     second = refresh(world, store, known_areas, previous=rows(first), fault=broken)
     stale = state(second, "N02901")
     assert (stale["state"], stale["problem"]) == ("stale", "bad_response")
-    assert "missing field 'period'" in stale["message"] and "Senast godkända värden" in stale["message"]
+    # Swedish and without the request's address where people read it; the error itself for the log
+    assert "gick inte att läsa: uppgiften om år (period) saknades." in stale["message"]
+    assert "Senast godkända värden" in stale["message"] and "http" not in stale["message"]
+    assert "missing field 'period'" in second.details["N02901"] and "/data/kpi/" in second.details["N02901"]
     assert [state(second, k)["state"] for k in ("N07403", "N15428", "U07417")] == ["fresh"] * 3
     assert second.values.filter(pl.col("kpi") == "N02901").drop("fetched_at").equals(
         first.values.filter(pl.col("kpi") == "N02901").drop("fetched_at"))
@@ -175,7 +178,8 @@ def test_a_broken_shared_answer_is_asked_again_one_kpi_at_a_time(world, known_ar
 
     result = refresh(world, RawStore(tmp_path), known_areas, requests=requests, fault=broken)
     assert state(result, "N02901")["problem"] == "bad_response"
-    assert "expected an object with a 'values' list" in state(result, "N02901")["message"]
+    assert "svaret saknade Koladas lista med värden" in state(result, "N02901")["message"]
+    assert "expected an object with a 'values' list" in result.details["N02901"]
     assert [state(result, k)["state"] for k in ("N07403", "N15428", "U07417")] == ["fresh"] * 3
     paths = [r.url.path.split("/")[4] for r in requests if "/data/kpi/" in r.url.path]
     assert paths == [",".join(sorted(KPIS))] + sorted(KPIS)
@@ -198,11 +202,13 @@ def test_incremental_asks_only_what_changed(world, known_areas, tmp_path):
     assert full_fetches == [f"/v3/data/kpi/N15428/year/{','.join(map(str, YEARS))}"]
 
 
-def test_a_share_above_100_fails_its_check(world, known_areas, tmp_path):
+def test_a_share_above_100_costs_nothing_here(world, known_areas, tmp_path):
+    """Issue 15 #1: a share above 100 % can be real (N11821); the series is taken, and each
+    value outside the catalogue's range is flagged where it shows (tests/test_data_quality.py)."""
     result = refresh(world, RawStore(tmp_path), known_areas, kpi_scale={"N15428": 1.2})
-    failed = state(result, "N15428")
-    assert (failed["state"], failed["problem"]) == ("unavailable", "failed_check")
-    assert "omöjliga för typen proportion" in failed["message"]
+    taken = state(result, "N15428")
+    assert (taken["state"], taken["problem"]) == ("fresh", None)
+    assert result.values.filter(pl.col("kpi") == "N15428")["value"].max() > 100
 
 
 def test_a_value_with_privacy_status_fails_only_its_kpi(world, known_areas, tmp_path):
@@ -218,7 +224,7 @@ def test_a_value_with_privacy_status_fails_only_its_kpi(world, known_areas, tmp_
     result = refresh(world, RawStore(tmp_path), known_areas, fault=leaky)
     failed = state(result, "N07403")
     assert (failed["state"], failed["problem"]) == ("unavailable", "failed_check")
-    assert "privacy_is_not_a_value" in failed["message"]
+    assert "markerat som sekretesskyddat har ändå en siffra (område " in failed["message"]
     assert [state(result, k)["state"] for k in ("N02901", "N15428", "U07417")] == ["fresh"] * 3
 
 
