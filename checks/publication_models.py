@@ -123,7 +123,8 @@ class TableBuild(pa.DataFrameModel):
     code_version: pl.String = pa.Field(description="Kodversionen tabellen byggdes med")
     catalog_version: pl.String = pa.Field(description="Katalogversionen tabellen byggdes med")
     run_id: pl.String = pa.Field(nullable=True, description="Körningen som byggde tabellen")
-    built_at: pl.String = pa.Field(str_matches=ISO_TIME, description="När (UTC)")
+    built_at: pl.String = pa.Field(str_matches=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$",
+                                   description="När (UTC, på mikrosekunden)")
 
     class Config:
         strict = True

@@ -17,8 +17,9 @@ from pipeline.sql_text import quote as _quote
 VIEWS_SQL = Path(__file__).with_name("views.sql")
 
 # The tables the views read; without any of them (a partial warehouse) no view is made.
+# (The publication history they read too is always there: publish() adds it with the facts.)
 VIEW_TABLES = ("marts.fact_indicator", "marts.indicator", "marts.area", "marts.label",
-               "marts.peer_group", "meta.publication_change", "meta.publication_history")
+               "marts.peer_group")
 
 INHERIT_FROM = ("marts.fact_indicator", "marts.indicator", "marts.area", "marts.peer_group",
                 "meta.publication_change")

@@ -117,7 +117,7 @@ def _record_build(con: duckdb.DuckDBPyConnection, schema: str, table: str, stamp
     con.execute(f"INSERT INTO {BUILD_BOOK} VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [name, version, json.dumps(inputs, sort_keys=True), stamp.code_version,
                  stamp.catalog_version, stamp.run_id,
-                 datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")])
+                 datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")])
     return version
 
 
@@ -366,7 +366,8 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
                 con.execute(f"COMMENT ON COLUMN pub.{_quote(schema_name)}.{_quote(table_name)}."
                             f"{_quote(column_name)} IS {_literal(comment)}")
         present = {f"{schema}.{table}" for schema, table, _ in tables}
-        extra = {**empty_history(n for n in HISTORY_TABLES if n not in present), **extra}
+        if "marts.fact_indicator" in present:  # a snapshot of facts always has its history
+            extra = {**empty_history(n for n in HISTORY_TABLES if n not in present), **extra}
         for name, table in sorted(extra.items()):
             schema_name, table_name = name.split(".", 1)
             target = f"pub.{_quote(schema_name)}.{_quote(table_name)}"
