@@ -155,29 +155,21 @@ def start_release(data: Path, run_id: str) -> Release:
 
 
 def _swap_link(link: Path, target: str) -> None:
-    """Point `link` at `target` in one rename (readers see the old or the new target)."""
+    """Point `link` at `target` in one rename (readers see the old or the new target). A
+    folder in its place (the layout before publications, or a copy that followed the links)
+    is moved aside first and removed."""
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    aside = None
+    if link.exists() and not link.is_symlink():
+        aside = link.with_name(f".old-{link.name}-{os.getpid()}")
+        os.rename(link, aside)
     tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     os.symlink(target, tmp)
     os.replace(tmp, link)
-
-
-def _ensure_links(data: Path) -> None:
-    """data/published and data/reports as links into the current publication. A folder left
-    by the layout before publications is moved aside and removed (once)."""
-    for name, target in LINKS.items():
-        path = data / name
-        if path.is_symlink():
-            if os.readlink(path) != target:
-                _swap_link(path, target)
-            continue
-        if path.exists():
-            aside = publications(data) / f".old-{name}-{os.getpid()}"
-            os.rename(path, aside)
-            os.symlink(target, path)
-            shutil.rmtree(aside, ignore_errors=True)
-        else:
-            os.symlink(target, path)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def finish_release(data: Path, staging: Release, manifest: dict) -> Release:
@@ -194,10 +186,12 @@ def finish_release(data: Path, staging: Release, manifest: dict) -> Release:
     before = current_release(data)
     _swap_link(root / CURRENT, final.root.name)
     _fsync_dir(root)
-    _ensure_links(data)
+    for name, target in LINKS.items():
+        _swap_link(data / name, target)
     keep = {final.root.name} | ({before.root.name} if before else set())
     for old in root.iterdir():
-        if old.is_dir() and not old.is_symlink() and old.name not in keep and not old.name.startswith("."):
+        if old.is_dir() and not old.is_symlink() and old.name not in keep | {CURRENT} \
+                and not old.name.startswith("."):
             shutil.rmtree(old, ignore_errors=True)
     return final
 

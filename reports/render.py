@@ -42,7 +42,6 @@ class ReportContext:
     data_label: str
     is_demo: bool
     fetched: str  # date the source data were fetched, YYYY-MM-DD
-    published_at: str = ""  # when the publication was made (UTC, ISO 8601)
 
 
 @dataclass

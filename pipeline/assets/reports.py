@@ -201,7 +201,7 @@ def publication(context: dg.AssetExecutionContext, paths: Paths, apis: Statistic
                          extra=documented(history, apis.label if apis.is_demo else ""))
         site_data = site_marts(paths, history)
         ctx = ReportContext(run_id=run_id, data_label=apis.label, is_demo=apis.is_demo,
-                            fetched=fetched_date(facts), published_at=publication_row["published_at"])
+                            fetched=fetched_date(facts))
         site = render_site(site_data, release.site, ctx)
         largest = {kind: max(site.bytes_of(kind)) for kind in site.pages}
         rewritten_downloads: list = []
