@@ -57,11 +57,11 @@ USES = {k: Use((k,), False) for k in KPIS}
 
 
 def refresh(world, store, known_areas, previous=None, mode=FULL, uses=USES, acceptances=None,
-            requests=None, fault=None, **source):
+            requests=None, fault=None, refetch=(), **source):
     c = client(world, requests, fault, **source)
     c.fetcher.store = store
     return refresh_kolada(c, store, uses, previous, mode, YEARS, known_areas, NOW, check,
-                          acceptances)
+                          acceptances, refetch)
 
 
 def rows(result) -> list[dict]:
@@ -246,3 +246,29 @@ def test_a_host_that_refuses_connections_stops_the_refresh(world, known_areas, t
     with pytest.raises(SourceUnavailable, match="servern kolada.demo går inte att nå"):
         refresh_kolada(KoladaClient(fetcher, DEMO_KOLADA_URL), RawStore(tmp_path), USES, None,
                        FULL, YEARS, known_areas, NOW, check)
+
+
+def test_a_kpi_without_values_is_asked_again_only_on_news_or_when_told(world, known_areas, tmp_path):
+    """Issue 15 #2: a KPI Kolada has no values for is not fetched every night. It is part of
+    the night's question what changed (values arriving are a change) and is asked in full
+    only when the caller says so (the Sunday look, a full build)."""
+    store = RawStore(tmp_path)
+    first = refresh(world, store, known_areas, kpi_empty={"N15428"})
+    assert (state(first, "N15428")["state"], state(first, "N15428")["problem"]) == ("unavailable", "no_data")
+    asked: list[httpx.Request] = []
+    quiet = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL, requests=asked,
+                    kpi_empty={"N15428"})
+    assert quiet.fetched == 0 and state(quiet, "N15428")["state"] == "unavailable"
+    data_asks = [r for r in asked if "/data/" in r.url.path]
+    assert [r.url.params.get("from_date") for r in data_asks] == ["2026-11-23"]  # one question
+    assert "N15428" in data_asks[0].url.path                                      # it is in it
+    assert state(quiet, "N15428")["message"] == state(first, "N15428")["message"]
+    # values arrive with an old change date: not seen until asked in full
+    missed = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL)
+    assert missed.fetched == 0 and state(missed, "N15428")["state"] == "unavailable"
+    told = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL, refetch={"N15428"})
+    assert told.fetched == 1 and state(told, "N15428")["state"] == "fresh"
+    # values with a new change date are news
+    news = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL,
+                   kpi_modified={"N15428": "2026-11-24"})
+    assert news.fetched == 1 and state(news, "N15428")["state"] == "fresh"

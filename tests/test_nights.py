@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.nightly import probe
+from pipeline.resources import Paths, StatisticsApis
 from sources.catalog import load_indicators, load_source_settings
 from sources.demo.standin import StandIn
 from sources.demo.world import DemoWorld
@@ -65,6 +67,15 @@ def test_quiet_nights_then_a_kpi_with_values_and_a_changed_kpi(world, tmp_path):
             assert "Inget har ändrats hos Kolada eller SCB" in done.stdout, done.stdout
             assert "SCB TAB5557" not in done.stdout and "Inget nytt kunde tas in" not in done.stdout
             assert files(data) == before, night  # not one file rewritten, the warehouse included
+
+        # Values for N17673 arrive with an old change date: the nightly question misses them,
+        # the Sunday night's full look finds them (and asks for them only).
+        standin.set_world(world.variant(kpi_empty=EMPTY - {"N17673"}, scb_last_year=2024))
+        paths = Paths(data_dir=str(data))
+        apis = StatisticsApis(mode="live", kolada_url=standin.kolada_url, scb_url=standin.scb_url)
+        assert not probe(paths, apis, today=date(2026, 11, 24)).anything   # a Tuesday
+        sunday = probe(paths, apis, today=date(2026, 11, 29))
+        assert sunday.refetch == ["N17673"] and sunday.reasons == ["Kolada N17673: hade inga värden; frågas igen"]
 
         # Kolada now has values for N15643 (changed today) and has revised N15428.
         today = date.today().isoformat()
