@@ -118,6 +118,7 @@ def test_tables_built_from_other_versions_of_their_inputs_are_named(tmp_path):
     text = refusal(check)
     assert "marts/fact_indicator byggdes av en äldre version av marts/peer_group" in text
     assert "Materialisera marts/fact_indicator, marts/funnel_limit och allt som bygger på dem" in text
+    assert "(eller allt: jobbet build_all)" in text
     assert "Den publicerade versionen är orörd" in text
 
     build(db, "marts.fact_indicator", [1], ["marts.peer_group", "raw.kommun"])
@@ -131,7 +132,9 @@ def test_two_catalogues_or_an_unknown_build_are_refused(tmp_path):
     build(db, "marts.peer_group", [1], ["raw.kommun"], catalog="k2")
     check = consistency(db, ["marts.peer_group"])
     assert check.mixed == {"catalog": ["raw.kommun"]} and check.catalog_version is None
-    assert "Byggda med en annan version av katalogen (data/catalog) än de övriga: raw/kommun" in refusal(check)
+    assert "Byggda med en annan version av katalogen (data/catalog) än den senast byggda tabellen: " \
+           "raw/kommun." in refusal(check)
+    assert "Materialisera allt (jobbet build_all" in refusal(check)
     write_table(db, "marts", "area", pl.DataFrame({"x": [1]}))  # written without a stamp
     check = consistency(db, ["marts.area"])
     assert check.unrecorded == ["marts.area"] and not check.ok

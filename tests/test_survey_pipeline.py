@@ -115,7 +115,8 @@ def test_everything_on_the_demo_files(tmp_path):
     finally:
         con.close()
     assert not [c for c in columns if c[2] in ("respondent_id", "n_flag", "w_flag") or c[2].startswith("score__")]
-    assert {(s, t) for s, t, _ in columns} == {("staging", "survey_value")}
+    # (and the warehouse's build book: which version of each table is there, and from what)
+    assert {(s, t) for s, t, _ in columns} == {("staging", "survey_value"), ("meta", "table_build")}
     counts = publish(data / "warehouse" / "uppvaxt.duckdb", data / "published" / "uppvaxt.duckdb")
     assert not any("survey" in table for table in counts)  # staging is not published
     written = {p.relative_to(data).parts[0] for p in data.rglob("*") if p.is_file()}

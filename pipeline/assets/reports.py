@@ -43,6 +43,7 @@ SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
 SITE_KEY = dg.AssetKey(["reports", "site"])
 DOWNLOADS_KEY = dg.AssetKey(["reports", "downloads"])
 PUBLICATION_STEP = "publication"
+MAX_NAMED = 8  # tables named in a refusal; beyond that, rebuild everything
 # Marts fields read from tables of another name; the others are read by their own name
 # from marts.* or meta.* (a field the site adds is filled without a change here).
 MARTS_TABLES = {"facts": "marts.fact_indicator", "indicators": "marts.indicator",
@@ -71,11 +72,16 @@ def refusal(check: Consistency) -> str:
                      f"{', '.join(asset_name(t) for t in check.unrecorded)}.")
     words = {"code": "koden", "catalog": "katalogen (data/catalog)"}
     for what, tables in sorted(check.mixed.items()):
-        lines.append(f"- Byggda med en annan version av {words[what]} än de övriga: "
-                     f"{', '.join(asset_name(t) for t in tables)}.")
-    rebuild = ", ".join(asset_name(t) for t in check.rebuild)
-    lines.append(f"Materialisera {rebuild} och allt som bygger på dem, eller hela jobbet build_all, "
-                 f"och publicera sedan.")
+        named = ", ".join(asset_name(t) for t in tables[:MAX_NAMED])
+        more = f" och {len(tables) - MAX_NAMED} till" if len(tables) > MAX_NAMED else ""
+        lines.append(f"- Byggda med en annan version av {words[what]} än den senast byggda "
+                     f"tabellen: {named}{more}.")
+    if check.mixed or len(check.rebuild) > MAX_NAMED:
+        lines.append("Materialisera allt (jobbet build_all, eller Materialize all i Dagster) och "
+                     "publicera sedan.")
+    else:
+        lines.append(f"Materialisera {', '.join(asset_name(t) for t in check.rebuild)} och allt som "
+                     f"bygger på dem (eller allt: jobbet build_all) och publicera sedan.")
     return "\n".join(lines)
 
 
