@@ -22,7 +22,7 @@ from pipeline.assets.sources import _demo_world, _years
 from pipeline.assets.surveys import SurveySettings
 from pipeline.publication import catalog_version, code_version
 from pipeline.resources import Paths, StatisticsApis
-from pipeline.summary import post, summarise
+from pipeline.summary import SNAPSHOT_KEY, post, summarise
 from pipeline.warehouse import published_run
 from sources.build_record import RecordError, read_record
 from sources.catalog import CatalogError, load_indicators, load_peer_settings
@@ -109,7 +109,12 @@ def probe(paths: Paths, apis: StatisticsApis, today: date | None = None) -> Chan
 
 
 def summary_sensor_targets() -> list[str]:
-    return ["build_all", "survey_value_job"]
+    return ["build_all", "survey_value_job", "register_job"]
+
+
+def wants_summary(run: dg.DagsterRun) -> bool:
+    """The jobs that end in a publication, and any run from the UI that publishes."""
+    return run.job_name in summary_sensor_targets() or SNAPSHOT_KEY in (run.asset_selection or set())
 
 
 def _post_summary(context: dg.RunStatusSensorContext, paths: Paths) -> None:
@@ -126,7 +131,7 @@ def _post_summary(context: dg.RunStatusSensorContext, paths: Paths) -> None:
                                   "eller inte, indikatorer som saknas eller är inaktuella och varför, "
                                   "spärrade nivåskiften och enkätfiler i karantän.")
 def run_summary_on_success(context: dg.RunStatusSensorContext, paths: Paths):
-    if context.dagster_run.job_name in summary_sensor_targets():
+    if wants_summary(context.dagster_run):
         _post_summary(context, paths)
 
 
@@ -134,5 +139,5 @@ def run_summary_on_success(context: dg.RunStatusSensorContext, paths: Paths):
                        description="Avslutar varje misslyckat bygge med en sammanfattning: vad som "
                                    "gick fel och att den publicerade databasen är orörd.")
 def run_summary_on_failure(context: dg.RunFailureSensorContext, paths: Paths):
-    if context.dagster_run.job_name in summary_sensor_targets():
+    if wants_summary(context.dagster_run):
         _post_summary(context, paths)

@@ -23,6 +23,7 @@ from pipeline.factory import OWNER
 from pipeline.publication import (current_release, discard_release, finish_release, save_record,
                                   start_release)
 from pipeline.resources import Paths, StatisticsApis
+from pipeline.summary import PUBLICATION_STEP, SNAPSHOT_KEY
 from pipeline.warehouse import (HISTORY_TABLES, Consistency, ExtraTable, consistency, fingerprint,
                                 publish, published_run, read_published, read_table, write_table)
 from reports.downloads import FOLDER as DOWNLOAD_DIR
@@ -39,10 +40,8 @@ MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "reg
 # Published meta tables besides the raw-response log (data quality and source vintages).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage",
                                                  "raw_response")]
-SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
 SITE_KEY = dg.AssetKey(["reports", "site"])
 DOWNLOADS_KEY = dg.AssetKey(["reports", "downloads"])
-PUBLICATION_STEP = "publication"
 MAX_NAMED = 8  # tables named in a refusal; beyond that, rebuild everything
 # Marts fields read from tables of another name; the others are read by their own name
 # from marts.* or meta.* (a field the site adds is filled without a change here).
