@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from transforms.data_quality import QUALITY_STATE
+from transforms.data_quality import QUALITY_STATE, RANGE_NOTE
 
 PUBLICATION_STEP = "publication"
 SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
@@ -31,6 +31,7 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)   # values outside a plausible range
     quarantined: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # failed non-blocking checks
     nothing_new: bool = False
@@ -70,6 +71,7 @@ class RunSummary:
             where = self.accept_file or "accepted_changes.yaml i katalogmappen"
             how = f" Godkänn i {where} när det är granskat." if p["state"] == "blocked" else ""
             lines.append(f"  {QUALITY_STATE.get(p['state'], p['state'])} {p['kpi_id']}: {p['message']}{how}")
+        lines += [f"  {QUALITY_STATE['flagged']} {line}" for line in self.flagged]
         lines += [f"  Befolkning: {note}" for note in self.notes]
         lines += [f"  Enkätfil i karantän: {name}" for name in self.quarantined]
         lines += [f"  Kontroll: {warning}" for warning in self.warnings]
@@ -85,8 +87,10 @@ def changes_text(counts: dict) -> str:
     """'12 nya, 3 reviderade värden' from the publication history's counts."""
     if not counts.get("previous_run_id"):
         return "inget, detta är den första publiceringen (inget tidigare att jämföra med)"
-    parts = [f"{counts[k]} {word}" for k, word in CHANGE_WORDS.items() if counts.get(k)]
-    return (", ".join(parts) + " värden") if parts else "inga enskilda värden (bara datakvalitet eller metadata)"
+    parts = [f"{counts[k]:,} {word}".replace(",", "\u00a0") for k, word in CHANGE_WORDS.items()
+             if counts.get(k)]
+    return ("värden: " + ", ".join(parts)) if parts else \
+        "inga enskilda värden (bara datakvalitet, metadata, katalogen eller koden)"
 
 
 def _first_line(text: str) -> str:
@@ -105,19 +109,24 @@ def quarantined_files(inbox: Path) -> list[str]:
                   for p in folder.glob("*.problems.md") if p.is_file())
 
 
-def value_notes(published: Path, run_id: str) -> list[str]:
-    """Distinct notes on values of this run's published facts (e.g. a lagging population)."""
+def value_notes(published: Path, run_id: str) -> tuple[list[str], list[str]]:
+    """Of this run's published facts: the distinct population notes (a lagging population),
+    and one line per indicator with values outside its plausible range (meta.data_quality)."""
     if not published.exists():
-        return []
+        return [], []
     con = duckdb.connect(str(published), read_only=True)
     try:
-        rows = con.execute("SELECT DISTINCT value_note FROM marts.fact_indicator WHERE run_id = ? "
-                           "AND value_note IS NOT NULL ORDER BY 1", [run_id]).fetchall()
+        notes = con.execute(
+            "SELECT DISTINCT value_note FROM marts.fact_indicator WHERE run_id = ? AND "
+            "value_note IS NOT NULL AND value_note NOT LIKE ? ORDER BY 1",
+            [run_id, f"%{RANGE_NOTE}%"]).fetchall()
+        flagged = con.execute("SELECT indicator_id, message FROM meta.data_quality WHERE state = "
+                              "'flagged' ORDER BY indicator_id").fetchall()
     except duckdb.Error:
-        return []
+        return [], []
     finally:
         con.close()
-    return [note for (note,) in rows]
+    return [note for (note,) in notes], [f"{indicator}: {message}" for indicator, message in flagged]
 
 
 def summarise(instance: dg.DagsterInstance, run_id: str, published: Path, inbox: Path | None = None,
@@ -157,9 +166,10 @@ def summarise(instance: dg.DagsterInstance, run_id: str, published: Path, inbox:
             failures.append("publiceringen kördes inte")
     else:
         outcome = "unchanged" if changes is None else "published"
+    notes, flagged = value_notes(published, run_id) if outcome == "published" else ([], [])
     return RunSummary(run_id=run_id, outcome=outcome, seconds=seconds, failures=failures,
                       problems=problems, quarantined=quarantined_files(inbox) if inbox else [],
-                      notes=value_notes(published, run_id) if outcome == "published" else [],
+                      notes=notes, flagged=flagged,
                       warnings=warnings, nothing_new=nothing_new, had_snapshot=had_snapshot,
                       published=published, accept_file=accept_file, changes=changes)
 

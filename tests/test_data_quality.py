@@ -77,7 +77,7 @@ def test_one_data_quality_row_per_indicator_names_the_count_and_the_extreme(cata
         ("N15543", "out_of_range", "flagged", "2026-11-20", "2026-11-23")]
     message = rows.filter(pl.col("indicator_id") == "N11821")["message"].item()
     assert message.startswith("2 värden ligger utanför det rimliga intervallet 0–100 %, som mest "
-                              "112,5 för område 0184 år 2023. Värdena visas med en fotnot.")
+                              "112,5 % för område 0184 år 2023. Värdena visas med en fotnot.")
     again = range_problems(FACTS, catalog, rows.with_columns(first_seen=pl.lit("2026-10-01")), "2026-11-24")
     assert set(again["first_seen"]) == {"2026-10-01"} and set(again["last_seen"]) == {"2026-11-24"}
     assert range_problems(FACTS.filter(pl.col("area_code") == "0180",

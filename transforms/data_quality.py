@@ -93,6 +93,10 @@ def stale_indicators(vintage: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFra
             .sort("indicator_id"))
 
 
+# How a value's footnote begins when it lies outside its indicator's plausible range.
+RANGE_NOTE = "Värdet ligger utanför det rimliga intervallet"
+
+
 def _number(x: float) -> str:
     text = f"{x:,.1f}".rstrip("0").rstrip(".").replace(",", "\u00a0").replace(".", ",")
     return text
@@ -122,8 +126,7 @@ def footnotes(catalog: pl.DataFrame) -> pl.DataFrame:
     for row in catalog.iter_rows(named=True):
         if row["plausible_min"] is None and row["plausible_max"] is None:
             continue
-        note = (f"Värdet ligger utanför det rimliga intervallet "
-                f"{range_text(row['plausible_min'], row['plausible_max'], row['unit'])}.")
+        note = f"{RANGE_NOTE} {range_text(row['plausible_min'], row['plausible_max'], row['unit'])}."
         rows.append({"indicator_id": row["indicator_id"],
                      "range_note": f"{note} {row['plausible_note']}" if row["plausible_note"] else note})
     return pl.DataFrame(rows, schema={"indicator_id": pl.String, "range_note": pl.String})
@@ -158,7 +161,7 @@ def range_problems(facts: pl.DataFrame, catalog: pl.DataFrame, previous: pl.Data
                            descending=[True, False, False]).row(0, named=True)
         message = (f"{group.height} värden ligger utanför det rimliga intervallet "
                    f"{range_text(first['plausible_min'], first['plausible_max'], first['unit_text'])}, "
-                   f"som mest {_number(worst['value'])} för område {worst['area_code']} år "
+                   f"som mest {_number(worst['value'])} {first['unit_text']} för område {worst['area_code']} år "
                    f"{worst['period']}. Värdena visas med en fotnot.")
         if first["plausible_note"]:
             message += f" {first['plausible_note']}"
