@@ -157,3 +157,33 @@ def test_geometric_alternative_keeps_a_kommun_with_one_extreme_input_inside_its_
     assert old_row["rank"] == row["rank"]                            # the nominal is arithmetic
     assert old_row["rank_upper"] > row["rank_upper"] + 5
     assert old_row["rank_median"] - old_row["rank"] > row["rank_median"] - row["rank"]
+
+
+def test_contributions_add_up_to_the_nominal_score_and_its_ranks():
+    from tests.test_need_index import AREAS, CHILDREN, HAND, KOMMUNER
+    from transforms.need import need_contribution
+    inputs = prepare_inputs(HAND, INDICATORS, KOMMUNER, config())
+    parts = need_contribution(inputs, config(), {"poverty": "Fattigdom"})
+    # 0101: poverty z = −15/12.9099 = −1.1619 with weight 2/3 → −0.7746;
+    #       eligible z = −(90 − 75)/12.9099 = −1.1619 with weight 1/3 → −0.3873; sum −1.1619.
+    row = {r["input_id"]: r for r in parts.filter((pl.col("area_code") == "0101")
+                                                 & (pl.col("factor") == "skola")).iter_rows(named=True)}
+    assert row["poverty"]["contribution"] == pytest.approx(-0.774597, abs=1e-6)
+    assert row["eligible"]["contribution"] == pytest.approx(-0.387298, abs=1e-6)
+    assert row["poverty"]["score_z"] == pytest.approx(-1.161895, abs=1e-6)
+    assert row["poverty"]["input_label"] == "Fattigdom" and row["eligible"]["input_label"] == "eligible"
+    # The larger contribution to need ranks first (−0.3873 > −0.7746).
+    assert (row["eligible"]["rank_of_contribution"], row["poverty"]["rank_of_contribution"]) == (1, 2)
+    # Ordering the kommuner by the sum of contributions gives the index's nominal ranks.
+    index = need_index(inputs, config(), AREAS, pl.DataFrame(schema={"kommun_code": pl.String,
+                       "area_code": pl.String, "area_type": pl.String}), CHILDREN)
+    skola = parts.filter(pl.col("factor") == "skola").group_by("area_code").agg(pl.col("score_z").first())
+    by_sum = skola.sort("score_z", descending=True)["area_code"].to_list()
+    by_rank = index.filter((pl.col("area_type") == "kommun") & (pl.col("factor") == "skola")
+                           & (pl.col("status") == "ok")).sort("rank")["area_code"].to_list()
+    assert by_sum == by_rank
+    # A kommun without a score (0203) has no contributions; overall = the one factor's score.
+    assert "0203" not in parts["area_code"].to_list()
+    overall = parts.filter((pl.col("area_code") == "0101") & (pl.col("factor") == "overall"))
+    assert overall["input_id"].to_list() == ["skola"] and overall["weight"][0] == 1.0
+    assert overall["contribution"][0] == pytest.approx(-1.161895, abs=1e-6)

@@ -721,3 +721,55 @@ def need_sensitivity(inputs: pl.DataFrame, config: NeedConfig,
             .with_columns(rank_of_effect=pl.int_range(1, pl.len() + 1).over("factor").cast(pl.Int32),
                           index_version=pl.lit(config.fingerprint))
             .select(list(SENSITIVITY_SCHEMA)).sort("factor", "rank_of_effect"))
+
+
+# --- what drives a kommun's need --------------------------------------------------------------
+
+CONTRIBUTION_KIND = {"indicator": "Indikator", "factor": "Strategisk faktor"}
+CONTRIBUTION_SCHEMA = {
+    "area_code": pl.String, "factor": pl.String, "input_id": pl.String, "input_kind": pl.String,
+    "input_label": pl.String, "period": pl.Int32, "value": pl.Float64, "aligned_z": pl.Float64,
+    "weight": pl.Float64, "contribution": pl.Float64, "score_z": pl.Float64,
+    "rank_of_contribution": pl.Int32, "index_version": pl.String,
+}
+
+
+def need_contribution(inputs: pl.DataFrame, config: NeedConfig, titles: dict[str, str]) -> pl.DataFrame:
+    """marts.need_contribution: each input's share of a kommun's nominal need score.
+
+    The nominal factor score is the weighted mean of the aligned z, Σ wⱼ·zⱼ with the weights
+    renormalised over the kommun's indicators, so each indicator contributes wⱼ·zⱼ (positive:
+    pushes need up). The overall score is the mean of the factor scores weighted by the
+    factor weights renormalised over the scored factors; each factor contributes its share.
+    Only kommuner with a score (the coverage rule) get rows. Sorted so that rank 1 is the
+    input that raises need the most.
+    """
+    ok = inputs.filter(pl.col("status") == "ok")
+    totals = inputs.group_by("factor", "area_code").agg(total=pl.len())
+    indicators = (ok.join(totals, on=["factor", "area_code"])
+                  .filter(pl.len().over("factor", "area_code") >= config.coverage_min * pl.col("total") - 1e-9)
+                  .select("area_code", "factor", input_id="indicator_id",
+                          input_kind=pl.lit("indicator"), period="period", value="value",
+                          aligned_z="aligned_z", weight="weight",
+                          contribution=pl.col("weight") * pl.col("aligned_z")))
+    scores = indicators.group_by("area_code", "factor").agg(score_z=pl.col("contribution").sum())
+    n_factors = len(config.factors)
+    weights = pl.DataFrame({"factor": list(config.factors),
+                            "base": [spec.weight for spec in config.factors.values()]})
+    overall = (scores.join(weights, on="factor")
+               .filter(pl.len().over("area_code") >= config.coverage_min * n_factors - 1e-9)
+               .with_columns(weight=pl.col("base") / pl.col("base").sum().over("area_code"))
+               .select("area_code", factor=pl.lit(OVERALL), input_id="factor",
+                       input_kind=pl.lit("factor"), period=pl.lit(None, dtype=pl.Int32),
+                       value=pl.lit(None, dtype=pl.Float64), aligned_z="score_z", weight="weight",
+                       contribution=pl.col("weight") * pl.col("score_z")))
+    frame = pl.concat([indicators.cast({"period": pl.Int32}), overall], how="vertical_relaxed")
+    labels = {**titles, **FACTORS}
+    return (frame.with_columns(
+                score_z=pl.col("contribution").sum().over("area_code", "factor"),
+                input_label=pl.col("input_id").replace_strict(labels, default=pl.col("input_id")),
+                index_version=pl.lit(config.fingerprint))
+            .sort("area_code", "factor", "contribution", "input_id", descending=[False, False, True, False])
+            .with_columns(rank_of_contribution=pl.int_range(1, pl.len() + 1)
+                          .over("area_code", "factor").cast(pl.Int32))
+            .select(list(CONTRIBUTION_SCHEMA)).cast(CONTRIBUTION_SCHEMA))
