@@ -483,6 +483,7 @@ class Selection(pa.DataFrameModel):
     current_actors: pl.String = pa.Field(nullable=True, description="Aktörerna bakom dem")
     proposal: pl.String = pa.Field(isin=list(PROPOSALS), description="propose, qualitative_review eller not_proposed")
     proposal_label: pl.String = pa.Field(description="Förslaget i klartext")
+    proposal_reason: pl.String = pa.Field(description="Varför, kort (hela skälen står i reasons)")
     order: pl.Int32 = pa.Field(ge=1, description="Plats i ordningen: föreslagna, sedan kvalitativ bedömning, sedan ej föreslagna; efter behov inom varje")
     reasons: pl.String = pa.Field(description="Skälen i klartext; förslaget är ett underlag, beslutet fattas av människor")
 

@@ -21,8 +21,10 @@ from reports.colours import COMPARISON_FILL, COUNT_FILL, QUINTILE_FILL
 from reports.downloads import write_downloads
 from reports.geo import Layers
 from reports.labels import COMPARISON, COMPARISON_SYMBOL, NEED_LEVEL
+from reports.coordination import memo_file
 from reports.model import Marts, SiteData
-from reports.pages import county_page, indicator_page, profile_page, start_page
+from reports.pages import county_page, indicator_page, memo_page, profile_page, start_page
+from reports.pages.memo import DOWNLOAD_DIR, calls_of, memo_xlsx, memo_xlsx_name
 from reports.watch import MIN_SHARE, MIN_WORSE
 
 ASSET_DIR = "assets"
@@ -73,8 +75,9 @@ def stylesheet() -> str:
 
 
 def prune(out_dir: Path, keep: set[Path]) -> None:
-    """Remove pages and assets of earlier builds that this build did not write."""
-    for path in [*out_dir.glob("*.html"), *out_dir.glob("*.csv"), *(out_dir / ASSET_DIR).glob("*")]:
+    """Remove pages, assets and memo workbooks of earlier builds that this build did not write."""
+    memos = (out_dir / DOWNLOAD_DIR).glob("urval-*.xlsx")
+    for path in [*out_dir.glob("*.html"), *out_dir.glob("*.csv"), *(out_dir / ASSET_DIR).glob("*"), *memos]:
         if path not in keep:
             path.unlink()
 
@@ -94,6 +97,8 @@ def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str]:
         page = county_page(data, layers, key)
     elif kind == "profile":
         page = profile_page(data, key)
+    elif kind == "memo":
+        page = memo_page(data, *key.split("|", 1))
     else:
         page = indicator_page(data, layers, data.by_id[key])
     write_file(out_dir / name, env.get_template(template).render(**common, **page))
@@ -131,7 +136,8 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]
             + [("start", "index.html.j2", "index.html", "")]
             + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
-            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner])
+            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner]
+            + [("memo", "memo.html.j2", memo_file(lan, call), f"{lan}|{call}") for lan, call in calls_of(data)])
     jobs = [job for job in jobs if kinds is None or job[0] in kinds]
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()
@@ -152,10 +158,15 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
         _SHARED.clear()
     for kind, name in done:
         result.pages.setdefault(kind, []).append(out_dir / name)
+    # The memos' workbooks are written here: polars stays out of the forked workers.
+    for lan, call in calls_of(data) if kinds is None or "memo" in kinds else []:
+        write_file(out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call),
+                   memo_xlsx(data, lan, call, ctx.data_label, ctx.fetched))
     result.seconds["pages"] = time.perf_counter() - step
     result.seconds["workers"] = workers
     if kinds is None:
-        prune(out_dir, {p for paths in result.pages.values() for p in paths} | {css})
+        workbooks = {out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call) for lan, call in calls_of(data)}
+        prune(out_dir, {p for paths in result.pages.values() for p in paths} | {css} | workbooks)
     result.seconds["total"] = time.perf_counter() - started
     return result
 

@@ -85,7 +85,8 @@ SELECTION_SCHEMA = {
     "readiness_score": pl.Float64, "readiness_assessed_on": pl.Date, "readiness_issue": pl.String,
     "readiness_for_call": pl.Boolean, "readiness_warning": pl.String, "stage_suitable": pl.Boolean,
     "stage_advice": pl.String, "current_supports": pl.Int32, "current_actors": pl.String,
-    "proposal": pl.String, "proposal_label": pl.String, "order": pl.Int32, "reasons": pl.String,
+    "proposal": pl.String, "proposal_label": pl.String, "proposal_reason": pl.String,
+    "order": pl.Int32, "reasons": pl.String,
 }
 
 
@@ -309,12 +310,15 @@ def _propose(rows: list[dict], settings: SelectionSettings) -> pl.DataFrame:
                 if proposed < places:
                     proposed += 1
                     r["verdict"] = f"Förslag: föreslås (plats {proposed} av {places})."
+                    r["proposal_reason"] = (f"plats {proposed} av {places}: tydligt högt behov och ett "
+                                            "stadium som passar stödformen")
                     continue
                 r["proposal"] = "not_proposed"
                 r["why"] = (f"tydligt högt behov och lämpligt stadium, men utlysningens {places} platser "
                             "går till kommuner före i ordningen; står på tur om en plats blir ledig")
             word = "bedöm kvalitativt" if r["proposal"] == "qualitative_review" else "föreslås inte"
             r["verdict"] = f"Förslag: {word}: {r['why']}."
+            r["proposal_reason"] = r["why"]
         for r in sorted(applicants, key=lambda r: r["order"]):
             parts = [r["need_text"] or f"Behov: {r['why']}.", r["readiness_text"], r["support_text"],
                      r["verdict"], DECIDE]

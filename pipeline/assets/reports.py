@@ -42,8 +42,8 @@ SITE_INS = {name: dg.AssetIn(key=["marts", name]) for name in
             ("fact_indicator", "indicator", "area", "peer_group", "funnel_limit", "method")}
 # The coordination layer's marts, which the county pages and profiles tell the story with.
 COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
-                    ("need_index", "need_sensitivity", "readiness", "readiness_stage",
-                     "support_need", "goal_progress", "selection")}
+                    ("need_index", "need_sensitivity", "need_contribution", "readiness",
+                     "readiness_stage", "support_need", "goal_progress", "selection")}
 QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"])}
 
 
@@ -72,8 +72,8 @@ def published_fingerprint(paths: Paths) -> str:
 def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
          peer_group: pl.DataFrame, funnel_limit: pl.DataFrame, method: pl.DataFrame,
-         need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, readiness: pl.DataFrame,
-         readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
+         need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, need_contribution: pl.DataFrame,
+         readiness: pl.DataFrame, readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
          goal_progress: pl.DataFrame, selection: pl.DataFrame,
          data_quality: pl.DataFrame) -> dg.MaterializeResult:
     """Webbplatsen i data/reports/ (öppna index.html): startsida med karta över länen, en sida
@@ -85,6 +85,7 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
     och går att skriva ut. Skrivs bara om när den publicerade databasen har ändrats."""
     marts = site_marts(fact_indicator, indicator, area, peer_group, funnel_limit, method,
                        need_index=need_index, need_sensitivity=need_sensitivity,
+                       need_contribution=need_contribution,
                        readiness=readiness, readiness_stage=readiness_stage,
                        support_need=support_need, goal_progress=goal_progress,
                        selection=selection, data_quality=data_quality)
