@@ -14,6 +14,8 @@ from reports.geo import MapLayer
 from reports.labels import (FACTOR_ORDER, GOAL_STATUS_SYMBOL, NEED_LEVEL, STRATEGIC_FACTORS,
                             interval, number, percent, slug)
 from reports.model import SiteData
+from transforms.rankability import SHORT as RANKABILITY_BANDS
+from transforms.rankability import band as rankability_band
 from transforms.rankability import sentence as rankability_sentence
 
 NEED_FACTORS = ["overall", *FACTOR_ORDER]
@@ -88,18 +90,23 @@ def need_text(row: dict | None) -> dict:
 
 
 def rankability_lines(rows: dict[tuple[str, str], dict], codes: list[str]) -> list[dict]:
-    """Per factor: how much of the ranking is real, in the county and in the country."""
+    """Per factor: how much of the ranking is real, in the county and in the country, with
+    the Swedish sentence where a ranking says little."""
     out = []
     for factor in NEED_FACTORS:
         found = [rows[(c, factor)] for c in codes if (c, factor) in rows and rows[(c, factor)]["status"] == "ok"]
         if not found:
             continue
         first = found[0]
-        out.append({"factor": STRATEGIC_FACTORS[factor],
-                    "lan": rankability_sentence(first.get("rankability_lan"), "länets kommuner",
-                                                first.get("n_ranked_lan") or 0),
-                    "riket": rankability_sentence(first.get("rankability"), "landets kommuner",
-                                                  first["n_ranked"])})
+        frames = (("lan", first.get("rankability_lan"), "länets kommuner", first.get("n_ranked_lan") or 0),
+                  ("riket", first.get("rankability"), "landets kommuner", first["n_ranked"]))
+        line = {"factor": STRATEGIC_FACTORS[factor], "notes": []}
+        for key, rho, units, n in frames:
+            line[key] = percent(rho) if rho is not None else "–"
+            line[f"{key}_band"] = rankability_band(rho)
+            if rho is None or rankability_band(rho) != "high":
+                line["notes"].append(rankability_sentence(rho, units, n))
+        out.append(line)
     return out
 
 

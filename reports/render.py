@@ -21,7 +21,7 @@ from reports.colours import COMPARISON_FILL, COUNT_FILL, QUINTILE_FILL
 from reports.downloads import write_downloads
 from reports.geo import Layers
 from reports.labels import COMPARISON, COMPARISON_SYMBOL, NEED_LEVEL
-from reports.coordination import memo_file
+from reports.coordination import RANKABILITY_BANDS, memo_file
 from reports.model import Marts, SiteData
 from reports.pages import county_page, indicator_page, memo_page, profile_page, start_page
 from reports.pages.memo import DOWNLOAD_DIR, calls_of, memo_xlsx, memo_xlsx_name
@@ -130,7 +130,8 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     layers = Layers(marts.shapes).prepare(data.kommuner_of)
     common = {"ctx": ctx, "asset_dir": ASSET_DIR, "comparisons": COMPARISON,
               "symbols": COMPARISON_SYMBOL, "need_levels": NEED_LEVEL, "min_worse": MIN_WORSE,
-              "min_share": f"{round(100 * MIN_SHARE)}\u00a0%", "n_all_kommuner": len(data.kommuner)}
+              "min_share": f"{round(100 * MIN_SHARE)}\u00a0%", "n_all_kommuner": len(data.kommuner),
+              "rankability_bands": RANKABILITY_BANDS}
     css = out_dir / ASSET_DIR / "site.css"
     write_file(css, stylesheet())
     jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]

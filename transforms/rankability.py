@@ -32,6 +32,7 @@ LOW = 0.5
 HIGH = 0.75
 BANDS = {"low": "Rangordningen säger lite", "moderate": "Rangordningen säger en del",
          "high": "Rangordningen är tydlig"}
+SHORT = {"low": "säger lite", "moderate": "säger en del", "high": "tydlig"}
 
 
 def rankability(ranks: np.ndarray) -> float | None:

@@ -92,8 +92,15 @@ def _need_riket_line(v: dict) -> str:
 
 def _readiness(data: SiteData, r: dict) -> dict:
     assessed = r["readiness_stage"] is not None
-    return {"text": (f"stadium {r['readiness_stage']} ({r['readiness_assessed_on']})" if assessed
-                     else "ingen bedömning"),
+    text = "ingen bedömning"
+    if assessed:
+        notes = [str(r["readiness_assessed_on"])]
+        if r["readiness_for_call"] is False:
+            notes.append("annan fråga")
+        if r["readiness_warning"]:
+            notes.append("varning, se nedan")
+        text = f"stadium {r['readiness_stage']} ({'; '.join(notes)})"
+    return {"text": text,
             "stage": r["readiness_stage"], "stage_label": r["readiness_stage_label"],
             "score": r["readiness_score"], "assessed_on": r["readiness_assessed_on"],
             "issue": r["readiness_issue"],
