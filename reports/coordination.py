@@ -220,6 +220,7 @@ def selection_row(data: SiteData, r: dict) -> dict:
             "p": percent(r["p_top_fifth"]),
             "stage": r["readiness_stage"] if r["readiness_stage"] is not None else "–",
             "supports": r["current_supports"], "reasons": r["reasons"] or "",
+            "why": (r.get("proposal_reason") or "")[:1].upper() + (r.get("proposal_reason") or "")[1:],
             "applied_on": _date(r["applied_on"])}
 
 

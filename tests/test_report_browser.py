@@ -28,7 +28,8 @@ AXE_PATHS = [Path(os.environ.get("AXE_CORE_JS", "/nonexistent")),
 CTX = ReportContext(run_id="test-run", data_label="Demodata – syntetiska värden", is_demo=True,
                     fetched="2026-11-23")
 PAGES = {"start": "index.html", "county": "lan-05-ostergotlands-lan.html",
-         "profile": "kommun-0509-odeshog.html", "indicator": "indikator-n15508.html"}
+         "profile": "kommun-0509-odeshog.html", "indicator": "indikator-n15508.html",
+         "memo": "urval-05-utlysning-2026.html"}
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
