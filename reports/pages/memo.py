@@ -56,38 +56,46 @@ def _applicant(data: SiteData, r: dict) -> dict:
     why = r["proposal_reason"] or ""
     return {"order": r["order"], "kommun": data.names.get(r["area_code"], r["area_code"]),
             "kommunkod": r["area_code"], "proposal": r["proposal_label"],
-            "why": why[:1].upper() + why[1:], "applied_on": r["applied_on"]}
+            "why": why[:1].upper() + why[1:], "applied_on": r["applied_on"],
+            "factor": STRATEGIC_FACTORS.get(r["need_factor"], "") if r["need_factor"] else None}
 
 
-def _need_lan(data: SiteData, r: dict) -> dict:
-    text = None
-    if r["rank_lan"] is not None:
-        text = (f"{r['rank_lan']} av {r['n_ranked_lan']} (intervall "
-                f"{_span(r['rank_lan_lower'], r['rank_lan_upper'])})")
-    return {"factor": STRATEGIC_FACTORS.get(r["need_factor"], "") if r["need_factor"] else None,
-            "text": text, "p_top_lan": r["p_top_lan"], "rank_lan": r["rank_lan"],
-            "rank_lan_lower": r["rank_lan_lower"], "rank_lan_upper": r["rank_lan_upper"],
-            "n_ranked_lan": r["n_ranked_lan"]}
+# Need in a frame: the county (`_lan`, the highest-need third) or the country (the fifth).
+FRAMES = {"lan": ("länet", "_lan", "p_top_lan", "länets tredjedel"),
+          "riket": ("riket", "", "p_top_fifth", "rikets femtedel")}
 
 
-def _need_lan_line(v: dict) -> str:
-    if v["text"] is None:
-        return "kan inte beräknas"
-    p = f"; {percent(v['p_top_lan'])} sannolikhet att höra till länets tredjedel med störst behov" \
-        if v["p_top_lan"] is not None else ""
-    return f"{v['factor']}: {v['text']}{p}"
+def _need_columns(frame: str) -> tuple[Column, ...]:
+    where, suffix, p, share = FRAMES[frame]
+    return (Column("text", f"Rang i {where} (intervall)", summary=True),
+            Column(p, f"Sannolikhet: {share} med störst behov", "share", summary=True),
+            Column(f"rank{suffix}", f"Rang i {where}", "int"),
+            Column(f"rank{suffix}_lower", f"Rang i {where}, intervallets början", "int"),
+            Column(f"rank{suffix}_upper", f"Rang i {where}, intervallets slut", "int"),
+            Column(f"n_ranked{suffix}", f"Kommuner i {where}", "int"))
 
 
-def _need_riket(data: SiteData, r: dict) -> dict:
-    text = None if r["rank"] is None else f"{r['rank']} av {r['n_ranked']} (intervall {_span(r['rank_lower'], r['rank_upper'])})"
-    return {"text": text, "p_top_fifth": r["p_top_fifth"], "rank": r["rank"], "rank_lower": r["rank_lower"],
-            "rank_upper": r["rank_upper"], "n_ranked": r["n_ranked"]}
+def _need_values(frame: str) -> Callable[[SiteData, dict], dict]:
+    where, suffix, p, share = FRAMES[frame]
+
+    def values(data: SiteData, r: dict) -> dict:
+        rank = r[f"rank{suffix}"]
+        text = None if rank is None else (f"{rank} av {r[f'n_ranked{suffix}']} (intervall "
+                                          f"{_span(r[f'rank{suffix}_lower'], r[f'rank{suffix}_upper'])})")
+        factor = STRATEGIC_FACTORS.get(r["need_factor"], "") if r["need_factor"] else ""
+        return {"text": text, "factor": factor, **{c.key: r[c.key] for c in _need_columns(frame)[1:]}}
+    return values
 
 
-def _need_riket_line(v: dict) -> str:
-    if v["text"] is None:
-        return "kan inte beräknas"
-    return f"{v['text']}; {percent(v['p_top_fifth'])} sannolikhet att höra till rikets femtedel med störst behov"
+def _need_line(frame: str) -> Callable[[dict], str]:
+    where, suffix, p, share = FRAMES[frame]
+
+    def line(v: dict) -> str:
+        if v["text"] is None:
+            return "kan inte beräknas"
+        chance = f"; {percent(v[p])} sannolikhet att höra till {share} med störst behov" if v[p] is not None else ""
+        return f"{v['factor']}: {v['text']}{chance}" if frame == "lan" else f"{v['text']}{chance}"
+    return line
 
 
 def _readiness(data: SiteData, r: dict) -> dict:
@@ -160,22 +168,11 @@ GROUPS: list[ColumnGroup] = [
     ColumnGroup("applicant", "Sökande", (
         Column("order", "Ordning", "int", summary=True), Column("kommun", "Kommun", summary=True),
         Column("kommunkod", "Kommunkod"), Column("proposal", "Förslag", summary=True),
-        Column("why", "Varför", summary=True), Column("applied_on", "Ansökningsdatum", "date")),
+        Column("why", "Varför", summary=True), Column("applied_on", "Ansökningsdatum", "date"),
+        Column("factor", "Faktor med störst behov")),
         _applicant, lambda v: f"{v['proposal']}: {v['why']}"),
-    ColumnGroup("need_lan", "Behov i länet", (
-        Column("factor", "Faktor"), Column("text", "Rang i länet (intervall)", summary=True),
-        Column("p_top_lan", "Sannolikhet: länets tredjedel med störst behov", "share", summary=True),
-        Column("rank_lan", "Rang i länet", "int"),
-        Column("rank_lan_lower", "Rang i länet, intervallets början", "int"),
-        Column("rank_lan_upper", "Rang i länet, intervallets slut", "int"),
-        Column("n_ranked_lan", "Kommuner i länet", "int")), _need_lan, _need_lan_line),
-    ColumnGroup("need_riket", "Behov i riket", (
-        Column("text", "Rang i riket (intervall)", summary=True),
-        Column("p_top_fifth", "Sannolikhet: rikets femtedel med störst behov", "share", summary=True),
-        Column("rank", "Rang i riket", "int"),
-        Column("rank_lower", "Rang i riket, intervallets början", "int"),
-        Column("rank_upper", "Rang i riket, intervallets slut", "int"),
-        Column("n_ranked", "Kommuner i riket", "int")), _need_riket, _need_riket_line),
+    *(ColumnGroup(f"need_{frame}", f"Behov i {FRAMES[frame][0]}", _need_columns(frame), _need_values(frame),
+                  _need_line(frame)) for frame in FRAMES),
     ColumnGroup("readiness", "Beredskap", (
         Column("text", "Beredskap", summary=True),
         Column("stage", "Stadium", "int"), Column("stage_label", "Stadiets namn"),
