@@ -151,8 +151,8 @@ def test_a_bad_file_is_set_aside_and_its_last_accepted_version_counts(tmp_path, 
     (folder / "stod_lst.csv").unlink()
     gone = take_register(folder, STOD, known)
     assert [o.status for o in gone.outcomes] == ["removed"] and gone.frame.height == 0
-    assert "inga rader för Norrköping (0581)" not in gone.warnings["message"][0]
-    assert "inga rader för Söderköping (0582)" in gone.warnings["message"][0]
+    assert "Norrköping" not in gone.warnings["message"][0]
+    assert "filen är borttagen ur registermappen; dess rader för Söderköping (0582)" in gone.warnings["message"][0]
     assert take_register(folder, STOD, known).outcomes == []           # said once
 
 

@@ -81,6 +81,7 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
     faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
     liknande kommuner) och en sida per indikator (karta, rangordning, trattdiagram,
     utveckling per län), med behov, beredskap, stöd, mål och urval från samordningslagret
+    (och ett beslutsunderlag per utlysning: sida och Excel i nedladdning/)
     och vad som saknas eller är inaktuellt (meta.data_quality). Svenska, fungerar offline
     och går att skriva ut. Skrivs bara om när den publicerade databasen har ändrats."""
     marts = site_marts(fact_indicator, indicator, area, peer_group, funnel_limit, method,

@@ -219,14 +219,17 @@ def _kommuner_of(frame: pl.DataFrame) -> set[str]:
     return set(frame["area_code"].drop_nulls().to_list()) if "area_code" in frame.columns else set()
 
 
-def _dropped(name: str, before: pl.DataFrame, after: pl.DataFrame, known: Known) -> pl.DataFrame:
-    """A warning listing kommuner with rows in the previous version but none now."""
-    gone = sorted(_kommuner_of(before) - _kommuner_of(after))
+def _dropped(name: str, before: pl.DataFrame, after: pl.DataFrame | None, known: Known) -> pl.DataFrame:
+    """A warning listing kommuner with rows in the previous version but none now (`after`
+    None: the file was removed)."""
+    gone = sorted(_kommuner_of(before) - (_kommuner_of(after) if after is not None else set()))
     if not gone:
         return empty_problems()
-    return problem(name, "dropped_kommun",
-                   f"den nya versionen har inga rader för {', '.join(known.kommun_name(c) for c in gone)}, "
-                   "som den förra versionen hade; deras rader räknas inte längre. Var det meningen?")
+    names = ", ".join(known.kommun_name(c) for c in gone)
+    text = (f"den nya versionen har inga rader för {names}, som den förra versionen hade; deras rader "
+            "räknas inte längre. Var det meningen?" if after is not None else
+            f"filen är borttagen ur registermappen; dess rader för {names} räknas inte längre")
+    return problem(name, "dropped_kommun", text)
 
 
 class _Counted:
@@ -360,7 +363,7 @@ def _forget_removed(state: _State, layout: Layout, keep: set[str], known: Known,
             if copy.name not in DEMO_FILES:
                 before = check_file(copy, layout, known, max_bytes).frame
                 out.append(FileOutcome(layout.name, copy.name, "removed", 0,
-                                       warnings=_dropped(copy.name, before, empty_register(layout), known)))
+                                       warnings=_dropped(copy.name, before, None, known)))
             copy.unlink()
     return out
 
