@@ -752,7 +752,7 @@ def need_contribution(inputs: pl.DataFrame, config: NeedConfig, titles: dict[str
                           input_kind=pl.lit("indicator"), period="period", value="value",
                           aligned_z="aligned_z", weight="weight",
                           contribution=pl.col("weight") * pl.col("aligned_z")))
-    scores = indicators.group_by("area_code", "factor").agg(score_z=pl.col("contribution").sum())
+    scores = _exact_sums(indicators)
     n_factors = len(config.factors)
     weights = pl.DataFrame({"factor": list(config.factors),
                             "base": [spec.weight for spec in config.factors.values()]})
@@ -765,11 +765,21 @@ def need_contribution(inputs: pl.DataFrame, config: NeedConfig, titles: dict[str
                        contribution=pl.col("weight") * pl.col("score_z")))
     frame = pl.concat([indicators.cast({"period": pl.Int32}), overall], how="vertical_relaxed")
     labels = {**titles, **FACTORS}
-    return (frame.with_columns(
-                score_z=pl.col("contribution").sum().over("area_code", "factor"),
-                input_label=pl.col("input_id").replace_strict(labels, default=pl.col("input_id")),
-                index_version=pl.lit(config.fingerprint))
+    return (frame.join(_exact_sums(frame), on=["area_code", "factor"])
+            .with_columns(input_label=pl.col("input_id").replace_strict(labels, default=pl.col("input_id")),
+                          index_version=pl.lit(config.fingerprint))
             .sort("area_code", "factor", "contribution", "input_id", descending=[False, False, True, False])
             .with_columns(rank_of_contribution=pl.int_range(1, pl.len() + 1)
                           .over("area_code", "factor").cast(pl.Int32))
             .select(list(CONTRIBUTION_SCHEMA)).cast(CONTRIBUTION_SCHEMA))
+
+
+def _exact_sums(frame: pl.DataFrame) -> pl.DataFrame:
+    """Σ contribution per kommun and factor, correctly rounded (math.fsum) so that the same
+    inputs give the same bits whatever order a parallel sum would take."""
+    sums: dict[tuple[str, str], list[float]] = {}
+    for area, factor, value in frame.select("area_code", "factor", "contribution").iter_rows():
+        sums.setdefault((area, factor), []).append(value)
+    keys = sorted(sums)
+    return pl.DataFrame({"area_code": [k[0] for k in keys], "factor": [k[1] for k in keys],
+                         "score_z": [math.fsum(sums[k]) for k in keys]})
