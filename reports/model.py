@@ -15,6 +15,7 @@ from functools import cached_property
 import polars as pl
 
 from reports.charts.spine import Spread
+from transforms import watch as watch_rule
 from reports.labels import (FACTOR_ORDER, STATUS, breakdown_label, interval, number, slug,
                             unit_phrase)
 
@@ -55,6 +56,7 @@ class Marts:
     goal_progress: pl.DataFrame | None = None
     selection: pl.DataFrame | None = None
     data_quality: pl.DataFrame | None = None
+    watch_list: pl.DataFrame | None = None   # marts.watch_list; computed from facts when None
 
 
 def county_file(code: str, name: str) -> str:
@@ -261,6 +263,27 @@ class SiteData:
             out[ind] = Spread(*q, n_values=len(ok), n_kommuner=len(values))
         return out
 
+    # -- the watch list and the per-factor counts (transforms/watch.py) -------------------
+    @cached_property
+    def watch(self) -> dict[str, list[dict]]:
+        """län → its rows of marts.watch_list (or of the same rule applied here)."""
+        frame = self.m.watch_list
+        if frame is None:
+            frame = watch_rule.watch_list(self.m.facts, self.m.indicators, self.m.areas)
+        out: dict[str, list[dict]] = defaultdict(list)
+        for row in frame.to_dicts():
+            out[row["lan_code"]].append(row)
+        return dict(out)
+
+    @cached_property
+    def counts(self) -> dict[str, list[dict]]:
+        """kommun → per strategic factor, its comparisons with riket (latest year)."""
+        rows = watch_rule.latest_rows(self.m.facts, self.m.indicators, self.m.areas)
+        out: dict[str, list[dict]] = defaultdict(list)
+        for row in watch_rule.factor_counts(rows).to_dicts():
+            out[row["area_code"]].append(row)
+        return dict(out)
+
     # -- small helpers shared by the pages -------------------------------------------------
     def lan_comparison(self, row: dict, lan: str) -> str:
         """The comparison with the län; a kommun that is a large part of its län is compared
@@ -323,6 +346,6 @@ class SiteData:
     def prepare(self) -> "SiteData":
         """Compute every shared view now (before pages are rendered in parallel)."""
         for name in ("latest_period", "national_code", "latest", "breakdowns", "series", "periods",
-                     "spreads", "tables"):
+                     "spreads", "tables", "watch", "counts"):
             getattr(self, name)
         return self

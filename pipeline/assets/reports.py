@@ -26,7 +26,8 @@ from sources.geography import boundaries
 
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
-                                                  "funnel_limit", "method", "label")]
+                                                  "funnel_limit", "method", "label",
+                                                  "watch_list")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
 # Published meta tables besides the raw-response log (data quality and source vintages).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage")]
@@ -44,7 +45,8 @@ SITE_INS = {name: dg.AssetIn(key=["marts", name]) for name in
 COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
                     ("need_index", "need_sensitivity", "readiness", "readiness_stage",
                      "support_need", "goal_progress", "selection")}
-QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"])}
+QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"]),
+               "watch_list": dg.AssetIn(key=["marts", "watch_list"])}
 
 
 def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
@@ -75,7 +77,7 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, readiness: pl.DataFrame,
          readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
          goal_progress: pl.DataFrame, selection: pl.DataFrame,
-         data_quality: pl.DataFrame) -> dg.MaterializeResult:
+         data_quality: pl.DataFrame, watch_list: pl.DataFrame) -> dg.MaterializeResult:
     """Webbplatsen i data/reports/ (öppna index.html): startsida med karta över länen, en sida
     per län som börjar med en sammanfattning (behov, bevakningslista, översikt per strategisk
     faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
@@ -87,7 +89,7 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
                        need_index=need_index, need_sensitivity=need_sensitivity,
                        readiness=readiness, readiness_stage=readiness_stage,
                        support_need=support_need, goal_progress=goal_progress,
-                       selection=selection, data_quality=data_quality)
+                       selection=selection, data_quality=data_quality, watch_list=watch_list)
     result = render_site(marts, paths.reports, report_context(context, apis, fact_indicator))
     write_reports_marker(paths.reports, context.run.run_id, published_fingerprint(paths))
     sizes = {kind: result.bytes_of(kind) for kind in result.pages}
