@@ -15,9 +15,10 @@ from functools import cached_property
 import polars as pl
 
 from reports.charts.spine import Spread
+from reports.charts.trend import shared_domain
 from transforms import watch as watch_rule
-from reports.labels import (FACTOR_ORDER, STATUS, breakdown_label, interval, number, slug,
-                            unit_phrase)
+from reports.labels import (FACTOR_ORDER, STATUS, breakdown_label, interval, number,
+                            reader_text, slug, unit_phrase)
 
 NATIONAL = ("riket", "total")   # survey indicators compare with all respondents (area total)
 SPINE_MIN_COVERAGE = 0.75       # Fingertips blanks a spine when 25 % or more are missing
@@ -85,21 +86,29 @@ class Notes:
         return self.texts.index(text) + 1
 
 
-def value_cell(row: dict | None, unit: str, notes: Notes | None = None, count: bool = True) -> dict:
+STALE_NOTE = ("Värdet är från den senaste godkända leveransen; nyare uppgifter kunde inte "
+              "användas (se Datakvalitet).")
+
+
+def row_notes(row: dict) -> list[str]:
+    """The footnote texts a row needs: why it has no value, that it is stale, its caveat."""
+    texts = [reader_text(row.get("status_reason")) if row["status"] != "ok" else None,
+             STALE_NOTE if row.get("stale") else None, row.get("value_note")]
+    return [t for t in texts if t]
+
+
+def value_cell(row: dict | None, unit: str, notes: Notes | None = None, count: bool = True,
+               said: frozenset[str] = frozenset()) -> dict:
     """A value as a page shows it: text, interval, count and footnote markers.
 
-    `count` False hides the numerator (for means, where it is a sum of points, not a count).
+    `count` False hides the numerator (for means, where it is a sum of points, not a count);
+    `said` are notes the page states once for all its rows, so no row repeats them.
     """
     if row is None:
         return {"text": "–", "ci": "–", "n": "", "ok": False, "notes": []}
     marks = []
     if notes is not None:
-        if row["status"] != "ok":
-            marks.append(notes.mark(row.get("status_reason")))
-        if row.get("stale"):
-            marks.append(notes.mark("Värdet är från den senaste godkända leveransen; nyare "
-                                    "uppgifter kunde inte användas (se Datakvalitet)."))
-        marks.append(notes.mark(row.get("value_note")))
+        marks = [notes.mark(text) for text in row_notes(row) if text not in said]
     ok = row["status"] == "ok" and row["value"] is not None
     return {
         "text": number(row["value"], unit) if ok else STATUS.get(row["status"], row["status"]),
@@ -241,6 +250,18 @@ class SiteData:
             out[ind].update(p[0] for p in points)
         return {ind: sorted(years) for ind, years in out.items()}
 
+    @cached_property
+    def trend_domain(self) -> dict[str, tuple[float, float]]:
+        """Per indicator, the y axis all its trend panels share (charts/trend.shared_domain),
+        over all years; intervals are cut at the axis ends."""
+        kommuner: dict[str, list[float]] = defaultdict(list)
+        benchmarks: dict[str, list[float]] = defaultdict(list)
+        for (ind, area), points in self.series.items():
+            target = kommuner if self.area_type.get(area) == "kommun" else benchmarks
+            target[ind] += [p[1] for p in points if p[1] is not None]
+        return {ind: shared_domain(kommuner[ind], benchmarks[ind])
+                for ind in sorted(set(kommuner) | set(benchmarks))}
+
     # -- spreads for the spine charts ------------------------------------------------------
     @cached_property
     def spreads(self) -> dict[str, Spread]:
@@ -346,6 +367,6 @@ class SiteData:
     def prepare(self) -> "SiteData":
         """Compute every shared view now (before pages are rendered in parallel)."""
         for name in ("latest_period", "national_code", "latest", "breakdowns", "series", "periods",
-                     "spreads", "tables", "watch", "counts"):
+                     "spreads", "tables", "watch", "counts", "trend_domain"):
             getattr(self, name)
         return self

@@ -133,7 +133,7 @@ def test_profile_has_spines_trends_sexes_surveys_and_peers(site):
 def test_indicator_page_lists_hidden_kommuner_and_states_the_funnel_rule(site):
     out, _ = site
     hidden = page(out, "indikator-n33813.html")
-    assert "Kolada: dolt av sekretesskäl (Privacy): Ydre (1)" in hidden
+    assert "Kolada: dolt av sekretesskäl: Ydre (1)" in hidden and "Privacy" not in hidden
     funnel = page(out, "indikator-n15508.html")
     assert "utan justering för överspridning: samma regel som tabellernas jämförelse" in funnel
     assert funnel.count('class="lim95"') == 2

@@ -68,6 +68,14 @@ def profile_rows(data: SiteData, code: str, lan: str, notes: Notes) -> list[dict
     return sections
 
 
+def own_domain(data: SiteData, iid: str, series: list) -> tuple[float, float]:
+    """The indicator's shared axis, widened where the kommun's own values go beyond it (on
+    its own profile a kommun's line is never cut)."""
+    lo, hi = data.trend_domain[iid]
+    values = [p[1] for p in series if p[1] is not None]
+    return min([lo, *values]), max([hi, *values])
+
+
 def trend_panels(data: SiteData, code: str, lan: str) -> list[dict]:
     groups = []
     for factor, indicators in by_section(data):
@@ -84,7 +92,7 @@ def trend_panels(data: SiteData, code: str, lan: str) -> list[dict]:
             panels.append({"title": ind["short_title"], "file": ind["file"], "unit": ind["unit_phrase"],
                            "svg": trend_chart.trend_panel(series, data.series.get((iid, lan), []),
                                                           data.series.get((iid, data.national_code.get(iid, "00")), []),
-                                                          periods, label)})
+                                                          periods, label, domain=own_domain(data, iid, series))})
         if panels:
             groups.append({"title": STRATEGIC_FACTORS[factor], "panels": panels})
     return groups
