@@ -8,6 +8,7 @@ the same marts give the same site. Pages are then built from dicts, not from que
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,6 +23,9 @@ from reports.labels import (FACTOR_ORDER, STATUS, breakdown_label, interval, num
 
 NATIONAL = ("riket", "total")   # survey indicators compare with all respondents (area total)
 SPINE_MIN_COVERAGE = 0.75       # Fingertips blanks a spine when 25 % or more are missing
+ID_TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*\d*[_\d][A-Za-z0-9_]*\b")  # N15508, lupp_skola_…
+KOMMUN_TOKEN = re.compile(r"\bkommun (\d{4})\b")
+BREAKDOWN_TOKEN = re.compile(r"\b(?:ak|gy)\d\b")
 LARGE_SHARE = 0.2               # a kommun above this share of its län is compared with the rest
 
 LATEST_COLUMNS = [
@@ -122,16 +126,20 @@ def value_cell(row: dict | None, unit: str, notes: Notes | None = None, count: b
 def source_text(indicator: dict, national_row: dict | None) -> str:
     """The source in words: Kolada and its id, or the survey's name and wave.
 
-    A survey's `source_title` is shown as the catalogue gives it, but never a file name:
-    anything that looks like one (and the brackets around it) is left out.
+    A survey's `source_title` is shown as the catalogue gives it ("LUPP (liknande upplägg),
+    omgång 2023"), but never a file name: a bracket that holds one is left out.
     """
     if indicator["source"] == "kolada":
         return f"Kolada, nyckeltal {indicator['source_id']}"
     title = (national_row or {}).get("source_title") or ""
-    words = [w for w in title.replace("(", " ").replace(")", " ").split()
-             if "." not in w and "/" not in w and "_" not in w]
-    name = " ".join(words) or indicator["source_id"].split(":")[0]
-    return f"Elevenkät: {name}"
+    title = re.sub(r"\s*\([^()]*[./_][^()]*\)", "", title)
+    title = re.sub(r"\s+([,.])", r"\1", " ".join(title.split())).strip(" ,")
+    return f"Elevenkät: {title or indicator['source_id'].split(':')[0]}"
+
+
+def survey_heading(source: str, period: int | None) -> str:
+    """'Elevenkät: LUPP, omgång 2023', with the year only when the title lacks it."""
+    return source if period is None or str(period) in source else f"{source}, {period}"
 
 
 class SiteData:
@@ -306,15 +314,34 @@ class SiteData:
         return dict(out)
 
     # -- small helpers shared by the pages -------------------------------------------------
-    def lan_comparison(self, row: dict, lan: str) -> str:
-        """The comparison with the län; a kommun that is a large part of its län is compared
-        with the rest of the län (its own numbers left out)."""
+    def lan_benchmark(self, row: dict, lan: str) -> dict:
+        """What a kommun is compared with in its län: the län, or — for a kommun above
+        `LARGE_SHARE` of the län's denominator — the rest of the län (its own numbers left
+        out), with that benchmark's value so the page shows what the comparison is against."""
         lan_row = self.row(row["indicator_id"], lan, row["sex"], row["breakdown"])
-        if (lan_row and row["denominator"] and lan_row["denominator"]
+        lan_ok = lan_row is not None and lan_row["status"] == "ok"
+        whole = {"rest": False, "value": lan_row["value"] if lan_ok else None,
+                 "comparison": row.get("compared_to_lan") or "not_compared"}
+        if not (lan_ok and row["denominator"] and lan_row["denominator"]
                 and row["denominator"] / lan_row["denominator"] > LARGE_SHARE
                 and row.get("compared_to_rest_of_lan")):
-            return row["compared_to_rest_of_lan"]
-        return row.get("compared_to_lan") or "not_compared"
+            return whole
+        rest_den = lan_row["denominator"] - row["denominator"]
+        multiplier = self.by_id[row["indicator_id"]].get("multiplier") or 1.0
+        value = ((lan_row["numerator"] - row["numerator"]) / rest_den * multiplier
+                 if rest_den > 0 and lan_row["numerator"] is not None and row["numerator"] is not None
+                 else None)
+        return {"rest": True, "value": value, "comparison": row["compared_to_rest_of_lan"]}
+
+    def readable(self, text: str | None) -> str | None:
+        """A message from a mart made readable: indicator ids become titles, kommun codes
+        names and breakdown codes words ("lupp_… … kommun 0305, totalt, ak9" → titles)."""
+        if not text:
+            return text
+        text = ID_TOKEN.sub(lambda m: f"”{self.by_id[m.group(0)]['short_title']}”"
+                            if m.group(0) in self.by_id else m.group(0), text)
+        text = KOMMUN_TOKEN.sub(lambda m: self.names.get(m.group(1), m.group(0)), text)
+        return BREAKDOWN_TOKEN.sub(lambda m: breakdown_label(m.group(0)), reader_text(text))
 
     def breakdown_heads(self, cells: list[tuple[str, str]]) -> list[tuple[str, str]]:
         order = {"K": 0, "M": 1, "T": 2}

@@ -92,13 +92,18 @@ def test_story_names_kommuner_factors_and_missing_parts(site):
 
 def test_overview_grid_has_values_years_symbols_and_subregions(site):
     out, _ = site
-    grid = page(out, COUNTY).split('class="grid"')[1].split("</table>")[0]
-    assert 'scope="colgroup"' in grid and "Måluppfyllelse i skolan" in grid
-    assert "andel (%), 2025" in grid                      # unit and year in the header
-    assert "FA Linköping" in grid and 'class="subregion"' in grid
-    cells = re.findall(r'<td class="f-(\w+)"[^>]*>([^<]*?)(?: <span class="sym">([^<]+)</span>)?</td>', grid)
+    html = page(out, COUNTY).split('id="oversikt"')[1].split("</section>")[0]
+    tables = html.split('class="grid"')[1:]
+    assert len(tables) >= 3                               # one table per strategic factor
+    assert "Måluppfyllelse i skolan: värden och jämförelse med riket" in html
+    assert "andel (%), 2025" in tables[0]                  # unit and year in the header
+    assert "FA Linköping" in tables[0] and 'class="subregion"' in tables[0]
+    cells = re.findall(r'<td class="f-(\w+)">([^<]*)</td>', html)
     judged = [c for c in cells if c[0] in ("better", "worse", "much_worse", "similar")]
-    assert judged and all(value.strip() and symbol for _, value, symbol in judged)
+    assert judged and all(value.strip() for _, value in judged)
+    css = (out / "assets" / "site.css").read_text(encoding="utf-8")
+    for code, symbol in (("worse", "−"), ("much_worse", "−−"), ("similar", "≈"), ("better", "+")):
+        assert f'table.grid td.f-{code}::after {{ content: "\\00a0{symbol}"' in css  # sign beside colour
 
 
 def test_swedish_text_without_internal_ids(site):

@@ -7,7 +7,7 @@ from reports.charts import spine as spine_chart
 from reports.charts import trend as trend_chart
 from reports.labels import (FACTOR_ORDER, RANK_BAND, STRATEGIC_FACTORS, TREND_SHORT, number,
                             unit_suffix)
-from reports.model import Notes, SiteData, source_text, value_cell
+from reports.model import Notes, SiteData, source_text, survey_heading, value_cell
 from reports.pages.common import by_section, comparison, downloads
 from reports.watch import factor_counts
 
@@ -50,21 +50,25 @@ def profile_rows(data: SiteData, code: str, lan: str, notes: Notes) -> list[dict
             national = data.national_row(ind["indicator_id"])
             svg, no_spine = spine_for(data, ind, code, lan, row)
             ok = cell["ok"]
+            bench = data.lan_benchmark(row, lan) if ok else None
             rows.append({
                 "title": ind["short_title"], "file": ind["file"], "unit": unit,
                 "unit_suffix": unit_suffix(unit), "period": row["period"] if row else
                 data.latest_period.get(ind["indicator_id"], ""),
-                "cell": cell, "lan": value_cell(lan_row, unit)["text"],
+                "cell": cell, "lan": (number(bench["value"], unit) if bench and bench["rest"]
+                                      else value_cell(lan_row, unit)["text"]),
+                "lan_rest": bool(bench and bench["rest"]),
                 "riket": value_cell(national, unit)["text"],
                 "riket_cmp": comparison(row["compared_to_riket"] if ok else None),
-                "lan_cmp": comparison(data.lan_comparison(row, lan) if ok else None),
+                "lan_cmp": comparison(bench["comparison"] if bench else None),
                 "trend": TREND_SHORT.get(row["trend"], "–") if row and row["trend"] else "–",
                 "rank": RANK_BAND.get(row["rank_band"], "") if row and row["rank_band"] else "",
                 "spine": svg, "no_spine": no_spine,
                 "national_name": data.national_name(ind["indicator_id"]),
             })
         if rows:
-            sections.append({"factor": factor, "title": STRATEGIC_FACTORS[factor], "rows": rows})
+            sections.append({"factor": factor, "title": STRATEGIC_FACTORS[factor], "rows": rows,
+                             "rest": any(r["lan_rest"] for r in rows)})
     return sections
 
 
@@ -130,6 +134,7 @@ def survey_tables(data: SiteData, code: str, notes: Notes) -> list[dict]:
             for breakdown, sex in table["heads"]]})
     for table in tables.values():
         table["head_titles"] = [data.breakdown_title(b, s) for b, s in table["heads"]]
+        table["heading"] = survey_heading(table["survey"], table["period"])
     return list(tables.values())
 
 
