@@ -62,6 +62,11 @@ class Marts:
     selection: pl.DataFrame | None = None
     data_quality: pl.DataFrame | None = None
     watch_list: pl.DataFrame | None = None   # marts.watch_list; computed from facts when None
+    # publication history (CONTRACT-changes.md): meta.publication_history, .publication_change,
+    # .decision_history; "Vad har ändrats" says so when they are not there
+    publication_history: pl.DataFrame | None = None
+    publication_change: pl.DataFrame | None = None
+    decision_history: pl.DataFrame | None = None
 
 
 def county_file(code: str, name: str) -> str:
@@ -70,6 +75,16 @@ def county_file(code: str, name: str) -> str:
 
 def kommun_file(code: str, name: str) -> str:
     return f"kommun-{code}-{slug(name)}.html"
+
+
+# The county's own views besides its page: file stem and the heading each page carries.
+COUNTY_VIEWS = {"andringar": "Vad har ändrats", "jamfor": "Jämför kommuner",
+                "kon": "Flickor och pojkar", "lansoversikt": "Länsöversikt",
+                "samtal": "Samtalsunderlag"}
+
+
+def county_view_file(view: str, code: str, name: str) -> str:
+    return f"{view}-{code}-{slug(name)}.html"
 
 
 def indicator_file(indicator_id: str) -> str:
@@ -170,6 +185,13 @@ class SiteData:
     def kommun_file(self, code: str) -> str:
         return kommun_file(code, self.names[code])
 
+    def view_file(self, view: str, lan: str) -> str:
+        return county_view_file(view, lan, self.names[lan])
+
+    def county_views(self, lan: str) -> list[dict]:
+        """The county's own pages (what changed, compare, girls and boys, memo, dialogue)."""
+        return [{"view": v, "title": t, "file": self.view_file(v, lan)} for v, t in COUNTY_VIEWS.items()]
+
     def _indicators(self) -> list[dict]:
         rank = {f: i for i, f in enumerate([*FACTOR_ORDER, "none"])}
         rows = self.m.indicators.to_dicts()
@@ -209,6 +231,29 @@ class SiteData:
                  .sort("indicator_id", "area_code", "sex", "breakdown"))
         return {(r["indicator_id"], r["area_code"], r["sex"], r["breakdown"]): r
                 for r in frame.to_dicts()}
+
+    @cached_property
+    def previous(self) -> dict[tuple[str, str], dict]:
+        """(indicator, area) → the row (sex T, no breakdown) of the national year before the
+        latest one: what "since last year" compares with."""
+        periods = watch_rule.previous_periods(self.m.facts, watch_rule.latest_periods(self.m.facts))
+        columns = LATEST_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in self.m.facts.columns]
+        frame = (self.m.facts.filter((pl.col("sex") == "T") & (pl.col("breakdown") == "all")
+                                     & pl.col("area_type").is_in(["kommun", "lan"]))
+                 .select(columns)
+                 .join(periods.with_columns(pl.col("period").cast(self.m.facts.schema["period"])),
+                       on=["indicator_id", "period"], how="inner")
+                 .sort("indicator_id", "area_code"))
+        return {(r["indicator_id"], r["area_code"]): r for r in frame.to_dicts()}
+
+    @cached_property
+    def watch_last_year(self) -> dict[str, list[dict]]:
+        """län → the watch list as it was on the year before's values (same rule)."""
+        periods = watch_rule.previous_periods(self.m.facts, watch_rule.latest_periods(self.m.facts))
+        out: dict[str, list[dict]] = defaultdict(list)
+        for row in watch_rule.watch_list(self.m.facts, self.m.indicators, self.m.areas, periods).to_dicts():
+            out[row["lan_code"]].append(row)
+        return dict(out)
 
     def row(self, indicator_id: str, area: str, sex: str = "T", breakdown: str = "all") -> dict | None:
         return self.latest.get((indicator_id, area, sex, breakdown))
@@ -394,6 +439,7 @@ class SiteData:
     def prepare(self) -> "SiteData":
         """Compute every shared view now (before pages are rendered in parallel)."""
         for name in ("latest_period", "national_code", "latest", "breakdowns", "series", "periods",
-                     "spreads", "tables", "watch", "counts", "trend_domain"):
+                     "spreads", "tables", "watch", "counts", "trend_domain", "previous",
+                     "watch_last_year"):
             getattr(self, name)
         return self

@@ -22,7 +22,8 @@ from reports.downloads import write_downloads
 from reports.geo import Layers
 from reports.labels import COMPARISON, COMPARISON_SYMBOL, NEED_LEVEL
 from reports.model import Marts, SiteData
-from reports.pages import county_page, indicator_page, profile_page, start_page
+from reports.pages import (COUNTY_VIEW_PAGES, county_page, indicator_page, profile_page,
+                           start_page)
 from reports.watch import MIN_SHARE, MIN_WORSE
 
 ASSET_DIR = "assets"
@@ -99,6 +100,8 @@ def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str]:
         page = profile_page(data, key)
     elif kind == "about":
         page = {"methods": data.methods()}
+    elif kind in COUNTY_VIEW_PAGES:
+        page = COUNTY_VIEW_PAGES[kind][2](data, key)
     else:
         page = indicator_page(data, layers, data.by_id[key])
     write_file(out_dir / name, env.get_template(template).render(**common, **page))
@@ -136,7 +139,9 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]
             + [("start", "index.html.j2", "index.html", ""), ("about", "about.html.j2", "om-siffrorna.html", "")]
             + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
-            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner])
+            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner]
+            + [(kind, template, data.view_file(stem, lan), lan) for lan, _ in data.lans
+               for kind, (stem, template, _) in COUNTY_VIEW_PAGES.items()])
     jobs = [job for job in jobs if kinds is None or job[0] in kinds]
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()

@@ -6,10 +6,12 @@ from dataclasses import replace
 
 from reports import coordination as coord
 from reports.charts.maps import Area, choropleth, map_defs
+from reports.changes import since_last_year, since_publication
 from reports.colours import COUNT_FILL
 from reports.geo import Layers, MapLayer
 from reports.labels import FACTOR_ORDER, STRATEGIC_FACTORS, plural
 from reports.model import SiteData, value_cell
+from reports.pages.changes import change_counts
 from reports.pages.common import by_section, comparison, data_quality, downloads
 from reports.story import county_story, none_of_county
 from reports.watch import factor_counts, watch_list
@@ -93,8 +95,12 @@ def county_page(data: SiteData, layers: Layers, lan: str) -> dict:
     goal_rows = coord.goals(data, codes)
     grid = overview_grid(data, lan)
     shown = [c["id"] for g in grid["groups"] for c in g["columns"]]
+    year, publication = since_last_year(data, lan), since_publication(data, lan)
     return {
         "lan_code": lan, "lan_name": data.names[lan], "file": data.county_file(lan),
+        "views": data.county_views(lan), "changes": {"year": year, "publication": publication,
+                                                     "counts": change_counts(year, publication),
+                                                     "file": data.view_file("andringar", lan)},
         "kommuner": [{"code": c, "name": data.names[c], "file": data.kommun_file(c)} for c in codes],
         "n_kommuner": plural(len(codes), "kommun", "kommuner"),
         "story": county_story(data, lan, watch, need, support, stages, goal_rows),

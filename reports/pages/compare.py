@@ -1,0 +1,53 @@
+"""Jämför kommuner: every kommun of a county side by side, indicator by indicator.
+
+One table per strategic factor: indicators as rows, the län, riket and each kommun as
+columns, each cell the value with its 95 % interval, the comparison with riket (colour and
+sign) and the kommun's place among the county's kommuner. Ticking two or three kommuner
+keeps only their columns (CSS `:has`, no script); without that support every column stays,
+so the page is whole either way. Sorting by one indicator is its indicator page, where all
+kommuner are ranked and the county's are marked (the link on each row).
+"""
+
+from __future__ import annotations
+
+from reports.labels import STRATEGIC_FACTORS
+from reports.model import SiteData, value_cell
+from reports.pages.common import by_section, comparison
+
+
+def county_rank(data: SiteData, ind: dict, codes: list[str]) -> dict[str, str]:
+    """Place among the county's kommuner with a value (1 = best; highest where no side is
+    better), as 'plats 2 av 13'."""
+    rows = [data.row(ind["indicator_id"], c) for c in codes]
+    ok = [r for r in rows if r and r["status"] == "ok" and r["value"] is not None]
+    sign = 1 if ind["polarity"] == "low_is_good" else -1
+    ok.sort(key=lambda r: (sign * r["value"], r["area_code"]))
+    return {r["area_code"]: f"{n} av {len(ok)}" for n, r in enumerate(ok, start=1)}
+
+
+def compare_cell(row: dict | None, unit: str, rank: str) -> dict:
+    cell = value_cell(row, unit)
+    cls = f"f-{comparison(row['compared_to_riket'])['code']}" if cell["ok"] else "f-none"
+    return {"text": cell["text"], "ci": cell["ci"] if cell["ok"] else "", "rank": rank, "cls": cls}
+
+
+def compare_page(data: SiteData, lan: str) -> dict:
+    codes = data.kommuner_of[lan]
+    sections = []
+    for factor, indicators in by_section(data):
+        rows = []
+        for ind in indicators:
+            iid = ind["indicator_id"]
+            if not any(data.row(iid, c) for c in codes):
+                continue
+            ranks = county_rank(data, ind, codes)
+            rows.append({"title": ind["short_title"], "file": f"{ind['file']}#lan-{lan}",
+                         "unit": ind["unit_phrase"], "period": data.latest_period.get(iid, ""),
+                         "lan": value_cell(data.row(iid, lan), ind["unit"])["text"],
+                         "riket": value_cell(data.national_row(iid), ind["unit"])["text"],
+                         "cells": [compare_cell(data.row(iid, c), ind["unit"], ranks.get(c, "")) for c in codes]})
+        if rows:
+            sections.append({"title": STRATEGIC_FACTORS[factor], "rows": rows})
+    return {"lan_code": lan, "lan_name": data.names[lan], "county_file": data.county_file(lan),
+            "kommuner": [{"code": c, "name": data.names[c], "file": data.kommun_file(c)} for c in codes],
+            "sections": sections}
