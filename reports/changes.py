@@ -16,7 +16,7 @@ from collections import defaultdict
 
 import polars as pl
 
-from reports.labels import COMPARISON, STATUS, TREND, interval, number, unit_suffix
+from reports.labels import COMPARISON, STATUS, STRATEGIC_FACTORS, TREND, interval, number, unit_suffix
 from reports.model import SiteData
 from transforms.goals import STATUS as GOAL_STATUS
 from transforms.watch import WATCH_REASON
@@ -148,7 +148,7 @@ def since_publication(data: SiteData, lan: str) -> dict:
                           "old_ci": interval(r["old_lower_95"], r["old_upper_95"], unit),
                           "new_ci": interval(r["new_lower_95"], r["new_upper_95"], unit),
                           "detail": change_detail(flag, r)})
-        groups.append({"title": title, "items": items})
+        groups.append({"title": title, "rows": items})
     out["groups"] = groups
     out["decisions"] = decision_changes(data, lan, latest["run_id"], latest["previous_run_id"])
     return out
@@ -163,6 +163,12 @@ def change_detail(flag: str, r: dict) -> str:
     if flag == "trend_changed":
         return f"{_label(r['old_trend'], TREND)} → {_label(r['new_trend'], TREND)}"
     return ""
+
+
+def goal_text(data: SiteData, area: str, goal_id: str) -> str:
+    """A goal as the county wrote it (never its id)."""
+    rows = data.rows_for("goal_progress", [area]) or []
+    return next((r["goal_text"] for r in rows if r["goal_id"] == goal_id), "ett mål")
 
 
 def state_label(kind: str, state: str) -> str:
@@ -190,7 +196,8 @@ def decision_changes(data: SiteData, lan: str, run: str, previous: str) -> list[
             continue
         what = (data.by_id[item]["short_title"] if item in data.by_id
                 else "kommunen som helhet" if kind == "watch_list" and not item
-                else data.readable(item) or "")
+                else goal_text(data, area, item) if kind == "goal_status"
+                else STRATEGIC_FACTORS.get(item, "") if kind == "need_level" else "")
         change = ("tillkom" if key not in before else "försvann" if key not in now
                   else f"{state_label(kind, before[key])} → {state_label(kind, now[key])}")
         out.append({"kind": DECISION_KINDS.get(kind, kind), "name": data.names.get(area, area),

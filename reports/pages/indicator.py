@@ -15,7 +15,7 @@ from reports.charts.maps import Area, choropleth_by_class
 from reports.geo import Layers
 from reports.labels import (CI_METHOD, FACTOR, POLARITY, STRATEGIC_FACTORS, TREND_SHORT, number,
                             reader_text)
-from reports.model import Notes, SiteData, row_notes, source_text, value_cell
+from reports.model import Notes, SiteData, row_notes, source_text, survey_heading, value_cell
 from reports.pages.common import comparison, data_quality
 
 
@@ -130,6 +130,7 @@ def indicator_page(data: SiteData, layers: Layers, ind: dict) -> dict:
         "national_value": value_cell(national, unit)["text"] if national else "–",
         "factor": STRATEGIC_FACTORS[ind["strategic_factor"]], "kind": FACTOR[ind["factor"]],
         "polarity": POLARITY[ind["polarity"]], "source": source_text(ind, national),
+        "source_period": survey_heading(source_text(ind, national), period),
         "ci_method": CI_METHOD.get({"byar_exact": "byar"}.get(ind["ci_method"], ind["ci_method"]), ind["ci_method"]),
         "method": method, "map": map_svg, "ranked": ranked_svg, "n_ranked": len(marks),
         "hidden": sorted(hidden.items()), "funnel": funnel_svg, "no_funnel": no_funnel,

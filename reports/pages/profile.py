@@ -9,6 +9,7 @@ from reports.labels import (FACTOR_ORDER, RANK_BAND, STRATEGIC_FACTORS, TREND_SH
                             unit_suffix)
 from reports.model import Notes, SiteData, source_text, survey_heading, value_cell
 from reports.pages.common import by_section, comparison, downloads
+from reports.pages.sexes import gap
 from reports.watch import factor_counts
 
 
@@ -112,7 +113,8 @@ def sex_table(data: SiteData, code: str, notes: Notes) -> list[dict]:
             continue
         ck, cm = value_cell(k, ind["unit"], notes), value_cell(m, ind["unit"], notes)
         rows.append({"title": ind["short_title"], "file": ind["file"],
-                     "period": (k or m)["period"], "unit": ind["unit_phrase"], "k": ck, "m": cm})
+                     "period": (k or m)["period"], "unit": ind["unit_phrase"], "k": ck, "m": cm,
+                     "gap": gap(data, ind["indicator_id"], code, ind["unit"])})
     return rows
 
 
@@ -158,6 +160,7 @@ def profile_page(data: SiteData, code: str) -> dict:
     return {
         "code": code, "name": data.names[code], "lan_code": lan, "lan_name": data.names[lan],
         "county_file": data.county_file(lan), "file": data.kommun_file(code),
+        "sexes_file": data.view_file("kon", lan),
         "population": (f"{number(population['value'], 'antal')} invånare 0–19 år ({population['period']})"
                        if population and population["status"] == "ok" else ""),
         "summary": summary, "sections": sections,
