@@ -1,10 +1,11 @@
 """Jämför kommuner: every kommun of a county side by side, indicator by indicator.
 
-One table per strategic factor: indicators as rows, the län, riket and each kommun as
-columns, each cell the value with its 95 % interval, the comparison with riket (colour and
-sign) and the kommun's place among the county's kommuner. Ticking two or three kommuner
-keeps only their columns (CSS `:has`, no script); without that support every column stays,
-so the page is whole either way. Sorting by one indicator is its indicator page, where all
+One table per strategic factor: riket, the län and each kommun as rows, the factor's
+indicators as columns (so every table fits a printed A4 page, however many kommuner), each
+cell the value with its 95 % interval, the comparison with riket (colour and sign) and the
+kommun's place among the county's kommuner. Ticking two or three kommuner keeps only their
+rows, one under the other in every table (CSS `:has`, no script); without that support
+every row stays, so the page is whole either way. Sorting by one indicator is its indicator page, where all
 kommuner are ranked and the county's are marked (the link on each row).
 """
 
@@ -35,19 +36,21 @@ def compare_page(data: SiteData, lan: str) -> dict:
     codes = data.kommuner_of[lan]
     sections = []
     for factor, indicators in by_section(data):
-        rows = []
-        for ind in indicators:
-            iid = ind["indicator_id"]
-            if not any(data.row(iid, c) for c in codes):
-                continue
-            ranks = county_rank(data, ind, codes)
-            rows.append({"title": ind["short_title"], "file": f"{ind['file']}#lan-{lan}",
-                         "unit": ind["unit_phrase"], "period": data.latest_period.get(iid, ""),
-                         "lan": value_cell(data.row(iid, lan), ind["unit"])["text"],
-                         "riket": value_cell(data.national_row(iid), ind["unit"])["text"],
-                         "cells": [compare_cell(data.row(iid, c), ind["unit"], ranks.get(c, "")) for c in codes]})
-        if rows:
-            sections.append({"title": STRATEGIC_FACTORS[factor], "rows": rows})
+        indicators = [i for i in indicators if any(data.row(i["indicator_id"], c) for c in codes)]
+        if not indicators:
+            continue
+        columns = [{"title": i["short_title"], "file": f"{i['file']}#lan-{lan}", "unit": i["unit_phrase"],
+                    "period": data.latest_period.get(i["indicator_id"], "")} for i in indicators]
+        ranks = [county_rank(data, i, codes) for i in indicators]
+        rows = [{"name": "Riket", "code": "", "file": "", "bench": True,
+                 "cells": [{"text": value_cell(data.national_row(i["indicator_id"]), i["unit"])["text"],
+                            "ci": "", "rank": "", "cls": "bench"} for i in indicators]},
+                {"name": data.names[lan], "code": "", "file": "", "bench": True,
+                 "cells": [compare_cell(data.row(i["indicator_id"], lan), i["unit"], "") for i in indicators]}]
+        rows += [{"name": data.names[c], "code": c, "file": data.kommun_file(c), "bench": False,
+                  "cells": [compare_cell(data.row(i["indicator_id"], c), i["unit"], r.get(c, ""))
+                            for i, r in zip(indicators, ranks, strict=True)]} for c in codes]
+        sections.append({"title": STRATEGIC_FACTORS[factor], "columns": columns, "rows": rows})
     return {"lan_code": lan, "lan_name": data.names[lan], "county_file": data.county_file(lan),
             "kommuner": [{"code": c, "name": data.names[c], "file": data.kommun_file(c)} for c in codes],
             "sections": sections}
