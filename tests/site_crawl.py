@@ -57,7 +57,7 @@ def parse(path: Path) -> Page:
 
 
 def crawl(root: Path) -> dict[Path, Page]:
-    return {p: parse(p) for p in sorted(root.glob("*.html"))}
+    return {p.resolve(): parse(p) for p in sorted(root.glob("*.html"))}
 
 
 def broken_links(root: Path, pages: dict[Path, Page]) -> list[str]:
