@@ -123,6 +123,8 @@ def indicator_page(data: SiteData, layers: Layers, ind: dict) -> dict:
         f"konfidensintervall och {national_name.lower()}s värde som linje.") if marks else ""
     funnel_svg, no_funnel = _funnel(data, ind, rows, period) if period else ("", "")
     said = common_notes(rows)
+    # why a kommun has no value is said in "Kommuner utan värde": no footnote on its row
+    hidden_reasons = frozenset(t for r in rows if r["status"] != "ok" for t in row_notes(r)[:1])
     method = next((m for m in data.methods() if m["method_id"] == {
         "wilson": "wilson", "byar_exact": "poisson", "t": "t"}.get(ind["ci_method"], "")), None)
     return {
@@ -134,7 +136,7 @@ def indicator_page(data: SiteData, layers: Layers, ind: dict) -> dict:
         "ci_method": CI_METHOD.get({"byar_exact": "byar"}.get(ind["ci_method"], ind["ci_method"]), ind["ci_method"]),
         "method": method, "map": map_svg, "ranked": ranked_svg, "n_ranked": len(marks),
         "hidden": sorted(hidden.items()), "funnel": funnel_svg, "no_funnel": no_funnel,
-        "counties": county_trends(data, ind), "table": ranked_table(data, ind, rows, notes, frozenset(said)), "said": said,
+        "counties": county_trends(data, ind), "table": ranked_table(data, ind, rows, notes, frozenset(said) | hidden_reasons), "said": said,
         "quality": data_quality(data, [iid]), "n_rows": len(rows), "lans": data.lans, "notes": notes.texts,
         "trend_legend": trend_chart.legend("Länet", national_name),
     }
