@@ -28,8 +28,10 @@ def county_rank(data: SiteData, ind: dict, codes: list[str]) -> dict[str, str]:
 
 def compare_cell(row: dict | None, unit: str, rank: str) -> dict:
     cell = value_cell(row, unit)
-    cls = f"f-{comparison(row['compared_to_riket'])['code']}" if cell["ok"] else "f-none"
-    return {"text": cell["text"], "ci": cell["ci"] if cell["ok"] else "", "rank": rank, "cls": cls}
+    cmp = comparison(row["compared_to_riket"] if cell["ok"] else None)
+    return {"text": cell["text"], "symbol": cmp["symbol"] if cell["ok"] else "",
+            "ci": cell["ci"] if cell["ok"] else "", "rank": rank,
+            "cls": f"f-{cmp['code']}" if cell["ok"] else "f-none"}
 
 
 def compare_page(data: SiteData, lan: str) -> dict:

@@ -68,8 +68,10 @@ def profile_rows(data: SiteData, code: str, lan: str, notes: Notes) -> list[dict
                 "national_name": data.national_name(ind["indicator_id"]),
             })
         if rows:
+            compared = [r for r in rows if r["cell"]["ok"]]
+            all_rest = bool(compared) and all(r["lan_rest"] for r in compared)
             sections.append({"factor": factor, "title": STRATEGIC_FACTORS[factor], "rows": rows,
-                             "rest": any(r["lan_rest"] for r in rows)})
+                             "rest": any(r["lan_rest"] for r in rows), "all_rest": all_rest})
     return sections
 
 
