@@ -49,8 +49,12 @@ def _questions(name: str, factor: str, strengths: list[dict], concerns: list[dic
             out.append(f"Känner ni igen bilden av ”{c['title']}”? Vilka barn och unga gäller det, och "
                        f"vilka verksamheter möter dem redan?")
     for s in strengths[:1]:
-        out.append(f"Vad gör {name} som kan förklara att ”{s['title']}” är bättre än i riket, och går "
-                   f"det att behålla och sprida till fler?")
+        if s["kind"] == "trend":
+            out.append(f"Vad har bidragit till att ”{s['title']}” har förbättrats i {name}, och hur kan "
+                       f"utvecklingen hålla i sig?")
+        else:
+            out.append(f"Vad gör {name} som kan förklara att ”{s['title']}” är bättre än i riket, och "
+                       f"går det att behålla och sprida till fler?")
     out.append(f"Vilka insatser inom {title} finns i dag, når de dem som behöver dem mest, och vad "
                f"skulle ungdomarna själva säga om dem?")
     return out
