@@ -38,26 +38,25 @@ def _point(data: SiteData, ind: dict, row: dict, kind: str) -> dict:
             "strength": abs({"much_better": 2, "better": 1, "worse": 1, "much_worse": 2}.get(cmp, 0))}
 
 
+# A question per kind of point: (concern or strength, level against riket or trend).
+QUESTIONS = {
+    ("concern", "trend"): "Vad har förändrats i {name} som kan förklara utvecklingen för ”{title}”, och "
+                          "vad säger de som möter barnen och ungdomarna varje dag?",
+    ("concern", "level"): "Känner ni igen bilden av ”{title}”? Vilka barn och unga gäller det, och vilka "
+                          "verksamheter möter dem redan?",
+    ("strength", "trend"): "Vad har bidragit till att ”{title}” har förbättrats i {name}, och hur kan "
+                           "utvecklingen hålla i sig?",
+    ("strength", "level"): "Vad gör {name} som kan förklara att ”{title}” är bättre än i riket, och går "
+                           "det att behålla och sprida till fler?",
+}
+
+
 def _questions(name: str, factor: str, strengths: list[dict], concerns: list[dict]) -> list[str]:
-    title = STRATEGIC_FACTORS[factor].lower()
-    out = []
-    for c in concerns[:2]:
-        if c["kind"] == "trend":
-            out.append(f"Vad har förändrats i {name} som kan förklara utvecklingen för ”{c['title']}”, "
-                       f"och vad säger de som möter barnen och ungdomarna varje dag?")
-        else:
-            out.append(f"Känner ni igen bilden av ”{c['title']}”? Vilka barn och unga gäller det, och "
-                       f"vilka verksamheter möter dem redan?")
-    for s in strengths[:1]:
-        if s["kind"] == "trend":
-            out.append(f"Vad har bidragit till att ”{s['title']}” har förbättrats i {name}, och hur kan "
-                       f"utvecklingen hålla i sig?")
-        else:
-            out.append(f"Vad gör {name} som kan förklara att ”{s['title']}” är bättre än i riket, och "
-                       f"går det att behålla och sprida till fler?")
-    out.append(f"Vilka insatser inom {title} finns i dag, når de dem som behöver dem mest, och vad "
-               f"skulle ungdomarna själva säga om dem?")
-    return out
+    """Two questions on the strongest concerns, one on the strongest strength, one on the factor."""
+    points = [("concern", c) for c in concerns[:2]] + [("strength", s) for s in strengths[:1]]
+    return [QUESTIONS[(side, p["kind"])].format(name=name, title=p["title"]) for side, p in points] + [
+        f"Vilka insatser inom {STRATEGIC_FACTORS[factor].lower()} finns i dag, når de dem som behöver "
+        f"dem mest, och vad skulle ungdomarna själva säga om dem?"]
 
 
 def kommun_dialogue(data: SiteData, code: str, need: dict | None) -> dict:
