@@ -18,7 +18,7 @@ from pipeline.factory import OWNER
 from pipeline.publication import (catalog_version, code_version, reports_marker, save_record,
                                   write_reports_marker)
 from pipeline.resources import Paths, StatisticsApis
-from pipeline.warehouse import fingerprint, publish, published_run
+from pipeline.warehouse import fingerprint, publish, published_run, read_published
 from reports.downloads import FOLDER as DOWNLOAD_DIR
 from reports.model import Marts
 from reports.render import ReportContext, render_downloads, render_site
@@ -58,6 +58,15 @@ def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.D
                  funnels=funnel_limit, methods=method, shapes=boundaries(), **optional)
 
 
+# The publication history (CONTRACT-changes.md) as the snapshot the site shows has it; a
+# table not there yet (before the operations work lands) is None and the page says so.
+HISTORY_TABLES = ("publication_history", "publication_change", "decision_history")
+
+
+def published_history(paths: Paths) -> dict[str, pl.DataFrame | None]:
+    return {name: read_published(paths.published, "meta", name) for name in HISTORY_TABLES}
+
+
 def report_context(context: dg.AssetExecutionContext, apis: StatisticsApis,
                    facts: pl.DataFrame) -> ReportContext:
     return ReportContext(run_id=context.run.run_id, data_label=apis.label, is_demo=apis.is_demo,
@@ -89,7 +98,8 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
                        need_index=need_index, need_sensitivity=need_sensitivity,
                        readiness=readiness, readiness_stage=readiness_stage,
                        support_need=support_need, goal_progress=goal_progress,
-                       selection=selection, data_quality=data_quality, watch_list=watch_list)
+                       selection=selection, data_quality=data_quality, watch_list=watch_list,
+                       **published_history(paths))
     result = render_site(marts, paths.reports, report_context(context, apis, fact_indicator))
     write_reports_marker(paths.reports, context.run.run_id, published_fingerprint(paths))
     sizes = {kind: result.bytes_of(kind) for kind in result.pages}
