@@ -1,8 +1,8 @@
 """Samtalsunderlag: material for the county's dialogue with each kommun (as Data i Dialog).
 
 Per kommun and strategic factor, what the data show in plain Swedish — strengths and
-concerns, each with how sure it is — and discussion questions tied to them, printable one
-kommun per page. Only what is certain at 95 % is called a strength or a concern; the rest
+concerns, each with how sure it is — and discussion questions tied to them, printable with each
+kommun on a new page (or one kommun alone, from its anchor). Only what is certain at 95 % is called a strength or a concern; the rest
 is counted as "no certain difference", so a conversation never starts from noise.
 """
 

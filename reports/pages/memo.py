@@ -10,7 +10,7 @@ from reports.story import county_story
 from reports.watch import factor_counts, watch_list
 
 TOP = 3      # kommuner named per factor
-ROWS = 6     # rows at most in a table (the rest is counted)
+ROWS = 5     # rows at most in a table (the rest is counted)
 
 
 def _cut(rows: list, n: int = ROWS) -> tuple[list, int]:
@@ -40,7 +40,8 @@ def memo_page(data: SiteData, lan: str) -> dict:
                            key=lambda t: (-(t[0]["p_value"] or 0), t[1]))
             need_rows.append({"factor": need["heads"][i], "named": [
                 f"{name} {cell['p']} (rang {cell['rank']})" for cell, name in cells[:TOP]]})
-    diverging, more_div = _cut(support["diverging"] if support else [])
+    all_diverging = support["diverging"] if support else []
+    diverging, more_div = _cut(all_diverging)
     off = [g for g in goals or [] if g["off_track"]]
     off, more_off = _cut(off)
     low, more_low = _cut(sorted(stages or [], key=lambda s: (s["stage"], s["name"])))
@@ -48,6 +49,8 @@ def memo_page(data: SiteData, lan: str) -> dict:
     return {"lan_code": lan, "lan_name": data.names[lan], "county_file": data.county_file(lan),
             "story": story, "need": need_rows if need else None, "need_period": need["period"] if need else "",
             "worse": worse, "support": support is not None, "diverging": diverging, "more_div": more_div,
+            "n_high_no_support": sum(1 for t in all_diverging if t["class"] == "high_need_no_support"),
+            "n_much_support": sum(1 for t in all_diverging if t["class"] == "lower_need_much_support"),
             "stages": stages is not None, "low": low, "more_low": more_low,
             "goals": goals is not None, "off": off, "more_off": more_off, "n_goals": len(goals or []),
             "watch": listed, "more_watch": more_watch, "n_kommuner": len(codes)}
