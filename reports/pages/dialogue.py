@@ -1,9 +1,10 @@
 """Samtalsunderlag: material for the county's dialogue with each kommun (as Data i Dialog).
 
 Per kommun and strategic factor, what the data show in plain Swedish — strengths and
-concerns, each with how sure it is — and discussion questions tied to them, printable with each
-kommun on a new page (or one kommun alone, from its anchor). Only what is certain at 95 % is called a strength or a concern; the rest
-is counted as "no certain difference", so a conversation never starts from noise.
+concerns, each with how sure it is — and discussion questions tied to them, printable with
+each kommun on a new page (or one kommun alone, from its anchor). Only what is certain at
+95 % is called a strength or a concern; the rest is counted as "no certain difference", so a
+conversation never starts from noise.
 """
 
 from __future__ import annotations
