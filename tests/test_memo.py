@@ -8,7 +8,7 @@ import re
 import polars as pl
 import pytest
 
-from reports.pages import memo
+from reports.pages import call_memo as memo
 from reports.render import ReportContext, render_site
 from tests.coordination_frames import with_coordination
 
