@@ -34,11 +34,12 @@ def test_everything_materialises_and_publishes(built):
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"raw/kolada_value", "raw/scb_population", "marts/fact_indicator",
             "reports/site", "reports/downloads", "reports/published_snapshot"} <= materialised
-    # 21 + the coordination layer's 15 + meta.data_quality, kolada_vintage and scb_vintage
-    assert len(materialised) == 39
+    # 21 + marts.watch_list + the coordination layer's 15 + meta.data_quality, kolada_vintage and scb_vintage
+    assert len(materialised) == 40
     checks = result.get_asset_check_evaluations()
     assert [c.check_name for c in checks if not c.passed] == []
-    assert len(checks) == 40, sorted(c.check_name for c in checks)  # 18 + 18 coordination + 4 data quality
+    # 18 + marts.watch_list's + 18 coordination + 4 data quality
+    assert len(checks) == 41, sorted(c.check_name for c in checks)
     site = data / "reports"
     reports = sorted(site.glob("lan-*.html"))
     profiles = sorted(site.glob("kommun-*.html"))

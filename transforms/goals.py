@@ -56,7 +56,7 @@ STATUS = {
 }
 Z95 = 1.959963984540054
 STOPPED_AFTER = 2
-NO_INTERVAL = "värdet saknar konfidensintervall; förändringen kan inte prövas och statusen bygger på riktningen"
+NO_INTERVAL = "utan konfidensintervall: statusen bygger på riktningen, förändringen kan inte prövas"
 
 BASELINE_SOURCE = {"register": "Basvärdet anges i målregistret", "data": "Basvärdet hämtas ur data för basåret"}
 
@@ -226,11 +226,12 @@ def _follow(goal: dict, rows: list[dict], indicator: dict | None) -> list[dict]:
         change = row["value"] - baseline
         z, significant = change_test(row["value"], _se(row["lower_95"], row["upper_95"]), baseline, se_base)
         status = _status(row, goal["target_value"], goal["direction"], significant, change)
-        reasons = [note, NO_INTERVAL if significant is None else None]
+        reasons = [note]
         if status == "near_target":
-            reasons.append("värdet har nått målvärdet men " + (
-                "intervallet når tillbaka förbi det" if row["lower_95"] is not None
-                else "saknar felmarginal, så det är inte säkert uppnått"))
+            reasons.append("intervallet når tillbaka förbi målvärdet" if significant is not None
+                           else "utan konfidensintervall går det inte att säga att målet är säkert nått")
+        elif significant is None:
+            reasons.append(NO_INTERVAL)
         out.append({**base, "baseline_value": shown_baseline, "baseline_source": source,
                     "year": row["period"], "value": row["value"], "lower_95": row["lower_95"],
                     "upper_95": row["upper_95"], "change": change, "change_z": z,
