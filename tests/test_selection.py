@@ -147,6 +147,20 @@ def test_an_old_assessment_is_reviewed_and_warnings_are_quoted():
     assert "Varning i bedömningen: konsensus utanför bedömarnas poäng: intervju 3" in row["0583"]["reasons"]
 
 
+def test_a_warning_on_the_assessment_sends_clearly_high_need_to_review():
+    # 0580 has clearly high need (p 0.9) at a suitable stage 6: proposed without a warning,
+    # but a consensus of 8 where both scorers gave 3 makes the stage itself uncertain.
+    warned = stages(("0580", "a", date(2025, 1, 10), 6, ISSUE, None,
+                     "konsensus utanför bedömarnas poäng: intervju 3 dimension C (3 och 3, konsensus 8)"))
+    row = rows(select(applications(), need(), warned, support([]), SelectionSettings(), SUPPORT_TYPE,
+                      build_year=2025))
+    assert row["0580"]["proposal"] == "qualitative_review"
+    assert "tydligt högt behov, men bedömningen har en varning" in row["0580"]["reasons"]
+    clean = warned.with_columns(warning=pl.lit(None, dtype=pl.String))
+    assert rows(select(applications(), need(), clean, support([]), SelectionSettings(), SUPPORT_TYPE,
+                       build_year=2025))["0580"]["proposal"] == "propose"
+
+
 def test_bands_are_configurable_and_a_ranking_that_says_little_says_so():
     wide = SelectionSettings(propose_from=0.95, review_from=0.05)
     row = rows(select(applications(), need(rankability_lan=0.4), STAGES, support([]), wide, SUPPORT_TYPE))

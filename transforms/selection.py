@@ -27,7 +27,8 @@ need shares (`need_bands`: 0.2 and 0.8):
   then median rank;
 - `qualitative_review`: the need is uncertain (0.2 ≤ p < 0.8), cannot be computed, or the
   frame is too small; or the need is clearly high but there is no assessment of the call's
-  issue or it is too old. An unassessed kommun is never ranked as if suitable;
+  issue, it is too old, or it carries a warning (too few interviews, unscored dimensions, a
+  consensus outside its scorers' range). An unassessed kommun is never ranked as if suitable;
 - `not_proposed`: clearly lower need (p < 0.2); or clearly high need at a stage where the
   call's kind of support seldom takes hold (another kind is named); or clearly high need
   and suitable when the places are already taken (it is next in line).
@@ -208,6 +209,9 @@ def _readiness(app: dict, assessments: list[dict], settings: SelectionSettings,
                  f"{max(suitable)}). Vid {advice}.")
     if found.get("warning"):
         text += f" Varning i bedömningen: {found['warning']}."
+        # A stage resting on too few interviews, unscored dimensions or a consensus outside
+        # its scorers' range is itself uncertain: people look at it before money follows it.
+        gap = gap or "bedömningen har en varning (se beredskapen), så stadiet är osäkert"
     return {**out, "readiness_text": text, "readiness_gap": gap}
 
 
