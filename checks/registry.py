@@ -10,6 +10,7 @@ import pandera.polars as pa
 from checks import models
 from checks import coordination_models as coordination
 from checks import survey_models
+from checks import watch_model
 
 TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
     "kommun": ("raw", models.RawKommun),
@@ -48,9 +49,13 @@ TABLES.update({
     "need_index_input": ("marts", coordination.NeedIndexInput),
     "need_index": ("marts", coordination.NeedIndex),
     "need_sensitivity": ("marts", coordination.NeedSensitivity),
+    "need_contribution": ("marts", coordination.NeedContribution),
     "readiness": ("marts", coordination.Readiness),
     "readiness_stage": ("marts", coordination.ReadinessStage),
     "support_need": ("marts", coordination.SupportNeed),
     "goal_progress": ("marts", coordination.GoalProgress),
     "selection": ("marts", coordination.Selection),
 })
+
+# The watch list (issue 16): the rule is transforms/watch.py, shared with the site.
+TABLES["watch_list"] = ("marts", watch_model.WatchList)

@@ -35,7 +35,8 @@ from transforms.changes import (append, decision_states, history_row, kpi_states
 
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
-                                                  "funnel_limit", "method", "label")]
+                                                  "funnel_limit", "method", "label",
+                                                  "watch_list")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
 # Published meta tables besides the raw-response log (data quality and source vintages).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage",
