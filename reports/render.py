@@ -25,6 +25,7 @@ from pathlib import Path
 import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from reports.changes import plain_history
 from reports.colours import COMPARISON_FILL, COUNT_FILL, QUINTILE_FILL
 from reports.coordination import RANKABILITY_BANDS, memo_file
 from reports.downloads import write_downloads
@@ -180,6 +181,7 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     jobs = [job for job in jobs if kinds is None or job[0] in kinds]
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()
+    plain_history(data)  # before the workers fork: they cannot run polars
     _SHARED.update(data=data, layers=layers, env=environment(), common=common, out=out_dir,
                    fetched=fetched)
     try:
