@@ -93,9 +93,13 @@ def changes_text(counts: dict) -> str:
         "inga enskilda värden (bara datakvalitet, metadata, katalogen eller koden)"
 
 
+# An exception's class before its message ("sources.http.SourceUnavailable: …").
+PREFIX = r"^(?:[a-z_]+\.)+[A-Za-z_]+: "
+
+
 def _first_line(text: str) -> str:
     line = next((s.strip() for s in text.splitlines() if s.strip()), text.strip())
-    line = re.sub(r"^(?:[a-z_]+\.)+[A-Za-z_]+: ", "", line)  # "sources.http.SourceUnavailable: …"
+    line = re.sub(PREFIX, "", line)
     return line if len(line) < 400 else line[:397] + "…"
 
 
@@ -142,7 +146,8 @@ def summarise(instance: dg.DagsterInstance, run_id: str, published: Path, inbox:
             error = event.step_failure_data.error
             text = (error.cause.message if error and error.cause else None) or (error.message if error else "")
             # The publication's refusal says what to rebuild on its later lines: keep them.
-            line = text.strip() if event.step_key == PUBLICATION_STEP else _first_line(text)
+            line = (re.sub(PREFIX, "", text.strip()) if event.step_key == PUBLICATION_STEP
+                    else _first_line(text))
             failures.append(line if line.startswith(f"{event.step_key}:") else f"{event.step_key}: {line}")
         elif kind == "STEP_SUCCESS" and event.step_key == PUBLICATION_STEP:
             snapshot_done = True

@@ -44,8 +44,10 @@ from pipeline.views import create_views
 
 PUBLISHED_SCHEMAS = ("marts", "meta")
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
-# What a fingerprint leaves out: when and by which run, not what.
-VOLATILE_COLUMNS = ("run_id", "fetched_at", "checked_at", "first_seen", "last_seen")
+# What a fingerprint leaves out: when, by which run and from which stored responses (the
+# same values asked alone or with other KPIs come back in other responses), not what.
+VOLATILE_COLUMNS = ("run_id", "fetched_at", "checked_at", "first_seen", "last_seen", "pages",
+                    "meta_page")
 # Meta tables that change with every fetch whatever the data (a log, the publication row,
 # the history of publications, the build book).
 BUILD_BOOK = "meta.table_build"

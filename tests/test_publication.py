@@ -165,3 +165,28 @@ def test_the_build_book_is_written_with_the_table_or_not_at_all(tmp_path, monkey
         con.close()
     assert "publiceras inte" in comment[0][0]
     assert os.path.exists(db)
+
+
+def test_a_series_fetched_alone_or_with_others_is_the_same_content(tmp_path):
+    """The same values asked alone or in a batch of 25 come back in other responses: a
+    vintage row's response hashes and fetch state are provenance, not content."""
+    import duckdb
+
+    from pipeline.warehouse import table_hash
+
+    db = tmp_path / "w.duckdb"
+    row = {"kpi_id": "N11821", "state": "fresh", "pages": "aaa,bbb", "meta_page": "m1",
+           "checked_at": "2026-11-23T03:30:00Z", "problem": None}
+    write_table(db, "meta", "kolada_vintage", pl.DataFrame([row]))
+    con = duckdb.connect(str(db))
+    first = table_hash(con, "meta", "kolada_vintage")
+    con.close()
+    write_table(db, "meta", "kolada_vintage", pl.DataFrame([{**row, "state": "kept", "pages": "ccc",
+                                                              "meta_page": "m2"}]))
+    con = duckdb.connect(str(db))
+    assert table_hash(con, "meta", "kolada_vintage") == first
+    con.close()
+    write_table(db, "meta", "kolada_vintage", pl.DataFrame([{**row, "state": "stale"}]))
+    con = duckdb.connect(str(db))
+    assert table_hash(con, "meta", "kolada_vintage") != first  # a real state is content
+    con.close()
