@@ -28,7 +28,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.survey_codebook import Codebook, Cut
-from transforms.survey_privacy import Protection, protect
+from transforms.survey_privacy import Protected, Protection, protect
 
 SCORE = "score__"
 CELL_KEYS = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
@@ -201,9 +201,9 @@ def combine_files(per_file: list[pl.DataFrame]) -> pl.DataFrame:
 def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
                   protection: Protection | int = Protection(),
                   history: dict[tuple[str, int], list[pl.DataFrame]] | None = None,
-                  titles: dict[tuple[str, int], str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The published contract (OUTPUT_SCHEMA): values per cell, disclosure applied; and the
-    private reasons of the hidden cells.
+                  titles: dict[tuple[str, int], str] | None = None) -> Protected:
+    """The published contract (OUTPUT_SCHEMA) as `cells`: values per cell, disclosure
+    applied; the private reasons of the hidden cells; and per block the audit.
 
     `history` holds earlier released versions of each wave (see protect); `titles` the
     published source of each (survey_id, period), the survey and wave (never a file name)."""
@@ -215,18 +215,18 @@ def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
         .otherwise(pl.col("n_flag")),
         denominator=pl.col("n"),
     ).with_columns(value=pl.when(pl.col("n") > 0).then(100 * pl.col("numerator") / pl.col("denominator")))
-    protected, reasons = protect(valued, protection, history)
+    protected = protect(valued, protection, history)
     titles = titles or {}
     title = pl.struct("survey_id", "period").map_elements(
         lambda r: titles.get((r["survey_id"], int(r["period"])), f"{r['survey_id']} {r['period']}"),
         return_dtype=pl.String)
     hidden = pl.col("status") == "suppressed"
-    values = (protected.with_columns([pl.when(~hidden).then(pl.col(c)).alias(c)
-                                      for c in ("numerator", "denominator", "value")],
-                                     source_title=title)
+    values = (protected.cells.with_columns([pl.when(~hidden).then(pl.col(c)).alias(c)
+                                            for c in ("numerator", "denominator", "value")],
+                                           source_title=title)
               .select([pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items()])
               .sort("indicator_id", "period", "area_type", "area_code", "sex", "breakdown"))
-    return values, reasons
+    return Protected(values, protected.reasons, protected.audit)
 
 
 def empty_values() -> pl.DataFrame:

@@ -122,7 +122,8 @@ def build_survey_values(store: PrivateStore, codebooks: dict[str, Codebook],
                                               released.partition_by("version", maintain_order=True)]
     weighted = {b.id: b.columns.weight is not None for b in codebooks.values()}
     # An unchanged wave keeps its latest pattern; a changed or new one is protected anew.
-    values, reasons = survey_values(cells, weighted, protection, history, titles=None)
+    protected = survey_values(cells, weighted, protection, history, titles=None)
+    values, reasons = protected.cells, protected.reasons
     shown = values.select(*[k for k in RELEASE_KEYS if k not in ("scale", "parent")],
                           shown=pl.col("status") == "ok")
     truth = (cells.select(*RELEASE_KEYS, "n", "n_flag")
