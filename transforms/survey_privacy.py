@@ -59,6 +59,7 @@ import highspy
 import numpy as np
 import polars as pl
 from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
 PUBLIC_REASON = "dold av röjandeskäl"
 PATTERN_KEYS = ["survey_id", "scale", "period", "area_code", "area_type", "parent", "sex", "breakdown"]
@@ -127,6 +128,17 @@ class Table:
     def lan(self) -> list[str | None]:
         """Per cell, the län it belongs to (None for all respondents)."""
         return [k[2] if k[1] == "kommun" else (k[0] if k[1] == "lan" else None) for k in self.keys]
+
+    @cached_property
+    def incidence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The equations flattened: (equation, cell, coefficient) per member, +1 for the
+        total and −1 for each part, in equation order."""
+        rows, cells, coefs = [], [], []
+        for e, (total, parts) in enumerate(self.equations):
+            rows += [e] * (1 + len(parts))
+            cells += [total, *parts]
+            coefs += [1.0] + [-1.0] * len(parts)
+        return np.array(rows, dtype=np.int64), np.array(cells, dtype=np.int64), np.array(coefs)
 
     def with_values(self, values: np.ndarray) -> Table:
         return Table(self.keys, values, self.equations, self.cost)
@@ -270,33 +282,28 @@ class Joint:
     def components(self) -> list[list[tuple[int, int]]]:
         """Hidden (layer, cell) nodes in groups that share no constraint: linked by an
         equation in which both are hidden, or by being one cell in two versions."""
-        parent: dict[tuple[int, int], tuple[int, int]] = {}
-
-        def find(a):
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            return a
-
-        def union(a, b):
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-
+        size = self.table.size
+        heads, tails = [], []
         for li, layer in enumerate(self.layers):
-            for c in layer.hidden:
-                parent[(li, c)] = (li, c)
-            for total, parts in layer.table.equations:
-                hid = [m for m in (total, *parts) if m in layer.hidden]
-                for m in hid[1:]:
-                    union((li, hid[0]), (li, m))
+            eq, cell, _ = layer.table.incidence
+            mask = np.zeros(size, dtype=bool)
+            mask[sorted(layer.hidden)] = True
+            at = np.flatnonzero(mask[cell])
+            same = eq[at[:-1]] == eq[at[1:]]  # consecutive hidden members of one equation
+            heads.append(li * size + cell[at[:-1][same]])
+            tails.append(li * size + cell[at[1:][same]])
         if len(self.layers) == 2:
-            for c in self.layers[0].hidden & self.layers[1].hidden:
-                union((0, c), (1, c))
-        groups: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        for node in sorted(parent):
-            groups[find(node)].append(node)
-        return [groups[r] for r in sorted(groups)]
+            both = np.array(sorted(self.layers[0].hidden & self.layers[1].hidden), dtype=np.int64)
+            heads.append(both), tails.append(size + both)
+        n = len(self.layers) * size
+        graph = coo_array((np.ones(sum(len(h) for h in heads)), (np.concatenate(heads), np.concatenate(tails))),
+                          shape=(n, n))
+        _, label = connected_components(graph, directed=False)
+        nodes = sorted((li, c) for li, layer in enumerate(self.layers) for c in layer.hidden)
+        groups: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for li, c in nodes:
+            groups[label[li * size + c]].append((li, c))
+        return sorted(groups.values())
 
     def value_terms(self, layer: int, cell: int, q: int) -> tuple[list[tuple[Var, float]], float]:
         if cell in self.hidden(layer):
@@ -392,6 +399,52 @@ class _Rows:
         return h
 
 
+def _highs(n: int, rows: np.ndarray, cols: np.ndarray, data: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+           lower: np.ndarray, upper: np.ndarray, cost: np.ndarray | None = None) -> highspy.Highs:
+    """A quiet HiGHS model from constraint triplets low ≤ Σ data·x ≤ high."""
+    r = _Rows()
+    r.rows, r.cols, r.data, r.lo, r.hi = rows, cols, data, lo, hi
+    return r.highs(n, lower, upper, cost)
+
+
+def _table_rows(table: Table, q: int, col: np.ndarray, inside: np.ndarray, row0: int):
+    """Rows of a table's equations that touch the cells with `col` ≥ 0 (`col`: the first of
+    a cell's q columns, −1 for a cell that is not a variable): per equation and quantity,
+    Σ coef·x over its variable members = Σ coef·value over them (the other members keep
+    their value: shown, or outside the model). `inside`: members that are variables."""
+    eq, cell, coef = table.incidence
+    var = inside[cell]
+    touched = np.unique(eq[var])
+    if not len(touched):
+        return [np.zeros(0, dtype=np.int64)] * 3 + [np.zeros(0)] * 2, row0
+    position = np.full(len(table.equations), -1, dtype=np.int64)
+    position[touched] = np.arange(len(touched))
+    keep = var & (position[eq] >= 0)
+    e, c, k = position[eq[keep]], cell[keep], coef[keep]
+    out_rows, out_cols, out_data, rhs = [], [], [], []
+    for quantity in range(q):
+        out_rows.append(row0 + e * q + quantity)
+        out_cols.append(col[c] + quantity)
+        out_data.append(k)
+        rhs.append(np.bincount(e, weights=k * table.values[c, quantity], minlength=len(touched)))
+    order = np.stack(rhs, axis=1).reshape(-1)  # row e*q + quantity
+    return ([np.concatenate(out_rows), np.concatenate(out_cols), np.concatenate(out_data), order, order],
+            row0 + len(touched) * q)
+
+
+def _flag_rows(cols0: np.ndarray, q: int, row0: int):
+    """flagged ≤ respondents for cells whose q columns start at `cols0`."""
+    m = len(cols0)
+    if q < 2 or not m:
+        return [np.zeros(0, dtype=np.int64)] * 3 + [np.zeros(0)] * 2, row0
+    r = row0 + np.arange(m * (q - 1))
+    flagged = (cols0[:, None] + np.arange(1, q)[None, :]).reshape(-1)
+    respondents = np.repeat(cols0, q - 1)
+    return ([np.concatenate([r, r]), np.concatenate([flagged, respondents]),
+             np.concatenate([np.ones(len(r)), -np.ones(len(r))]), np.full(len(r), -np.inf), np.zeros(len(r))],
+            row0 + len(r))
+
+
 def _add_sign_rows(rows: _Rows, sign: int, q: int, var) -> None:
     """sign·Δ ≥ 0 per quantity, and sign·(Δf − Δn) ≤ 0 (no more flagged added than added)."""
     # `var(layer, q)` gives (column, None) for a variable or (None, value) for a constant.
@@ -422,32 +475,29 @@ class Component:
 
     def __init__(self, joint: Joint, nodes: list[tuple[int, int]]):
         self.joint, self.nodes = joint, nodes
-        q = joint.q
+        q, size = joint.q, joint.table.size
         self.index: dict[Var, int] = {}
         for li, c in nodes:
             for k in range(q):
                 self.index[(li, c, k)] = len(self.index)
         n = len(self.index)
+        parts, row = [], 0
+        for li, layer in enumerate(joint.layers):
+            col = np.full(size, -1, dtype=np.int64)
+            mine = np.array([c for l, c in nodes if l == li], dtype=np.int64)
+            if not len(mine):
+                continue
+            col[mine] = [self.index[(li, c, 0)] for c in mine]
+            block, row = _table_rows(layer.table, q, col, col >= 0, row)
+            parts.append(block)
+            block, row = _flag_rows(col[mine], q, row)
+            parts.append(block)
         rows = _Rows()
-        node_set = set(nodes)
-        seen_eq: set[tuple[int, int]] = set()
-        for li, c in nodes:
-            layer = joint.layers[li]
-            for e in layer.table.member_of[c]:
-                if (li, e) in seen_eq:
-                    continue
-                seen_eq.add((li, e))
-                total, parts = layer.table.equations[e]
-                members = [(total, 1.0)] + [(p, -1.0) for p in parts]
-                hid = [(m, coef) for m, coef in members if m in layer.hidden]
-                for k in range(q):
-                    # Σ coef·x over hidden members = their true sum (the rest is shown or a
-                    # known gap of respondents without a sex or grade).
-                    rhs = float(sum(coef * layer.table.values[m, k] for m, coef in hid))
-                    rows.add({self.index[(li, m, k)]: coef for m, coef in hid}, rhs, rhs)
-            for k in range(1, q):
-                rows.add({self.index[(li, c, k)]: 1.0, self.index[(li, c, 0)]: -1.0}, -np.inf, 0.0)
+        for block in parts:
+            rows.rows += block[0].tolist(); rows.cols += block[1].tolist(); rows.data += block[2].tolist()
+            rows.lo += block[3].tolist(); rows.hi += block[4].tolist()
         if len(joint.layers) == 2 and joint.sign:
+            node_set = set(nodes)
             for c in sorted({c for _, c in nodes}):
                 def var(layer, k, c=c):
                     if (layer, c) in node_set:
@@ -455,7 +505,8 @@ class Component:
                     return None, float(joint.layers[layer].table.values[c, k])
                 _add_sign_rows(rows, joint.sign, q, var)
         self.n = n
-        self.highs = rows.highs(n, np.zeros(n), np.full(n, joint.cap))
+        self.lower, self.upper = np.zeros(n), np.full(n, joint.cap)
+        self.highs = rows.highs(n, self.lower, self.upper)
         self.integer = False
 
     def _set_integer(self, integer: bool) -> None:
@@ -492,6 +543,24 @@ class Component:
     def value(self, point: np.ndarray, target: Target) -> float:
         return target.const + sum(coef * point[self.index[v]] for v, coef in target.terms)
 
+    def _pushed(self, targets: list[Target], ends: dict[tuple, float], direction: int):
+        """A point pushed towards every end at once, each single value held at its end (a
+        bound for the solve) so that none overshoots at the others' expense."""
+        single = [(self.index[t.terms[0][0]], ends[t.key]) for t in targets
+                  if len(t.terms) == 1 and t.terms[0][1] == 1.0 and t.const == 0.0]
+        if not single:
+            return self.optimum(self.objective(targets, direction), integer=False)
+        cols = np.array([c for c, _ in single], dtype=np.int32)
+        lower, upper = self.lower[cols].copy(), self.upper[cols].copy()
+        end = np.array([e for _, e in single])
+        new_lower = np.maximum(lower, np.minimum(end, upper)) if direction < 0 else lower
+        new_upper = np.minimum(upper, np.maximum(end, lower)) if direction > 0 else upper
+        self.highs.changeColsBounds(len(cols), cols, new_lower, new_upper)
+        try:
+            return self.optimum(self.objective(targets, direction), integer=False)
+        finally:
+            self.highs.changeColsBounds(len(cols), cols, lower, upper)
+
     def extreme(self, target: Target, direction: int) -> tuple[float, float | None]:
         """(LP bound, integer optimum or None when not proven) of a target's value."""
         point, integral = self.optimum(self.objective([target], direction), integer=False)
@@ -516,7 +585,7 @@ class Component:
             return {t.key for t in ts if direction * (self.value(point, t) - ends[t.key]) >= -EPS}
 
         while pending:
-            point, integral = self.optimum(self.objective(pending, direction), integer=False)
+            point, integral = self._pushed(pending, ends, direction)
             got = hits(point, pending) if point is not None and integral else set()
             if not got:
                 first = pending[0]
@@ -610,7 +679,7 @@ class Repair:
 
     def __init__(self, joint: Joint, region: set[int], price: np.ndarray):
         self.joint, self.region = joint, sorted(region)
-        q, L = joint.q, len(joint.layers)
+        q, L, size = joint.q, len(joint.layers), joint.table.size
         new = joint.new
         self.index: dict[Var, int] = {}
         for li in range(L):
@@ -618,46 +687,36 @@ class Repair:
                 for k in range(q):
                     self.index[(li, c, k)] = len(self.index)
         nx = len(self.index)
+        cells = np.array(self.region, dtype=np.int64)
         movable = [c for c in self.region if c not in joint.hidden(new)]
-        self.moves: dict[int, tuple[int, int]] = {}
-        col = nx
-        for c in movable:
-            self.moves[c] = (col, col + q)  # up and down columns, q each
-            col += 2 * q
-        n = col
-        lower, upper = np.zeros(n), np.full(n, joint.cap)
-        cost = np.zeros(n)
+        self.moves = {c: (nx + 2 * q * i, nx + 2 * q * i + q) for i, c in enumerate(movable)}  # up, down
+        n = nx + 2 * q * len(movable)
+        lower, upper, cost = np.zeros(n), np.full(n, joint.cap), np.zeros(n)
         rows = _Rows()
-        in_region = set(self.region)
+        row = 0
+        inside = np.zeros(size, dtype=bool)
+        inside[cells] = True
         for li, layer in enumerate(joint.layers):
-            seen: set[int] = set()
-            for c in self.region:
-                for e in layer.table.member_of[c]:
-                    if e in seen:
-                        continue
-                    seen.add(e)
-                    total, parts = layer.table.equations[e]
-                    members = [(total, 1.0)] + [(p, -1.0) for p in parts]
-                    for k in range(q):
-                        # Members outside the region keep their true value (they cannot help).
-                        inside = [(m, coef) for m, coef in members if m in in_region]
-                        gap = float(sum(coef * layer.table.values[m, k] for m, coef in members))
-                        rhs = gap - float(sum(coef * layer.table.values[m, k] for m, coef in members
-                                              if m not in in_region))
-                        rows.add({self.index[(li, m, k)]: coef for m, coef in inside}, rhs, rhs)
-            for c in self.region:
-                for k in range(1, q):
-                    rows.add({self.index[(li, c, k)]: 1.0, self.index[(li, c, 0)]: -1.0}, -np.inf, 0.0)
-                if li != new and c not in layer.hidden:
-                    for k in range(q):  # an earlier version's shown cell is what it was
-                        i = self.index[(li, c, k)]
-                        lower[i] = upper[i] = layer.table.values[c, k]
+            col = np.full(size, -1, dtype=np.int64)
+            col[cells] = li * len(cells) * q + np.arange(len(cells)) * q
+            (r, c, d, lo, hi), row_next = _table_rows(layer.table, q, col, inside, row)
+            rows.rows += r.tolist(); rows.cols += c.tolist(); rows.data += d.tolist()
+            rows.lo += lo.tolist(); rows.hi += hi.tolist()
+            (r, c, d, lo, hi), row_next = _flag_rows(col[cells], q, row_next)
+            rows.rows += r.tolist(); rows.cols += c.tolist(); rows.data += d.tolist()
+            rows.lo += lo.tolist(); rows.hi += hi.tolist()
+            row = row_next
+            if li != new:
+                shown = [c for c in self.region if c not in layer.hidden]
+                for c in shown:  # an earlier version's shown cell is what it was
+                    i = self.index[(li, c, 0)]
+                    lower[i:i + q] = upper[i:i + q] = layer.table.values[c]
         for c, (up, down) in self.moves.items():
+            i = self.index[(new, c, 0)]
             for k in range(q):
-                i = self.index[(new, c, k)]
                 v = joint.table.values[c, k]
-                rows.add({i: 1.0, up + k: -1.0, down + k: 1.0}, v, v)
-                cost[up + k] = cost[down + k] = price[c]
+                rows.add({i + k: 1.0, up + k: -1.0, down + k: 1.0}, v, v)
+            cost[up:up + q] = cost[down:down + q] = price[c]
         if L == 2 and joint.sign:
             for c in self.region:
                 _add_sign_rows(rows, joint.sign, q, lambda layer, k, c=c: (self.index[(layer, c, k)], None))
@@ -712,9 +771,9 @@ class Audit:
                                   self.skip | self.passed)
 
     def failures(self) -> list[Failure]:
-        """The first failing value of every component (one repair per component and round:
-        one complement often fixes several). Sensitive values first; a component's values
-        are checked a chunk at a time and the rest wait for the next round once one fails."""
+        """The failing values of every component: sensitive values first, a chunk at a
+        time; once a chunk has failures the rest wait for the next round (the repairs of
+        these often fix them too)."""
         out = []
         for nodes in self.joint.components():
             targets = sorted(self._targets(nodes), key=lambda t: (not t.sensitive, t.key))
@@ -727,7 +786,7 @@ class Audit:
                 keys = {f.target.key for f in bad}
                 self.passed.update(t.key for t in chunk if t.key not in keys)
                 if bad:
-                    out.append(bad[0])
+                    out += bad
                     break
         return out
 
