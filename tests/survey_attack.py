@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_array
 
 KEY = ["area_code", "sex", "breakdown"]
 
@@ -120,20 +121,54 @@ def _model(snaps: list[Snapshot], exact_sums: bool, sign: int):
         for c in range(len(snaps[0].cells)):
             for q in range(snaps[0].q):
                 add([(sign, 1, c, q), (-sign, 0, c, q)], 0.0, np.inf)
-    matrix = np.zeros((len(rows), len(index)))
-    for r, row in enumerate(rows):
-        for v, coef in row.items():
-            matrix[r, v] = coef
+    triples = [(r, v, coef) for r, row in enumerate(rows) for v, coef in row.items()]
+    r, v, coef = zip(*triples) if triples else ((), (), ())
+    matrix = csr_array((coef, (r, v)), shape=(len(rows), len(index)))
     return index, matrix, np.array(lo), np.array(hi)
 
 
 def _solve(matrix, lo, hi, objective, cap):
+    """An integer point of the published constraints maximising −objective: each group of
+    unknowns that shares no constraint with the rest (its own small programme) is solved
+    on its own where the objective touches it; unknowns it does not touch are NaN."""
     n = len(objective)
     if n == 0:
         return np.zeros(0)
+    groups = _groups(matrix)
+    point = np.full(n, np.nan)
+    for g in np.unique(groups[objective != 0]):
+        cols = np.flatnonzero(groups == g)
+        rows = np.flatnonzero(np.asarray(abs(matrix[:, cols]).sum(axis=1)).ravel() > 0)
+        sub = _solve_group(matrix[rows][:, cols], lo[rows], hi[rows], objective[cols], cap)
+        if sub is None:
+            return None
+        point[cols] = sub
+    return point
+
+
+def _groups(matrix) -> np.ndarray:
+    """A label per unknown: unknowns in one constraint share a label (kept on the matrix)."""
+    from scipy.sparse.csgraph import connected_components
+
+    if getattr(matrix, "groups_", None) is not None:
+        return matrix.groups_
+    n = matrix.shape[1]
+    incidence = (abs(matrix) > 0).astype(float)
+    _, labels = connected_components(incidence.T @ incidence + csr_array((n, n)), directed=False)
+    matrix.groups_ = labels
+    return labels
+
+
+def _solve_group(matrix, lo, hi, objective, cap):
+    n = len(objective)
     constraints = [LinearConstraint(matrix, lo, hi)] if len(lo) else []
-    result = milp(objective, constraints=constraints, integrality=np.ones(n),
-                  bounds=Bounds(np.zeros(n), np.full(n, cap)), options={"time_limit": 20})
+    bounds = Bounds(np.zeros(n), np.full(n, cap))
+    # An integral optimum of the relaxation is an integer optimum: branch only when it is not.
+    relaxed = milp(objective, constraints=constraints, integrality=np.zeros(n), bounds=bounds)
+    if relaxed.x is not None and np.all(np.abs(relaxed.x - np.round(relaxed.x)) < 1e-7):
+        return np.round(relaxed.x)
+    result = milp(objective, constraints=constraints, integrality=np.ones(n), bounds=bounds,
+                  options={"time_limit": 20})
     return None if result.x is None else np.round(result.x)
 
 
@@ -185,7 +220,8 @@ def _range(snaps, exact_sums, sign, cell, q, layers, cap, model=None) -> tuple[f
             else:
                 const += coef * snaps[s].shown[cell, q]
         point = _solve(matrix, lo, hi, objective, cap)
-        ends.append(const - d * float(objective @ point) if point is not None else np.nan)
+        used = objective != 0
+        ends.append(const - d * float(objective[used] @ point[used]) if point is not None else np.nan)
     return ends[1], ends[0]
 
 

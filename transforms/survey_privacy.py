@@ -831,6 +831,10 @@ def plan_block(table: Table, primary: dict[int, str], history: list[Layer], sign
                 hidden.add(c)
                 reasons[c] = why
 
+    if history:
+        # What the latest release hid stays hidden: showing it now would narrow what that
+        # release protected (and a stable pattern reads better from version to version).
+        hide(history[-1].hidden, COMPLEMENT)
     hide(closure(table, hidden, price) - hidden, COMPLEMENT)
     new_layer = Layer(table, hidden)  # shares the set: the audits see every cell hidden
     audits = []
