@@ -28,8 +28,10 @@ MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indi
                                                   "kommun_structure", "peer_group",
                                                   "funnel_limit", "method", "label")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
-# Published meta tables besides the raw-response log (data quality and source vintages).
-META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage")]
+# Published meta tables besides the raw-response log (data quality, source vintages and
+# the survey waves' releases).
+META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage",
+                                                 "survey_release")]
 SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
 
 
