@@ -9,6 +9,7 @@ import pandera.polars as pa
 
 from checks import models
 from checks import coordination_models as coordination
+from checks import health_economics_models as health
 from checks import survey_models
 
 TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
@@ -54,3 +55,6 @@ TABLES.update({
     "goal_progress": ("marts", coordination.GoalProgress),
     "selection": ("marts", coordination.Selection),
 })
+# Hälsoekonomi (issue 17): late-intervention cost and prevention scenarios.
+TABLES["late_cost"] = ("marts", health.LateCost)
+TABLES["prevention_scenario"] = ("marts", health.PreventionScenario)

@@ -14,6 +14,7 @@ import polars as pl
 
 from checks.registry import TABLES
 from pipeline.assets.coordination import COORDINATION_MARTS
+from pipeline.assets.health_economics import HEALTH_MARTS
 from pipeline.factory import OWNER
 from pipeline.publication import (catalog_version, code_version, reports_marker, save_record,
                                   write_reports_marker)
@@ -28,6 +29,7 @@ MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indi
                                                   "kommun_structure", "peer_group",
                                                   "funnel_limit", "method", "label")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
+MART_KEYS += [dg.AssetKey(["marts", t]) for t in HEALTH_MARTS]
 # Published meta tables besides the raw-response log (data quality and source vintages).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage")]
 SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
