@@ -122,9 +122,20 @@ def _read(path: Path) -> dict:
 
 
 def _problems(path: Path, what: str, index: int | None, ident: str, err: ValidationError) -> list[str]:
+    """One line per problem: file, entry and field. A field that may be one of several shapes
+    (`per`: ages or "all") is named plainly, with the branches' messages, literal ones only
+    when nothing else went wrong."""
     where = f"{what} #{index + 1} ({ident!r})" if index is not None else what
-    return [f"{path}: {where}: field '{'.'.join(str(p) for p in problem['loc']) or '(entry)'}': "
-            f"{problem['msg']}" for problem in err.errors()]
+    found: dict[str, list[tuple[bool, str]]] = {}
+    for problem in err.errors():
+        parts = [str(p) for p in problem["loc"]]
+        field = ".".join(p for p in parts if "[" not in p) or "(entry)"
+        found.setdefault(field, []).append((any(p.startswith("literal[") for p in parts), problem["msg"]))
+    lines = []
+    for field, messages in found.items():
+        plain = [m for literal, m in messages if not literal] or [m for _, m in messages]
+        lines += [f"{path}: {where}: field '{field}': {m}" for m in plain]
+    return lines
 
 
 def _entries(path: Path, doc: dict, key: str, what: str, model: type[BaseModel]) -> list:

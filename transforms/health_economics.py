@@ -294,7 +294,7 @@ def _with_reference(frame: pl.DataFrame, band_pct: float) -> pl.DataFrame:
         reference_kpi="kpi")
     out = frame.join(refs, on=["area_code", "year", "cost_kind"], how="left")
     deviation = 100 * (pl.col("value") - pl.col("reference_value")) / pl.col("reference_value")
-    comparable = pl.col("value").is_not_null() & (pl.col("reference_value") > 0)
+    comparable = (pl.col("value").is_not_null() & (pl.col("reference_value") > 0)).fill_null(False)
     return out.with_columns(
         reference_deviation_pct=pl.when(comparable).then(deviation),
         reference_comparison=pl.when(~comparable).then(pl.lit("not_compared"))
@@ -498,7 +498,9 @@ def prevention_scenarios(scenarios: list[ScenarioParameters], settings: Scenario
         frames.append(_one_scenario(p, settings, baseline, cohorts, kommun_frame))
     if not frames:
         return pl.DataFrame(schema=SCENARIO_COLUMNS)
-    return pl.concat(frames).select(list(SCENARIO_COLUMNS)).cast(SCENARIO_COLUMNS)
+    empty = pl.DataFrame(schema=SCENARIO_COLUMNS)
+    return (pl.concat([empty, *frames], how="diagonal_relaxed")
+            .select(list(SCENARIO_COLUMNS)).cast(SCENARIO_COLUMNS))
 
 
 def _one_scenario(p: ScenarioParameters, settings: ScenarioSettings, baseline: pl.DataFrame,
@@ -531,7 +533,7 @@ def _one_scenario(p: ScenarioParameters, settings: ScenarioSettings, baseline: p
     if p.shadow_price is None:
         rows = [{**common, "area_type": t, "area_code": c, "lan_code": lan, "status": "no_shadow_price",
                  "status_reason": SCENARIO_STATUS["no_shadow_price"]} for t, c, lan, _ in groups]
-        return _with_kommun_context(pl.DataFrame(rows), k)
+        return _with_kommun_context(pl.DataFrame(rows, infer_schema_length=None), k)
     draws = outcomes_of(at_risk, draw_parameters(p, settings))
     central = outcomes_of(at_risk, central_parameters(p))
     lo_q, hi_q = (1 - settings.interval) / 2, (1 + settings.interval) / 2
