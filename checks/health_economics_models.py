@@ -11,8 +11,9 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from transforms.health_economics import (AREA_TYPES, BREAK_EVEN, COST_STATUS, MEASURE,
-                                         REFERENCE_COMPARISON, SCENARIO_STATUS)
+from transforms.health_economics import (AREA_TYPES, ASSUMPTION_KIND, BREAK_EVEN, COST_STATUS,
+                                         MEASURE, PARAMETERS, REFERENCE_COMPARISON,
+                                         SCENARIO_STATUS, VERIFICATION)
 
 AREA_CODE = r"^(\d{4}|\d{2})$"
 SHARE = {"min_value": 0, "max_value": 1}
@@ -34,7 +35,7 @@ class LateCost(pa.DataFrameModel):
     cost_kind: pl.String = pa.Field(str_matches=r"^[a-z][a-z0-9_]*$",
                                     description="Kostnadens eller volymens kod (data/catalog/late_cost.yaml)")
     cost_label: pl.String = pa.Field(description="Kostnadens eller volymens namn på svenska")
-    measure: pl.String = pa.Field(isin=list(MEASURE),
+    measure: pl.String = pa.Field(isin=["cost", "volume"],
                                   description="cost = kronor per invånare; volume = andel av invånarna (%)")
     source_kpi: pl.String = pa.Field(str_matches=r"^[NU]\d{5}$", description="Koladas nyckeltal")
     source_title: pl.String = pa.Field(nullable=True, description="Koladas titel vid hämtningen")
@@ -108,11 +109,14 @@ class PreventionScenario(pa.DataFrameModel):
 
     scenario_id: pl.String = pa.Field(str_matches=r"^[a-z][a-z0-9_]*$",
                                       description="Scenariots id (data/catalog/prevention_scenarios.yaml)")
+    scenario_order: pl.Int32 = pa.Field(ge=0, description="Scenariots plats i katalogen (det första visas som räkneexempel)")
     scenario_title: pl.String = pa.Field(description="Scenariots namn")
     area_code: pl.String = pa.Field(str_matches=AREA_CODE, description="Kommun, län eller riket (00)")
     area_type: pl.String = pa.Field(isin=list(AREA_TYPES), description="Områdestyp")
     lan_code: pl.String = pa.Field(nullable=True, description="Länet (tomt för riket)")
     outcome_indicator: pl.String = pa.Field(description="Indikatorn scenariot flyttar (marts.indicator)")
+    outcome_text: pl.String = pa.Field(nullable=True, description="Vad ett utfall till är, i klartext")
+    at_risk_text: pl.String = pa.Field(nullable=True, description="Vilka som räknas till riskgruppen")
     baseline_year: pl.Int32 = pa.Field(nullable=True, description="År för kommunens utgångsläge")
     baseline_value: pl.Float64 = pa.Field(nullable=True, description="Kommunens värde på indikatorn (%)")
     shortfall_pct: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 100},
@@ -180,3 +184,63 @@ class PreventionScenario(pa.DataFrameModel):
     def interval_around_centre(cls, data: PolarsData) -> pl.LazyFrame:
         return _rows(data, pl.col("saving_low").is_null()
                      | (pl.col("saving_low") <= pl.col("saving_high")))
+
+
+class LateCostKpi(pa.DataFrameModel):
+    """Kostnadskatalogen: Koladas nyckeltal bakom marts.late_cost, med källa och prisindex."""
+
+    source_kpi: pl.String = pa.Field(unique=True, str_matches=r"^[NU]\d{5}$", description="Koladas nyckeltal")
+    cost_kind: pl.String = pa.Field(unique=True, str_matches=r"^[a-z][a-z0-9_]*$",
+                                    description="Kod i marts.late_cost.cost_kind")
+    cost_label: pl.String = pa.Field(description="Namn på svenska")
+    measure: pl.String = pa.Field(isin=list(MEASURE),
+                                  description="cost = kostnad; reference = referenskostnad (visas "
+                                              "bredvid kostnaden i reference_for); volume = andel")
+    resident_band: pl.String = pa.Field(str_matches=r"^(all|\d+-\d+)$",
+                                        description="Invånarna värdet gäller per")
+    reference_for: pl.String = pa.Field(nullable=True, description="Kostnaden en referenskostnad jämförs med")
+    kolada_title: pl.String = pa.Field(description="Koladas titel som katalogen citerar")
+    verification: pl.String = pa.Field(isin=list(VERIFICATION),
+                                       description="verified = id och titel finns i Koladas nyckeltalslista "
+                                                   "2023-03-28 (projektets utdrag); unverified = inte kontrollerat där")
+    verified_in: pl.String = pa.Field(description="Var id och titel har lästs")
+    note: pl.String = pa.Field(nullable=True, description="Förbehåll som visas i rapporterna")
+    price_index: pl.String = pa.Field(description="Prisindexet kostnaderna räknas om med")
+    price_index_source: pl.String = pa.Field(description="Prisindexets källa")
+    price_index_note: pl.String = pa.Field(nullable=True, description="Förbehåll om prisindexet")
+    price_year: pl.Int32 = pa.Field(description="Prisåret")
+    sort_order: pl.Int32 = pa.Field(ge=0, description="Ordning i katalogen")
+
+    class Config:
+        strict = True
+        description = ("Hälsoekonomi: katalogen över Koladas kostnads- och volymnyckeltal "
+                       "(data/catalog/late_cost.yaml) med var varje id har kontrollerats och vilket "
+                       "prisindex kostnaderna räknas om med.")
+
+
+class PreventionAssumption(pa.DataFrameModel):
+    """Scenariernas antaganden: varje tal med sin källa, eller markerat som antagande."""
+
+    scenario_id: pl.String = pa.Field(description="Scenariot (marts.prevention_scenario)")
+    parameter: pl.String = pa.Field(isin=list(PARAMETERS), description="Vilket tal")
+    label: pl.String = pa.Field(description="Talets namn på svenska")
+    unit: pl.String = pa.Field(description="Enhet")
+    low: pl.Float64 = pa.Field(nullable=True, description="Lägsta värde (triangelfördelning)")
+    mode: pl.Float64 = pa.Field(nullable=True, description="Troligaste värde")
+    high: pl.Float64 = pa.Field(nullable=True, description="Högsta värde; tomt i alla tre: inte kontrollerat, räknas inte")
+    source_price_year: pl.Int32 = pa.Field(nullable=True, description="Beloppets prisår i källan")
+    price_year: pl.Int32 = pa.Field(nullable=True, description="Prisåret beloppen är omräknade till (KPI)")
+    kind: pl.String = pa.Field(isin=list(ASSUMPTION_KIND),
+                               description="cited = med källa; assumption = ett antagande (vad händer om …)")
+    source: pl.String = pa.Field(nullable=True, description="Källan")
+    verified: pl.Boolean = pa.Field(description="Om talet har kontrollerats i källan själv")
+    note: pl.String = pa.Field(nullable=True, description="Förbehåll eller förklaring")
+    sort_order: pl.Int32 = pa.Field(ge=0, description="Ordning inom scenariot")
+
+    class Config:
+        strict = True
+        unique = ["scenario_id", "parameter"]
+        description = ("Hälsoekonomi: antagandena bakom marts.prevention_scenario "
+                       "(data/catalog/prevention_scenarios.yaml), ett tal per rad med lägsta, troligaste "
+                       "och högsta värde, källa och om det har kunnat kontrolleras. Ett antagande är "
+                       "ingen slutsats.")

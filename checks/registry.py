@@ -58,3 +58,5 @@ TABLES.update({
 # Hälsoekonomi (issue 17): late-intervention cost and prevention scenarios.
 TABLES["late_cost"] = ("marts", health.LateCost)
 TABLES["prevention_scenario"] = ("marts", health.PreventionScenario)
+TABLES["late_cost_kpi"] = ("marts", health.LateCostKpi)
+TABLES["prevention_assumption"] = ("marts", health.PreventionAssumption)

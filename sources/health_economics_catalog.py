@@ -12,11 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+import polars as pl
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sources.catalog import AgeBand, CatalogError, _Strict
-from transforms.health_economics import (CostKpi, CostSettings, ScenarioParameters,
+from transforms.health_economics import (PARAMETERS, CostKpi, CostSettings, ScenarioParameters,
                                          ScenarioSettings, Triangular)
 from transforms.population import band_key
 
@@ -290,6 +291,7 @@ class Scenario(_Strict):
         price = self.shadow_price
         return ScenarioParameters(
             id=self.id, title=self.title, outcome_indicator=self.outcome_indicator,
+            outcome=self.outcome, at_risk=self.at_risk,
             cohort_band=band_key(self.cohort.from_age, self.cohort.to_age),
             participation=self.participation.triangular(), effect=self.effect.triangular(),
             shadow_price=price.value.triangular() if price.value else None,
@@ -402,3 +404,73 @@ def health_kpis(catalog_dir: Path, *, strict: bool = True) -> dict[str, str]:
             raise
         return {}
     return {e.id: "proportion" if e.measure == "volume" else "rate" for e in entries}
+
+
+# -- the catalogues as published tables -------------------------------------------------------
+
+KPI_COLUMNS = {
+    "source_kpi": pl.String, "cost_kind": pl.String, "cost_label": pl.String, "measure": pl.String,
+    "resident_band": pl.String, "reference_for": pl.String, "kolada_title": pl.String,
+    "verification": pl.String, "verified_in": pl.String, "note": pl.String,
+    "price_index": pl.String, "price_index_source": pl.String, "price_index_note": pl.String,
+    "price_year": pl.Int32, "sort_order": pl.Int32,
+}
+
+
+def kpi_frame(costs: LateCost) -> pl.DataFrame:
+    """marts.late_cost_kpi: the cost catalogue, one row per KPI, with the price index used."""
+    index = costs.catalog.price_index
+    return pl.DataFrame([{
+        "source_kpi": e.id, "cost_kind": e.kind, "cost_label": e.label, "measure": e.measure,
+        "resident_band": e.band, "reference_for": e.reference_for, "kolada_title": e.kolada_title,
+        "verification": e.verification, "verified_in": " ".join(e.verified_in.split()),
+        "note": " ".join(e.note.split()) if e.note else None, "price_index": index.name,
+        "price_index_source": " ".join(index.source.split()),
+        "price_index_note": " ".join(index.note.split()) if index.note else None,
+        "price_year": index.price_year, "sort_order": i,
+    } for i, e in enumerate(costs.entries)], schema=KPI_COLUMNS)
+
+
+ASSUMPTION_COLUMNS = {
+    "scenario_id": pl.String, "parameter": pl.String, "label": pl.String, "unit": pl.String,
+    "low": pl.Float64, "mode": pl.Float64, "high": pl.Float64, "source_price_year": pl.Int32,
+    "price_year": pl.Int32, "kind": pl.String, "source": pl.String, "verified": pl.Boolean,
+    "note": pl.String, "sort_order": pl.Int32,
+}
+def _flat(text: str | None) -> str | None:
+    return " ".join(text.split()) if text else None
+
+
+def assumptions_frame(scenarios: Scenarios) -> pl.DataFrame:
+    """marts.prevention_assumption: every number of every scenario with its source; amounts
+    restated in the common price year (the source's year beside them)."""
+    index, rate = scenarios.index, scenarios.catalog.discount_rate
+    rows = []
+    for s in scenarios.entries:
+        price = s.shadow_price
+        parts = {
+            "participation": (s.participation, s.participation, None, 1.0),
+            "effect": (s.effect, s.effect, None, 1.0),
+            "shadow_price": (price.value, price, price.price_year,
+                             index.factor(price.price_year) if price.value else None),
+            "discount_rate": (rate, rate, None, 1.0),
+            "payers_public": (Range(low=s.payers.public, mode=s.payers.public, high=s.payers.public),
+                              s.payers, None, 1.0),
+            "kommun_share": (s.kommun_share, s.kommun_share, None, 1.0),
+            "programme_cost": (s.programme_cost, s.programme_cost, s.programme_cost.price_year,
+                               index.factor(s.programme_cost.price_year)),
+        }
+        for order, (code, (numbers, cited, year, factor)) in enumerate(parts.items()):
+            label, unit = PARAMETERS[code]
+            low, mode, high = ((None,) * 3 if numbers is None or factor is None else
+                               (numbers.low * factor, numbers.mode * factor, numbers.high * factor))
+            rows.append({
+                "scenario_id": s.id, "parameter": code, "label": label, "unit": unit,
+                "low": low, "mode": mode, "high": high, "source_price_year": year,
+                "price_year": index.price_year if year is not None else None,
+                "kind": "assumption" if cited.is_assumption else "cited",
+                "source": None if cited.is_assumption else _flat(cited.source),
+                "verified": cited.verified, "note": _flat(cited.caveat or cited.text),
+                "sort_order": order,
+            })
+    return pl.DataFrame(rows, schema=ASSUMPTION_COLUMNS)

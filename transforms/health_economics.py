@@ -52,7 +52,22 @@ from transforms.harmonise import KOLADA_STATUS
 from transforms.labels import CodeList
 
 # -- codes (the marts' coded columns; labels for marts.label and the reports) ----------------
-MEASURE = {"cost": "Kostnad (kronor per invånare, fast pris)", "volume": "Andel av invånarna (%)"}
+MEASURE = {"cost": "Kostnad (kronor per invånare, fast pris)",
+           "reference": "Referenskostnad (visas bredvid kostnaden den gäller)",
+           "volume": "Andel av invånarna (%)"}
+VERIFICATION = {"verified": "Kontrollerat mot Koladas nyckeltalslista",
+                "unverified": "Inte kontrollerat mot Koladas nyckeltalslista"}
+ASSUMPTION_KIND = {"cited": "Med källa", "assumption": "Antagande (vad händer om …)"}
+# The parameters of a scenario, in the order a reader takes them in: label, unit.
+PARAMETERS = {
+    "participation": ("Deltagande", "andel av riskgruppen"),
+    "effect": ("Effekt", "andel av deltagarna vars utfall ändras"),
+    "shadow_price": ("Skuggpris", "kronor per utfall"),
+    "discount_rate": ("Diskonteringsränta", "real ränta per år"),
+    "payers_public": ("Det offentligas andel", "andel av besparingen"),
+    "kommun_share": ("Kommunens andel", "andel av besparingen"),
+    "programme_cost": ("Programkostnad", "kronor per deltagare"),
+}
 AREA_TYPES = ("kommun", "lan", "riket")
 COST_STATUS = {
     "ok": "Värde finns",
@@ -75,13 +90,17 @@ SCENARIO_STATUS = {
     "ok": "Beräknat",
     "no_baseline": "Kommunens utgångsläge saknas",
     "no_cohort": "Befolkningen saknas",
-    "no_shadow_price": "Skuggpriset har inte kunnat kontrolleras; scenariot räknas inte",
+    "no_shadow_price": "Skuggpriset har inte kunnat kontrolleras; scenariot räknas inte.",
 }
 VOLUME_SCALE = 100.0  # volumes are per cent of their residents
 
 # The code lists of the two marts, for marts.label (area types are labelled with the site's).
 CODE_LISTS = [
-    CodeList("cost_measure", MEASURE, ("late_cost.measure",)),
+    CodeList("cost_measure", MEASURE, ("late_cost.measure", "late_cost_kpi.measure")),
+    CodeList("cost_verification", VERIFICATION, ("late_cost_kpi.verification",)),
+    CodeList("assumption_kind", ASSUMPTION_KIND, ("prevention_assumption.kind",)),
+    CodeList("scenario_parameter", {code: label for code, (label, _) in PARAMETERS.items()},
+             ("prevention_assumption.parameter",)),
     CodeList("cost_status", COST_STATUS, ("late_cost.status",)),
     CodeList("reference_comparison", REFERENCE_COMPARISON, ("late_cost.reference_comparison",)),
     CodeList("break_even", BREAK_EVEN,
@@ -383,6 +402,8 @@ class ScenarioParameters:
     kommun_share: Triangular
     cost: Triangular                     # SEK per participant in the source's prices
     cost_factor: float
+    outcome: str = ""                    # Swedish: what one more outcome is
+    at_risk: str = ""                    # Swedish: who is at risk
 
 
 @dataclass(frozen=True)
@@ -494,8 +515,9 @@ def prevention_scenarios(scenarios: list[ScenarioParameters], settings: Scenario
     """
     frames = []
     kommun_frame = kommuner.select("kommun_code", "lan_code").sort("kommun_code")
-    for p in scenarios:
-        frames.append(_one_scenario(p, settings, baseline, cohorts, kommun_frame))
+    for order, p in enumerate(scenarios):
+        frames.append(_one_scenario(p, settings, baseline, cohorts, kommun_frame)
+                      .with_columns(scenario_order=pl.lit(order, dtype=pl.Int32)))
     if not frames:
         return pl.DataFrame(schema=SCENARIO_COLUMNS)
     empty = pl.DataFrame(schema=SCENARIO_COLUMNS)
@@ -528,6 +550,7 @@ def _one_scenario(p: ScenarioParameters, settings: ScenarioSettings, baseline: p
                  for lan in sorted(set(lan_codes))]
               + [("riket", "00", None, np.ones(len(k), dtype=bool))])
     common = {"scenario_id": p.id, "scenario_title": p.title, "outcome_indicator": p.outcome_indicator,
+              "outcome_text": p.outcome or None, "at_risk_text": p.at_risk or None,
               "cohort_year": cohort_year, "price_year": settings.price_year,
               "discount_rate": p.discount_rate.mode, "draws": settings.draws, "seed": settings.seed}
     if p.shadow_price is None:
@@ -593,9 +616,9 @@ def _reading(p: float, settings: ScenarioSettings) -> str:
 
 
 SCENARIO_COLUMNS = {
-    "scenario_id": pl.String, "scenario_title": pl.String, "area_code": pl.String,
+    "scenario_id": pl.String, "scenario_order": pl.Int32, "scenario_title": pl.String, "area_code": pl.String,
     "area_type": pl.String, "lan_code": pl.String, "outcome_indicator": pl.String,
-    "baseline_year": pl.Int32, "baseline_value": pl.Float64, "shortfall_pct": pl.Float64,
+    "outcome_text": pl.String, "at_risk_text": pl.String, "baseline_year": pl.Int32, "baseline_value": pl.Float64, "shortfall_pct": pl.Float64,
     "cohort_year": pl.Int32, "cohort": pl.Float64, "at_risk": pl.Float64, "coverage": pl.Float64,
     "participants": pl.Float64,
     "outcomes_central": pl.Float64, "outcomes_low": pl.Float64, "outcomes_high": pl.Float64,

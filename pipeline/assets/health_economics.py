@@ -9,13 +9,14 @@ import polars as pl
 from pipeline.factory import table_asset
 from pipeline.resources import Paths
 from sources.catalog import CatalogError
-from sources.health_economics_catalog import (LATE_COST_FILE, SCENARIO_FILE, load_late_cost,
-                                              load_scenarios)
+from sources.health_economics_catalog import (ASSUMPTION_COLUMNS, KPI_COLUMNS, LATE_COST_FILE,
+                                              SCENARIO_FILE, assumptions_frame, kpi_frame,
+                                              load_late_cost, load_scenarios)
 from transforms.health_economics import (LATE_COST_COLUMNS, SCENARIO_COLUMNS, baselines,
                                          late_cost as build_late_cost, prevention_scenarios)
 from transforms.population import carry_forward, population_bands
 
-HEALTH_MARTS = ["late_cost", "prevention_scenario"]
+HEALTH_MARTS = ["late_cost_kpi", "late_cost", "prevention_assumption", "prevention_scenario"]
 FACT_COLUMNS = ["indicator_id", "area_code", "area_type", "sex", "breakdown", "period", "value",
                 "status"]
 
@@ -31,6 +32,47 @@ def _bands(paths: Paths, scb_population: pl.DataFrame, bands: set[str]) -> pl.Da
     return population_bands(scb_population, spans, totals)
 
 
+def _late_cost_catalog(context: dg.AssetExecutionContext, paths: Paths):
+    """The cost catalogue, None without the file (an empty mart), a failure when broken."""
+    path = paths.catalog / LATE_COST_FILE
+    if not path.exists():
+        context.log.warning(f"{path} saknas: hälsoekonomins tabeller blir tomma.")
+        return None
+    try:
+        return load_late_cost(path)
+    except CatalogError as err:
+        raise _stop(err) from err
+
+
+def _scenario_catalog(context: dg.AssetExecutionContext, paths: Paths):
+    costs, path = _late_cost_catalog(context, paths), paths.catalog / SCENARIO_FILE
+    if costs is None or not path.exists():
+        context.log.warning(f"{path} eller kostnadskatalogen saknas: scenarierna blir tomma.")
+        return None
+    try:
+        return load_scenarios(path, costs.catalog.price_index)
+    except CatalogError as err:
+        raise _stop(err) from err
+
+
+@table_asset("late_cost_kpi", group="marts", kinds=("polars", "duckdb", "yaml"))
+def late_cost_kpi(context: dg.AssetExecutionContext, paths: Paths) -> pl.DataFrame:
+    """Hälsoekonomi: kostnadskatalogen (data/catalog/late_cost.yaml) – Koladas nyckeltal för
+    kostnader och volymer, var varje id och titel har kontrollerats (eller att det inte har
+    gått), förbehållen och prisindexet med dess källa."""
+    costs = _late_cost_catalog(context, paths)
+    return pl.DataFrame(schema=KPI_COLUMNS) if costs is None else kpi_frame(costs)
+
+
+@table_asset("prevention_assumption", group="marts", kinds=("polars", "duckdb", "yaml"))
+def prevention_assumption(context: dg.AssetExecutionContext, paths: Paths) -> pl.DataFrame:
+    """Hälsoekonomi: scenariernas antaganden (data/catalog/prevention_scenarios.yaml), ett tal
+    per rad – lägsta, troligaste och högsta värde, belopp i prisårets priser, källan och om
+    talet har kunnat kontrolleras, eller att det är ett antagande."""
+    scenarios = _scenario_catalog(context, paths)
+    return pl.DataFrame(schema=ASSUMPTION_COLUMNS) if scenarios is None else assumptions_frame(scenarios)
+
+
 @table_asset("late_cost", group="marts")
 def late_cost(context: dg.AssetExecutionContext, paths: Paths, kolada_value: pl.DataFrame,
               kolada_kpi: pl.DataFrame, scb_population: pl.DataFrame,
@@ -43,14 +85,9 @@ def late_cost(context: dg.AssetExecutionContext, paths: Paths, kolada_value: pl.
     data/catalog/late_cost.yaml; ett nyckeltal som Kolada inte längre har saknas här och
     listas i meta.data_quality. Fakta, inte prognos – och aldrig att lägga ihop med
     scenarierna."""
-    path = paths.catalog / LATE_COST_FILE
-    if not path.exists():
-        context.log.warning(f"{path} saknas: marts.late_cost blir tom.")
+    costs = _late_cost_catalog(context, paths)
+    if costs is None:
         return pl.DataFrame(schema=LATE_COST_COLUMNS)
-    try:
-        costs = load_late_cost(path)
-    except CatalogError as err:
-        raise _stop(err) from err
     settings = costs.settings
     years = kolada_value["period"].unique().to_list()
     people = carry_forward(_bands(paths, scb_population, {k.band for k in settings.kpis}), years)
@@ -73,14 +110,10 @@ def prevention_scenario(context: dg.AssetExecutionContext, paths: Paths,
     Carlo-dragningar med fast frö, kommunens egen andel för sig och sannolikheten att
     besparingen överstiger programmets kostnad. Ett skuggpris som inte har kunnat
     kontrolleras räknas inte."""
-    cost_path, path = paths.catalog / LATE_COST_FILE, paths.catalog / SCENARIO_FILE
-    if not (cost_path.exists() and path.exists()):
-        context.log.warning(f"{cost_path} eller {path} saknas: marts.prevention_scenario blir tom.")
+    scenarios = _scenario_catalog(context, paths)
+    if scenarios is None:
         return pl.DataFrame(schema=SCENARIO_COLUMNS)
-    try:
-        scenarios = load_scenarios(path, load_late_cost(cost_path).catalog.price_index)
-    except CatalogError as err:
-        raise _stop(err) from err
+    path = paths.catalog / SCENARIO_FILE
     known = set(indicator_catalog["indicator_id"])
     unknown = [f"{path}: scenario {s.id!r}: field 'outcome_indicator': {s.outcome_indicator!r} "
                f"is not in the indicator catalogue" for s in scenarios.entries

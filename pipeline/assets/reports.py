@@ -47,6 +47,7 @@ COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
                     ("need_index", "need_sensitivity", "readiness", "readiness_stage",
                      "support_need", "goal_progress", "selection")}
 QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"])}
+HEALTH_INS = {name: dg.AssetIn(key=["marts", name]) for name in HEALTH_MARTS}
 
 
 def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
@@ -69,7 +70,7 @@ def published_fingerprint(paths: Paths) -> str:
 
 
 @dg.asset(key=["reports", "site"], group_name="reports", owners=[OWNER],
-          kinds={"html", "svg", "jinja"}, ins={**SITE_INS, **COORDINATION_INS, **QUALITY_INS},
+          kinds={"html", "svg", "jinja"}, ins={**SITE_INS, **COORDINATION_INS, **QUALITY_INS, **HEALTH_INS},
           deps=[SNAPSHOT_KEY])
 def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
@@ -77,7 +78,8 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, readiness: pl.DataFrame,
          readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
          goal_progress: pl.DataFrame, selection: pl.DataFrame,
-         data_quality: pl.DataFrame) -> dg.MaterializeResult:
+         data_quality: pl.DataFrame, late_cost: pl.DataFrame, late_cost_kpi: pl.DataFrame,
+         prevention_scenario: pl.DataFrame, prevention_assumption: pl.DataFrame) -> dg.MaterializeResult:
     """Webbplatsen i data/reports/ (öppna index.html): startsida med karta över länen, en sida
     per län som börjar med en sammanfattning (behov, bevakningslista, översikt per strategisk
     faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
@@ -89,7 +91,9 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
                        need_index=need_index, need_sensitivity=need_sensitivity,
                        readiness=readiness, readiness_stage=readiness_stage,
                        support_need=support_need, goal_progress=goal_progress,
-                       selection=selection, data_quality=data_quality)
+                       selection=selection, data_quality=data_quality, late_cost=late_cost,
+                       late_cost_kpi=late_cost_kpi, prevention_scenario=prevention_scenario,
+                       prevention_assumption=prevention_assumption)
     result = render_site(marts, paths.reports, report_context(context, apis, fact_indicator))
     write_reports_marker(paths.reports, context.run.run_id, published_fingerprint(paths))
     sizes = {kind: result.bytes_of(kind) for kind in result.pages}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reports import coordination as coord
+from reports import health_economics
 from reports.charts.maps import Area, choropleth
 from reports.colours import COUNT_FILL
 from reports.geo import Layers
@@ -100,4 +101,5 @@ def county_page(data: SiteData, layers: Layers, lan: str) -> dict:
                         "factor": STRATEGIC_FACTORS[i["strategic_factor"]]}
                        for i in data.indicators if i["indicator_id"] in shown],
         "downloads": downloads(data.county_file(lan)[:-5]), "methods": data.methods(),
+        "health_economics": health_economics.county_section(data, lan),
     }
