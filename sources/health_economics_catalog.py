@@ -10,7 +10,7 @@ transforms/health_economics.py.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import polars as pl
 import yaml
@@ -158,14 +158,20 @@ def _entries(path: Path, doc: dict, key: str, what: str, model: type[BaseModel])
     return entries
 
 
-def load_late_cost(path: Path) -> LateCost:
-    """Read and check late_cost.yaml; raise CatalogError naming entry and field."""
+def _document(path: Path, model: type[BaseModel], key: str, what: str,
+              entry_model: type[BaseModel]) -> tuple:
+    """The file's settings (`model`) and its entries under `key`, each checked."""
     doc = _read(path)
     try:
-        catalog = LateCostCatalog.model_validate(doc)
+        settings = model.model_validate(doc)
     except ValidationError as err:
-        raise CatalogError("\n".join(_problems(path, "late_cost", None, "", err))) from err
-    entries: list[CostKpiEntry] = _entries(path, doc, "kpis", "kpi", CostKpiEntry)
+        raise CatalogError("\n".join(_problems(path, path.stem, None, "", err))) from err
+    return settings, _entries(path, doc, key, what, entry_model)
+
+
+def load_late_cost(path: Path) -> LateCost:
+    """Read and check late_cost.yaml; raise CatalogError naming entry and field."""
+    catalog, entries = _document(path, LateCostCatalog, "kpis", "kpi", CostKpiEntry)
     problems = []
     for field in ("id", "kind"):
         seen: set[str] = set()
@@ -217,12 +223,22 @@ class CitedRange(Range, Cited):
     pass
 
 
-class Share(CitedRange):
+class Bounded(CitedRange):
+    """A cited range whose values must lie within `bounds`."""
+
+    bounds: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    what: ClassVar[str] = "a share"
+
     @model_validator(mode="after")
-    def _share(self) -> Share:
-        if self.low < 0 or self.high > 1:
-            raise ValueError("a share must lie between 0 and 1")
+    def _within(self) -> Bounded:
+        low, high = self.bounds
+        if self.low < low or self.high > high:
+            raise ValueError(f"{self.what} must lie between {low} and {high}")
         return self
+
+
+class Share(Bounded):
+    pass
 
 
 class PricedRange(CitedRange):
@@ -320,12 +336,9 @@ class BreakEven(_Strict):
     unlikely: float = Field(default=0.1, ge=0, lt=0.5)
 
 
-class DiscountRate(CitedRange):
-    @model_validator(mode="after")
-    def _sane(self) -> DiscountRate:
-        if self.low < 0 or self.high > 0.2:
-            raise ValueError("a discount rate is a real rate between 0 and 0.2 (e.g. 0.035)")
-        return self
+class DiscountRate(Bounded):
+    bounds = (0.0, 0.2)
+    what = "a real discount rate per year (e.g. 0.035)"
 
 
 class ScenarioCatalog(_Strict):
@@ -360,12 +373,7 @@ class Scenarios(BaseModel):
 def load_scenarios(path: Path, index: PriceIndex) -> Scenarios:
     """Read and check prevention_scenarios.yaml against the price index of late_cost.yaml
     (every price year must be in it); raise CatalogError naming scenario and field."""
-    doc = _read(path)
-    try:
-        catalog = ScenarioCatalog.model_validate(doc)
-    except ValidationError as err:
-        raise CatalogError("\n".join(_problems(path, "prevention_scenarios", None, "", err))) from err
-    entries: list[Scenario] = _entries(path, doc, "scenarios", "scenario", Scenario)
+    catalog, entries = _document(path, ScenarioCatalog, "scenarios", "scenario", Scenario)
     problems, seen = [], set()
     for s in entries:
         if s.id in seen:
