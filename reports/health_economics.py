@@ -143,7 +143,16 @@ def cost_facts(data: SiteData, area: str) -> dict | None:
         "index": {"name": head_kpi["price_index"], "source": head_kpi["price_index_source"],
                   "note": head_kpi["price_index_note"]},
         "unchecked": any(k["verification"] != "verified" for k in catalog),
+        "quality": quality(data, catalog),
     }
+
+
+def quality(data: SiteData, catalog: list[dict]) -> list[str]:
+    """What meta.data_quality says about the cost KPIs (a retired id, values kept from an
+    earlier delivery), in Swedish."""
+    labels = {k["source_kpi"]: k["cost_label"] for k in catalog}
+    rows = data.rows_for("data_quality", sorted(labels)) or []
+    return [f"{labels[r['indicator_id']]}: {r['message']}" for r in rows]
 
 
 def reference(series: dict[str, dict[int, dict]], catalog: list[dict]) -> list[dict]:
