@@ -11,6 +11,7 @@ from checks import models
 from checks import coordination_models as coordination
 from checks import health_economics_models as health
 from checks import survey_models
+from checks import watch_model
 
 TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
     "kommun": ("raw", models.RawKommun),
@@ -55,6 +56,9 @@ TABLES.update({
     "goal_progress": ("marts", coordination.GoalProgress),
     "selection": ("marts", coordination.Selection),
 })
+
+# The watch list (issue 16): the rule is transforms/watch.py, shared with the site.
+TABLES["watch_list"] = ("marts", watch_model.WatchList)
 # Hälsoekonomi (issue 17): late-intervention cost and prevention scenarios.
 TABLES["late_cost"] = ("marts", health.LateCost)
 TABLES["prevention_scenario"] = ("marts", health.PreventionScenario)

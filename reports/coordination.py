@@ -8,6 +8,8 @@ come from the marts' own `*_label` columns.
 
 from __future__ import annotations
 
+import re
+
 from reports.charts.coordination import need_support, readiness_bars
 from reports.charts.maps import Area, choropleth
 from reports.geo import MapLayer
@@ -22,13 +24,14 @@ PROPOSAL_ORDER = {"propose": 0, "qualitative_review": 1, "not_proposed": 2}
 
 
 def certainty(p: float | None) -> str:
-    """How sure we are that a kommun is among the fifth with the highest need."""
+    """How likely a kommun is among the fifth with the highest need, in words for a
+    probability ("säkert" is kept for 95 % significance elsewhere on the pages)."""
     if p is None:
         return "går inte att bedöma"
     if p >= HIGH_NEED:
-        return "säkert"
+        return "mycket troligt"
     if p >= 0.5:
-        return "troligen"
+        return "troligt"
     if p >= 0.2:
         return "osäkert"
     return "troligen inte"
@@ -149,6 +152,18 @@ def need_vs_support(data: SiteData, lan: str) -> dict | None:
 
 
 # -- selection ----------------------------------------------------------------------------
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])")
+
+
+def split_common(texts: list[str]) -> tuple[list[str], list[str]]:
+    """Sentences every text shares (said once for the table) and each text without them."""
+    sentences = [SENTENCE.split(t.strip()) if t else [] for t in texts]
+    common = [s for s in sentences[0] if all(s in other for other in sentences[1:])] if sentences else []
+    if len(texts) < 2:
+        common = []
+    return common, [" ".join(s for s in parts if s not in common) for parts in sentences]
+
+
 def selection(data: SiteData, lan: str) -> list[dict] | None:
     found = data.rows_for("selection", data.kommuner_of[lan])
     if found is None:
@@ -171,6 +186,10 @@ def selection(data: SiteData, lan: str) -> list[dict] | None:
                 "stage": r["readiness_stage"] if r["readiness_stage"] is not None else "–",
                 "supports": r["current_supports"], "reasons": r["reasons"] or "",
                 "applied_on": _date(r["applied_on"])} for r in rows]})
+    for call in calls:
+        call["common"], own = split_common([r["reasons"] for r in call["rows"]])
+        for row, text in zip(call["rows"], own, strict=True):
+            row["reasons"] = text
     return calls
 
 
@@ -236,7 +255,7 @@ def goals(data: SiteData, codes: list[str]) -> list[dict] | None:
                     "ci": interval(r["lower_95"], r["upper_95"], unit),
                     "status": r["status"], "status_label": r["status_label"],
                     "symbol": GOAL_STATUS_SYMBOL.get(r["status"], ""),
-                    "reason": r["status_reason"] or "", "off_track": r["status"] in OFF_TRACK})
+                    "reason": data.readable(r["status_reason"]) or "", "off_track": r["status"] in OFF_TRACK})
     return out
 
 

@@ -22,7 +22,8 @@ from reports.downloads import write_downloads
 from reports.geo import Layers
 from reports.labels import COMPARISON, COMPARISON_SYMBOL, NEED_LEVEL
 from reports.model import Marts, SiteData
-from reports.pages import county_page, indicator_page, profile_page, start_page
+from reports.pages import (COUNTY_VIEW_PAGES, county_page, indicator_page, profile_page,
+                           start_page)
 from reports.watch import MIN_SHARE, MIN_WORSE
 
 ASSET_DIR = "assets"
@@ -67,6 +68,9 @@ def stylesheet() -> str:
               for level, (fill, ink) in QUINTILE_FILL.items()]
     rules += [f".c-{i} {{ background: {fill}; color: {ink}; }} svg .c-{i} {{ fill: {fill}; }}"
               for i, (fill, ink) in enumerate(COUNT_FILL)]
+    # the overview grid prints each comparison's sign after the value, so colour is never alone
+    rules += [f'table.grid td.f-{code}::after {{ content: "\\00a0{symbol}"; font-weight: 700; }}'
+              for code, symbol in COMPARISON_SYMBOL.items()]
     rules += [".f-none { background: #fff; } svg .f-none { fill: #f2f2f2; }",
               "svg .f-link { fill: #c9d7ea; }"]
     return css + "\n/* palette (reports/colours.py) */\n" + "\n".join(rules) + "\n"
@@ -94,6 +98,10 @@ def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str]:
         page = county_page(data, layers, key)
     elif kind == "profile":
         page = profile_page(data, key)
+    elif kind == "about":
+        page = {"methods": data.methods()}
+    elif kind in COUNTY_VIEW_PAGES:
+        page = COUNTY_VIEW_PAGES[kind][2](data, key)
     else:
         page = indicator_page(data, layers, data.by_id[key])
     write_file(out_dir / name, env.get_template(template).render(**common, **page))
@@ -129,9 +137,11 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     css = out_dir / ASSET_DIR / "site.css"
     write_file(css, stylesheet())
     jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]
-            + [("start", "index.html.j2", "index.html", "")]
+            + [("start", "index.html.j2", "index.html", ""), ("about", "about.html.j2", "om-siffrorna.html", "")]
             + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
-            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner])
+            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner]
+            + [(kind, template, data.view_file(stem, lan), lan) for lan, _ in data.lans
+               for kind, (stem, template, _) in COUNTY_VIEW_PAGES.items()])
     jobs = [job for job in jobs if kinds is None or job[0] in kinds]
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()

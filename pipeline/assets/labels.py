@@ -31,6 +31,7 @@ from transforms.data_quality import (DATA_PROBLEM, QUALITY_STATE, QUALITY_STATE_
                                      USED_FOR, VINTAGE_STATE)
 from transforms.labels import CodeList, label_table, unlabelled
 from transforms.pooling import pooled_breakdown
+from transforms.watch import WATCH_REASON
 
 COMPARED_TO = ("lan", "riket", "rest_of_lan", "rest_of_riket", "peers")
 
@@ -51,7 +52,8 @@ CODE_LISTS = [
              ("fact_indicator.ci_method", "indicator.ci_method", "funnel_limit.method"),
              CI_METHOD_DESCRIPTION),
     CodeList("strategic_factor", STRATEGIC_FACTORS,
-             ("indicator.strategic_factor", "need_index_input.factor", "selection.need_factor")),
+             ("indicator.strategic_factor", "need_index_input.factor", "selection.need_factor",
+              "watch_list.strategic_factor")),
     CodeList("factor", FACTOR, ("indicator.factor",)),
     CodeList("polarity", POLARITY, ("indicator.polarity",)),
     CodeList("value_type", VALUE_TYPE, ("indicator.value_type",)),
@@ -88,6 +90,7 @@ CODE_LISTS = [
     CodeList("goal_status", goals.STATUS, ("goal_progress.status",)),
     CodeList("support_type", SUPPORT_TYPE, ("selection.support_kind",)),
     CodeList("proposal", selection.PROPOSALS, ("selection.proposal",)),
+    CodeList("watch_reason", WATCH_REASON, ("watch_list.reason_code",)),
     # Hälsoekonomi (late-intervention cost, prevention scenarios).
     *health_economics.CODE_LISTS,
 ]

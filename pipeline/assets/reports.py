@@ -19,7 +19,7 @@ from pipeline.factory import OWNER
 from pipeline.publication import (catalog_version, code_version, reports_marker, save_record,
                                   write_reports_marker)
 from pipeline.resources import Paths, StatisticsApis
-from pipeline.warehouse import fingerprint, publish, published_run
+from pipeline.warehouse import fingerprint, publish, published_run, read_published
 from reports.downloads import FOLDER as DOWNLOAD_DIR
 from reports.model import Marts
 from reports.render import ReportContext, render_downloads, render_site
@@ -27,7 +27,8 @@ from sources.geography import boundaries
 
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
-                                                  "funnel_limit", "method", "label")]
+                                                  "funnel_limit", "method", "label",
+                                                  "watch_list")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
 MART_KEYS += [dg.AssetKey(["marts", t]) for t in HEALTH_MARTS]
 # Published meta tables besides the raw-response log (data quality and source vintages).
@@ -46,7 +47,8 @@ SITE_INS = {name: dg.AssetIn(key=["marts", name]) for name in
 COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
                     ("need_index", "need_sensitivity", "readiness", "readiness_stage",
                      "support_need", "goal_progress", "selection")}
-QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"])}
+QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"]),
+               "watch_list": dg.AssetIn(key=["marts", "watch_list"])}
 HEALTH_INS = {name: dg.AssetIn(key=["marts", name]) for name in HEALTH_MARTS}
 
 
@@ -57,6 +59,15 @@ def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.D
     part whose frame is None says on the page that it is not available)."""
     return Marts(facts=fact_indicator, indicators=indicator, areas=area, peers=peer_group,
                  funnels=funnel_limit, methods=method, shapes=boundaries(), **optional)
+
+
+# The publication history (CONTRACT-changes.md) as the snapshot the site shows has it; a
+# table not there yet (before the operations work lands) is None and the page says so.
+HISTORY_TABLES = ("publication_history", "publication_change", "decision_history")
+
+
+def published_history(paths: Paths) -> dict[str, pl.DataFrame | None]:
+    return {name: read_published(paths.published, "meta", name) for name in HISTORY_TABLES}
 
 
 def report_context(context: dg.AssetExecutionContext, apis: StatisticsApis,
@@ -78,8 +89,9 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, readiness: pl.DataFrame,
          readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
          goal_progress: pl.DataFrame, selection: pl.DataFrame,
-         data_quality: pl.DataFrame, late_cost: pl.DataFrame, late_cost_kpi: pl.DataFrame,
-         prevention_scenario: pl.DataFrame, prevention_assumption: pl.DataFrame) -> dg.MaterializeResult:
+         data_quality: pl.DataFrame, watch_list: pl.DataFrame, late_cost: pl.DataFrame,
+         late_cost_kpi: pl.DataFrame, prevention_scenario: pl.DataFrame,
+         prevention_assumption: pl.DataFrame) -> dg.MaterializeResult:
     """Webbplatsen i data/reports/ (öppna index.html): startsida med karta över länen, en sida
     per län som börjar med en sammanfattning (behov, bevakningslista, översikt per strategisk
     faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
@@ -91,9 +103,10 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
                        need_index=need_index, need_sensitivity=need_sensitivity,
                        readiness=readiness, readiness_stage=readiness_stage,
                        support_need=support_need, goal_progress=goal_progress,
-                       selection=selection, data_quality=data_quality, late_cost=late_cost,
-                       late_cost_kpi=late_cost_kpi, prevention_scenario=prevention_scenario,
-                       prevention_assumption=prevention_assumption)
+                       selection=selection, data_quality=data_quality, watch_list=watch_list,
+                       late_cost=late_cost, late_cost_kpi=late_cost_kpi,
+                       prevention_scenario=prevention_scenario,
+                       prevention_assumption=prevention_assumption, **published_history(paths))
     result = render_site(marts, paths.reports, report_context(context, apis, fact_indicator))
     write_reports_marker(paths.reports, context.run.run_id, published_fingerprint(paths))
     sizes = {kind: result.bytes_of(kind) for kind in result.pages}
