@@ -303,3 +303,35 @@ def county_section(data: SiteData, lan: str) -> dict | None:
     return {"kind": "lan", "area": data.names[lan], "lan": data.names[lan], "facts": facts,
             "table": table, "scenarios": scenarios(data, lan), "not_this": NOT_THIS,
             "cost_caveats": COST_CAVEATS}
+
+
+# -- beside need in a selection memo (context, never a reason) --------------------------------
+
+MEMO_TITLE = "Kostnad för sena insatser (sammanhang, inget skäl)"
+
+
+def memo_values(data: SiteData, code: str) -> dict:
+    """A kommun's late-intervention cost for a memo row: the latest fixed-price year of the
+    headline cost, its rolling mean, the län and riket, and the reference-cost reading."""
+    facts = cost_facts(data, code) if data.tables.get("late_cost") is not None else None
+    if not facts or facts["reason"]:
+        return {"text": None, "year": None, "value": None, "rolling": None, "lan": None,
+                "riket": None, "reference": None}
+    series = _by_kind_year(data.rows_for("late_cost", [code]) or [])
+    head = series[next(k["cost_kind"] for k in _catalog(data)
+                       if k["measure"] == "cost" and k["resident_band"] != "all")][facts["year"]]
+    ref = facts["reference"][0] if facts["reference"] else None
+    return {"text": f"{facts['value']} per {facts['per']} ({facts['year']})",
+            "year": facts["year"], "value": head["value"], "rolling": head["rolling_value"],
+            "lan": head["lan_value"], "riket": head["riket_value"],
+            "reference": f"{ref['reading']} ({ref['deviation']}, {ref['year']})" if ref else None}
+
+
+def memo_line(values: dict) -> str:
+    if values["text"] is None:
+        return "uppgift saknas"
+    parts = [f"{values['text']}, treårsmedel {kronor(values['rolling'])}, länet "
+             f"{kronor(values['lan'])}, riket {kronor(values['riket'])}"]
+    if values["reference"]:
+        parts.append(f"individ- och familjeomsorgen: {values['reference'].lower()}")
+    return "; ".join(parts) + ". Ett sammanhang bredvid behovet, inte ett skäl för eller emot."

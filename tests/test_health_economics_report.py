@@ -75,3 +75,17 @@ def test_without_the_marts_the_section_says_so(catalog_indicators, kommuner, tmp
     render_site(small_marts(catalog_indicators, kommuner), tmp_path, CTX, workers=1, kinds={"profile"})
     body = text(section(tmp_path / "kommun-0580-linkoping.html"))
     assert "Hälsoekonomin (kostnader för sena insatser och räkneexempel) är inte tillgänglig ännu." in body
+
+
+def test_memo_values_are_context_beside_need(catalog_indicators, kommuner):
+    from reports.health_economics import memo_line, memo_values
+    from reports.model import SiteData
+
+    data = SiteData(with_health(small_marts(catalog_indicators, kommuner), kommuner)).prepare()
+    values = memo_values(data, "0580")
+    assert values["year"] == 2023 and values["value"] == pytest.approx(13_200.0)
+    assert values["reference"].startswith("Över referenskostnaden (+11,1")
+    line = memo_line(values)
+    assert line.startswith("13\u202f200\u00a0kr per invånare 0–20 år (2023), treårsmedel")
+    assert line.endswith("inte ett skäl för eller emot.")
+    assert memo_line(memo_values(data, "0980")) == "uppgift saknas"   # Gotland: no cost rows
