@@ -50,6 +50,7 @@ TABLES.update({
     "need_index_input": ("marts", coordination.NeedIndexInput),
     "need_index": ("marts", coordination.NeedIndex),
     "need_sensitivity": ("marts", coordination.NeedSensitivity),
+    "need_contribution": ("marts", coordination.NeedContribution),
     "readiness": ("marts", coordination.Readiness),
     "readiness_stage": ("marts", coordination.ReadinessStage),
     "support_need": ("marts", coordination.SupportNeed),

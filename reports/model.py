@@ -55,6 +55,7 @@ class Marts:
     shapes: pl.DataFrame | None = None   # area_code, area_type (kommun | lan), geometry (WKB)
     need_index: pl.DataFrame | None = None
     need_sensitivity: pl.DataFrame | None = None
+    need_contribution: pl.DataFrame | None = None
     readiness: pl.DataFrame | None = None
     readiness_stage: pl.DataFrame | None = None
     support_need: pl.DataFrame | None = None
@@ -431,6 +432,8 @@ class SiteData:
                                        ["indicator_id", "period", "sex", "breakdown", "denominator"]),
             "peers": self._partition(m.peers, "kommun_code", ["kommun_code", "rank"]),
             "need_sensitivity": self._partition(m.need_sensitivity, "factor", ["factor", "rank_of_effect"]),
+            "need_contribution": self._partition(m.need_contribution, "area_code",
+                                                 ["area_code", "factor", "rank_of_contribution"]),
             "late_cost": self._partition(m.late_cost, "area_code", ["area_code", "cost_kind", "year"]),
             "late_cost_kpi": self._partition(m.late_cost_kpi, "cost_kind", ["sort_order"]),
             "prevention_scenario": self._partition(m.prevention_scenario, "area_code",

@@ -32,7 +32,8 @@ PAGES = {"start": "index.html", "county": "lan-05-ostergotlands-lan.html",
          "profile": "kommun-0509-odeshog.html", "indicator": "indikator-n15508.html",
          "about": "om-siffrorna.html", "changes": "andringar-05-ostergotlands-lan.html",
          "compare": "jamfor-05-ostergotlands-lan.html", "sexes": "kon-05-ostergotlands-lan.html",
-         "memo": "lansoversikt-05-ostergotlands-lan.html", "dialogue": "samtal-05-ostergotlands-lan.html"}
+         "memo": "lansoversikt-05-ostergotlands-lan.html", "dialogue": "samtal-05-ostergotlands-lan.html",
+         "call_memo": "urval-05-utlysning-2026.html"}
 A4_WIDTH = 718   # CSS px printable on A4 portrait: (210 − 2 × 10) mm at 96 px per inch
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -24,7 +24,7 @@ from reports.labels import (COMPARISON, FACTOR, POLARITY, RANK_BAND, SEX, STATUS
                             STRATEGIC_FACTORS, TREND)
 from sources.catalog import CatalogError, load_peer_settings
 from sources.registers.folder import FILE_STATUS, UNKNOWN
-from sources.registers.layouts import DIRECTION, REGISTER_TITLES, SUPPORT_TYPE
+from sources.registers.layouts import DIRECTION, FRAMES, REGISTER_TITLES, SUPPORT_TYPE
 from sources.surveys.codebook import CodebookError
 from transforms import goals, health_economics, need, readiness, selection, support
 from transforms.data_quality import (DATA_PROBLEM, QUALITY_STATE, QUALITY_STATE_DESCRIPTION,
@@ -76,7 +76,9 @@ CODE_LISTS = [
              ("register_file.register",)),
     CodeList("register_file_status", FILE_STATUS, ("register_file.status",)),
     CodeList("need_factor", need.FACTORS,
-             ("need_index.factor", "need_sensitivity.factor", "support_need.factor")),
+             ("need_index.factor", "need_sensitivity.factor", "support_need.factor",
+              "need_contribution.factor")),
+    CodeList("contribution_kind", need.CONTRIBUTION_KIND, ("need_contribution.input_kind",)),
     CodeList("need_input_status", need.INPUT_STATUS, ("need_index_input.status",)),
     CodeList("need_direction", need.DIRECTION, ("need_index_input.direction",)),
     CodeList("need_area_type", need.AREA_TYPES, ("need_index.area_type",)),
@@ -90,6 +92,8 @@ CODE_LISTS = [
     CodeList("goal_status", goals.STATUS, ("goal_progress.status",)),
     CodeList("support_type", SUPPORT_TYPE, ("selection.support_kind",)),
     CodeList("proposal", selection.PROPOSALS, ("selection.proposal",)),
+    CodeList("need_band", selection.NEED_BANDS, ("selection.need_band",)),
+    CodeList("frame", FRAMES, ("selection.frame",)),
     CodeList("watch_reason", WATCH_REASON, ("watch_list.reason_code",)),
     # Hälsoekonomi (late-intervention cost, prevention scenarios).
     *health_economics.CODE_LISTS,

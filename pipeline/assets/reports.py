@@ -45,8 +45,8 @@ SITE_INS = {name: dg.AssetIn(key=["marts", name]) for name in
             ("fact_indicator", "indicator", "area", "peer_group", "funnel_limit", "method")}
 # The coordination layer's marts, which the county pages and profiles tell the story with.
 COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
-                    ("need_index", "need_sensitivity", "readiness", "readiness_stage",
-                     "support_need", "goal_progress", "selection")}
+                    ("need_index", "need_sensitivity", "need_contribution", "readiness",
+                     "readiness_stage", "support_need", "goal_progress", "selection")}
 QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"]),
                "watch_list": dg.AssetIn(key=["marts", "watch_list"])}
 HEALTH_INS = {name: dg.AssetIn(key=["marts", name]) for name in HEALTH_MARTS}
@@ -86,8 +86,8 @@ def published_fingerprint(paths: Paths) -> str:
 def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
          peer_group: pl.DataFrame, funnel_limit: pl.DataFrame, method: pl.DataFrame,
-         need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, readiness: pl.DataFrame,
-         readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
+         need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, need_contribution: pl.DataFrame,
+         readiness: pl.DataFrame, readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
          goal_progress: pl.DataFrame, selection: pl.DataFrame,
          data_quality: pl.DataFrame, watch_list: pl.DataFrame, late_cost: pl.DataFrame,
          late_cost_kpi: pl.DataFrame, prevention_scenario: pl.DataFrame,
@@ -97,10 +97,12 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
     faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
     liknande kommuner) och en sida per indikator (karta, rangordning, trattdiagram,
     utveckling per län), med behov, beredskap, stöd, mål och urval från samordningslagret
+    (och ett beslutsunderlag per utlysning: sida och Excel i nedladdning/)
     och vad som saknas eller är inaktuellt (meta.data_quality). Svenska, fungerar offline
     och går att skriva ut. Skrivs bara om när den publicerade databasen har ändrats."""
     marts = site_marts(fact_indicator, indicator, area, peer_group, funnel_limit, method,
                        need_index=need_index, need_sensitivity=need_sensitivity,
+                       need_contribution=need_contribution,
                        readiness=readiness, readiness_stage=readiness_stage,
                        support_need=support_need, goal_progress=goal_progress,
                        selection=selection, data_quality=data_quality, watch_list=watch_list,

@@ -171,6 +171,7 @@ def profile_page(data: SiteData, code: str) -> dict:
                                            for f in coord.NEED_FACTORS],
         "trends": trend_panels(data, code, lan), "sexes": sex_table(data, code, notes),
         "surveys": survey_tables(data, code, notes), "peers": peers(data, code),
+        "contributions": coord.contributions(data, code),
         "readiness": coord.readiness_profile(data, code), "goals": coord.goals(data, [code]),
         "support": coord.support_received(data, code),
         "health_economics": health_economics.kommun_section(data, code),
