@@ -315,13 +315,14 @@ def memo_values(data: SiteData, code: str) -> dict:
     headline cost, its rolling mean, the län and riket, and the reference-cost reading."""
     facts = cost_facts(data, code) if data.tables.get("late_cost") is not None else None
     if not facts or facts["reason"]:
-        return {"text": None, "year": None, "value": None, "rolling": None, "lan": None,
-                "riket": None, "reference": None}
+        return {"short": None, "text": None, "year": None, "value": None, "rolling": None,
+                "lan": None, "riket": None, "reference": None}
     series = _by_kind_year(data.rows_for("late_cost", [code]) or [])
     head = series[next(k["cost_kind"] for k in _catalog(data)
                        if k["measure"] == "cost" and k["resident_band"] != "all")][facts["year"]]
     ref = facts["reference"][0] if facts["reference"] else None
-    return {"text": f"{facts['value']} per {facts['per']} ({facts['year']})",
+    return {"short": f"{facts['value']} ({facts['year']})",
+            "text": f"{facts['value']} per {facts['per']} ({facts['year']})",
             "year": facts["year"], "value": head["value"], "rolling": head["rolling_value"],
             "lan": head["lan_value"], "riket": head["riket_value"],
             "reference": f"{ref['reading']} ({ref['deviation']}, {ref['year']})" if ref else None}

@@ -89,3 +89,25 @@ def test_memo_values_are_context_beside_need(catalog_indicators, kommuner):
     assert line.startswith("13\u202f200\u00a0kr per invånare 0–20 år (2023), treårsmedel")
     assert line.endswith("inte ett skäl för eller emot.")
     assert memo_line(memo_values(data, "0980")) == "uppgift saknas"   # Gotland: no cost rows
+
+
+def test_the_call_memo_shows_the_cost_beside_need_never_among_the_reasons(site_marts, kommuner, tmp_path):
+    import polars as pl
+
+    from tests.coordination_frames import with_coordination
+
+    render_site(with_health(with_coordination(site_marts, "05"), kommuner), tmp_path, CTX, workers=1)
+    memo = "urval-05-utlysning-2026.html"
+    html = (tmp_path / memo).read_text(encoding="utf-8")
+    page = text(html[html.index("<main"):])
+    assert "Sena insatser, kr per invånare 0–20 år" in page            # the summary column
+    assert "Kostnad för sena insatser (sammanhang, inget skäl)" in page
+    assert "inte ett skäl för eller emot" in page
+    reasons = [text(r) for r in re.findall(r'<article class="memo-kommun"[^>]*>\s*<h3>.*?</h3>\s*<p>(.*?)</p>',
+                                           html, re.S)]
+    assert len(reasons) == 3 and all(reasons)
+    assert not any(" kr" in r or "kostnad" in r.lower() for r in reasons)
+    book = pl.read_excel(tmp_path / "nedladdning" / "urval-05-utlysning-2026.xlsx", sheet_name="Sökande")
+    ydre = book.filter(pl.col("Kommun") == "Ydre").row(0, named=True)
+    assert ydre["Kostnadsår"] == 2023 and ydre["Barn- och ungdomsvård, kr per invånare 0–20 år (fast pris)"] > 0
+    assert ydre["Individ- och familjeomsorgen mot referenskostnaden"].endswith(", 2023)")
