@@ -68,6 +68,10 @@ class Marts:
     publication_history: pl.DataFrame | None = None
     publication_change: pl.DataFrame | None = None
     decision_history: pl.DataFrame | None = None
+    late_cost: pl.DataFrame | None = None               # hälsoekonomi (reports/health_economics.py)
+    late_cost_kpi: pl.DataFrame | None = None
+    prevention_scenario: pl.DataFrame | None = None
+    prevention_assumption: pl.DataFrame | None = None
 
 
 def county_file(code: str, name: str) -> str:
@@ -430,6 +434,12 @@ class SiteData:
             "need_sensitivity": self._partition(m.need_sensitivity, "factor", ["factor", "rank_of_effect"]),
             "need_contribution": self._partition(m.need_contribution, "area_code",
                                                  ["area_code", "factor", "rank_of_contribution"]),
+            "late_cost": self._partition(m.late_cost, "area_code", ["area_code", "cost_kind", "year"]),
+            "late_cost_kpi": self._partition(m.late_cost_kpi, "cost_kind", ["sort_order"]),
+            "prevention_scenario": self._partition(m.prevention_scenario, "area_code",
+                                                   ["area_code", "scenario_order"]),
+            "prevention_assumption": self._partition(m.prevention_assumption, "scenario_id",
+                                                     ["scenario_id", "sort_order"]),
         }
 
     def rows_for(self, table: str, keys: list[str]) -> list[dict] | None:

@@ -26,7 +26,7 @@ from sources.catalog import CatalogError, load_peer_settings
 from sources.registers.folder import FILE_STATUS, UNKNOWN
 from sources.registers.layouts import DIRECTION, FRAMES, REGISTER_TITLES, SUPPORT_TYPE
 from sources.surveys.codebook import CodebookError
-from transforms import goals, need, readiness, selection, support
+from transforms import goals, health_economics, need, readiness, selection, support
 from transforms.data_quality import (DATA_PROBLEM, QUALITY_STATE, QUALITY_STATE_DESCRIPTION,
                                      USED_FOR, VINTAGE_STATE)
 from transforms.labels import CodeList, label_table, unlabelled
@@ -46,7 +46,8 @@ CODE_LISTS = [
     CodeList("rank_band", RANK_BAND, ("fact_indicator.rank_band",), RANK_BAND_DESCRIPTION),
     CodeList("quintile", QUINTILE, ("fact_indicator.quintile",), QUINTILE_DESCRIPTION),
     CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex", "goal_progress.sex")),
-    CodeList("area_type", AREA_TYPE, ("area.area_type", "fact_indicator.area_type")),
+    CodeList("area_type", AREA_TYPE, ("area.area_type", "fact_indicator.area_type",
+                                      "late_cost.area_type", "prevention_scenario.area_type")),
     CodeList("ci_method", CI_METHOD,
              ("fact_indicator.ci_method", "indicator.ci_method", "funnel_limit.method"),
              CI_METHOD_DESCRIPTION),
@@ -94,6 +95,8 @@ CODE_LISTS = [
     CodeList("need_band", selection.NEED_BANDS, ("selection.need_band",)),
     CodeList("frame", FRAMES, ("selection.frame",)),
     CodeList("watch_reason", WATCH_REASON, ("watch_list.reason_code",)),
+    # Hälsoekonomi (late-intervention cost, prevention scenarios).
+    *health_economics.CODE_LISTS,
 ]
 
 # meta.publication is written by publish() itself, not by a table asset.

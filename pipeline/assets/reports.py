@@ -14,6 +14,7 @@ import polars as pl
 
 from checks.registry import TABLES
 from pipeline.assets.coordination import COORDINATION_MARTS
+from pipeline.assets.health_economics import HEALTH_MARTS
 from pipeline.factory import OWNER
 from pipeline.publication import (catalog_version, code_version, reports_marker, save_record,
                                   write_reports_marker)
@@ -29,6 +30,7 @@ MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indi
                                                   "funnel_limit", "method", "label",
                                                   "watch_list")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
+MART_KEYS += [dg.AssetKey(["marts", t]) for t in HEALTH_MARTS]
 # Published meta tables besides the raw-response log (data quality and source vintages).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage")]
 SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
@@ -47,6 +49,7 @@ COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
                      "readiness_stage", "support_need", "goal_progress", "selection")}
 QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"]),
                "watch_list": dg.AssetIn(key=["marts", "watch_list"])}
+HEALTH_INS = {name: dg.AssetIn(key=["marts", name]) for name in HEALTH_MARTS}
 
 
 def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
@@ -78,7 +81,7 @@ def published_fingerprint(paths: Paths) -> str:
 
 
 @dg.asset(key=["reports", "site"], group_name="reports", owners=[OWNER],
-          kinds={"html", "svg", "jinja"}, ins={**SITE_INS, **COORDINATION_INS, **QUALITY_INS},
+          kinds={"html", "svg", "jinja"}, ins={**SITE_INS, **COORDINATION_INS, **QUALITY_INS, **HEALTH_INS},
           deps=[SNAPSHOT_KEY])
 def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
@@ -86,7 +89,9 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, need_contribution: pl.DataFrame,
          readiness: pl.DataFrame, readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
          goal_progress: pl.DataFrame, selection: pl.DataFrame,
-         data_quality: pl.DataFrame, watch_list: pl.DataFrame) -> dg.MaterializeResult:
+         data_quality: pl.DataFrame, watch_list: pl.DataFrame, late_cost: pl.DataFrame,
+         late_cost_kpi: pl.DataFrame, prevention_scenario: pl.DataFrame,
+         prevention_assumption: pl.DataFrame) -> dg.MaterializeResult:
     """Webbplatsen i data/reports/ (öppna index.html): startsida med karta över länen, en sida
     per län som börjar med en sammanfattning (behov, bevakningslista, översikt per strategisk
     faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
@@ -101,7 +106,9 @@ def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
                        readiness=readiness, readiness_stage=readiness_stage,
                        support_need=support_need, goal_progress=goal_progress,
                        selection=selection, data_quality=data_quality, watch_list=watch_list,
-                       **published_history(paths))
+                       late_cost=late_cost, late_cost_kpi=late_cost_kpi,
+                       prevention_scenario=prevention_scenario,
+                       prevention_assumption=prevention_assumption, **published_history(paths))
     result = render_site(marts, paths.reports, report_context(context, apis, fact_indicator))
     write_reports_marker(paths.reports, context.run.run_id, published_fingerprint(paths))
     sizes = {kind: result.bytes_of(kind) for kind in result.pages}
