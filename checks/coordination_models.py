@@ -15,14 +15,17 @@ from sources.registers.folder import FILE_STATUS, UNKNOWN
 from sources.registers.layouts import (ACTOR_TYPE, DIRECTION, PREVENTION_STAR, REGISTERS, SEX,
                                        SUPPORT_TYPE)
 from transforms.goals import STATUS as GOAL_STATUS
-from transforms.need import AREA_TYPES, FACTORS, INPUT_STATUS, NEED_STATUS, SENSITIVITY_KIND
+from sources.registers.layouts import FRAMES
+from transforms.need import (AREA_TYPES, CONTRIBUTION_KIND, FACTORS, INPUT_STATUS, NEED_STATUS,
+                             SENSITIVITY_KIND)
 from transforms.readiness import DIMENSIONS, STAGES
-from transforms.selection import PROPOSALS
+from transforms.selection import NEED_BANDS, PROPOSALS
 from transforms.support import CLASSES
 
 FACTOR_CODES = [f for f in FACTORS if f != "overall"]
 SCORE = {"min_value": 1, "max_value": 9}
 SHARE = {"min_value": 0, "max_value": 1}
+STARS = r"^(brott|vald|utanforskap|andts|psykisk_ohalsa)(,(brott|vald|utanforskap|andts|psykisk_ohalsa))*$"
 
 
 def _rows(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
@@ -32,7 +35,7 @@ def _rows(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
 class RegisterStod(pa.DataFrameModel):
     """Stödregistret: vilken aktör som stöder vilken kommun, med vad och när."""
 
-    actor: pl.String = pa.Field(description="Aktören som ger stödet")
+    actor: pl.String = pa.Field(description="Aktören som ger stödet (namnet enligt aliaslistan data/catalog/actors.yaml)")
     actor_type: pl.String = pa.Field(isin=list(ACTOR_TYPE), description="Aktörstyp (kod)")
     area_code: pl.String = pa.Field(str_matches=KOMMUN_CODE, description="Kommunkod")
     subject: pl.String = pa.Field(nullable=True, description="Sakområde (fritext)")
@@ -46,6 +49,7 @@ class RegisterStod(pa.DataFrameModel):
     description: pl.String = pa.Field(nullable=True, description="Beskrivning")
     source_file: pl.String = pa.Field(description="Filen raden kommer från (i data/registers/)")
     source_row: pl.Int32 = pa.Field(ge=1, description="Radnumret i filen (rubrikraden räknas)")
+    actor_written: pl.String = pa.Field(description="Aktören som den skrivits i filen")
 
     class Config:
         strict = True
@@ -61,9 +65,11 @@ class RegisterBeredskap(pa.DataFrameModel):
     """Beredskapsregistret: poäng per intervju och dimension."""
 
     area_code: pl.String = pa.Field(str_matches=KOMMUN_CODE, description="Kommunkod")
-    assessment_id: pl.String = pa.Field(description="Bedömningens id (kommun och datum)")
-    assessed_on: pl.Date = pa.Field(description="Bedömningsdatum")
+    assessment_id: pl.String = pa.Field(description="Bedömningens id (kolumnen Bedömning; i äldre filer kommun och datum)")
+    assessed_on: pl.Date = pa.Field(description="Intervjuns datum (bedömningens datum är det senaste)")
     issue: pl.String = pa.Field(description="Frågan bedömningen gäller")
+    prevention_star: pl.String = pa.Field(nullable=True, str_matches=STARS,
+                                          description="Frågans punkter i Preventionsstjärnan (koder, kommaseparerade)")
     interview_id: pl.String = pa.Field(description="Intervjuns id inom bedömningen")
     sector: pl.String = pa.Field(nullable=True, description="Den intervjuades sektor")
     source_file: pl.String = pa.Field(description="Filen raden kommer från (i data/registers/)")
@@ -77,7 +83,7 @@ class RegisterBeredskap(pa.DataFrameModel):
         strict = True
         description = ("Beredskapsregistret (data/registers/beredskap*): Community Readiness-"
                        "poäng per intervju och dimension.")
-        unique = ["assessment_id", "issue", "interview_id", "dimension"]
+        unique = ["area_code", "assessment_id", "interview_id", "dimension"]
 
 
 class RegisterMal(pa.DataFrameModel):
@@ -115,6 +121,12 @@ class RegisterAnsokningar(pa.DataFrameModel):
     factors: pl.String = pa.Field(str_matches=r"^(skola|foraldraskap|fritid|narsamhalle)(,(skola|foraldraskap|fritid|narsamhalle))*$",
                                   description="Utlysningens strategiska faktorer (koder, kommaseparerade)")
     support_kind: pl.String = pa.Field(isin=list(SUPPORT_TYPE), description="Utlysningens stödform (kod)")
+    places: pl.Int32 = pa.Field(nullable=True, ge=1, description="Antal platser (tomt: inställningen i coordination.yaml)")
+    frame: pl.String = pa.Field(nullable=True, isin=list(FRAMES), description="Var behovet jämförs: lan eller riket (tomt: lan)")
+    issue: pl.String = pa.Field(nullable=True, description="Frågan vars beredskap utlysningen bygger på")
+    prevention_star: pl.String = pa.Field(nullable=True, str_matches=STARS,
+                                          description="Utlysningens punkter i Preventionsstjärnan (koder)")
+    support_year: pl.Int32 = pa.Field(nullable=True, description="Året vars pågående stöd visas (tomt: byggets år)")
     area_code: pl.String = pa.Field(str_matches=KOMMUN_CODE, description="Sökande kommun")
     applied_on: pl.Date = pa.Field(description="Ansökningsdatum")
     source_file: pl.String = pa.Field(description="Filen raden kommer från (i data/registers/)")
@@ -138,11 +150,15 @@ class RegisterFile(pa.DataFrameModel):
     n_problems: pl.Int32 = pa.Field(ge=0, description="Antal problem i filen")
     first_problem: pl.String = pa.Field(nullable=True, description="Första problemet: fil, rad, kolumn och vad")
     report: pl.String = pa.Field(nullable=True, description="Karantänrapporten, relativt data/registers/")
+    n_warnings: pl.Int32 = pa.Field(ge=0, description="Antal varningar (filen räknas ändå): dubbletter, borttagna kommuner, liknande aktörsnamn, äldre layout, basvärden som skiljer sig från data")
+    first_warning: pl.String = pa.Field(nullable=True, description="Första varningen: fil, rad, kolumn och vad")
+    warning_report: pl.String = pa.Field(nullable=True, description="Varningsrapporten, relativt data/registers/")
 
     class Config:
         strict = True
-        description = ("Registerfiler: godkända, i karantän (med den senast godkända versionen "
-                       "eller ingen) och filer som inget register känner igen.")
+        description = ("Registerfiler: godkända, demodata, i karantän (med den senast godkända "
+                       "versionen eller ingen), borttagna och filer som inget register känner igen, "
+                       "med problem och varningar.")
         unique = ["register", "file"]
 
 
@@ -196,6 +212,19 @@ class NeedIndex(pa.DataFrameModel):
     p_top_fifth: pl.Float64 = pa.Field(nullable=True, in_range=SHARE,
                                        description="Sannolikhet (0–1) att höra till den femtedel med störst behov (kommuner och län)")
     n_ranked: pl.Int32 = pa.Field(ge=0, description="Antal områden som rangordnas tillsammans")
+    rankability: pl.Float64 = pa.Field(nullable=True, in_range=SHARE, description="Rangordningsbarhet (Lingsma 2009): andelen av rangskillnaderna mellan områdena i samma jämförelse (kommuner i riket, län, delregioner i länet) som är verkliga och inte osäkerhet; under 0,5 säger rangordningen lite")
+    rank_lan: pl.Int32 = pa.Field(nullable=True, ge=1, description="Kommunens rang bland länets kommuner, 1 = störst behov")
+    rank_lan_median: pl.Float64 = pa.Field(nullable=True, ge=1, description="Medianrang i länet över dragningarna")
+    rank_lan_lower: pl.Int32 = pa.Field(nullable=True, ge=1, description="Rangintervallets bästa ände i länet (5:e percentilen)")
+    rank_lan_upper: pl.Int32 = pa.Field(nullable=True, ge=1, description="Rangintervallets andra ände i länet (95:e percentilen)")
+    n_ranked_lan: pl.Int32 = pa.Field(nullable=True, ge=0, description="Antal kommuner i länet med beräknat behov för faktorn")
+    p_top_lan: pl.Float64 = pa.Field(nullable=True, in_range=SHARE, description="Sannolikhet (0–1) att höra till länets tredjedel med störst behov (tom när länet har färre än tre kommuner att rangordna)")
+    rankability_lan: pl.Float64 = pa.Field(nullable=True, in_range=SHARE, description="Rangordningsbarhet bland länets kommuner för faktorn")
+    subregion_code: pl.String = pa.Field(nullable=True, description="Kommunens delregion")
+    rank_subregion: pl.Int32 = pa.Field(nullable=True, ge=1, description="Rang bland delregionens kommuner")
+    rank_subregion_lower: pl.Int32 = pa.Field(nullable=True, ge=1, description="Rangintervallets bästa ände i delregionen")
+    rank_subregion_upper: pl.Int32 = pa.Field(nullable=True, ge=1, description="Rangintervallets andra ände i delregionen")
+    n_ranked_subregion: pl.Int32 = pa.Field(nullable=True, ge=0, description="Antal kommuner i delregionen med beräknat behov")
     coverage: pl.Float64 = pa.Field(in_range=SHARE, description="Andel av faktorns indikatorer med värde (län och delregioner: andel av barnen i kommuner med beräknat behov)")
     n_indicators: pl.Int32 = pa.Field(ge=0, description="Antal indikatorer som används")
     status: pl.String = pa.Field(isin=list(NEED_STATUS), description="ok, eller missing när täckningsregeln inte uppfylls")
@@ -218,6 +247,42 @@ class NeedIndex(pa.DataFrameModel):
     @pa.dataframe_check
     def no_score_without_data(cls, data: PolarsData) -> pl.LazyFrame:
         return _rows(data, (pl.col("status") == "ok") == pl.col("score").is_not_null())
+
+    @pa.dataframe_check
+    def county_interval_contains_median(cls, data: PolarsData) -> pl.LazyFrame:
+        return _rows(data, pl.col("rank_lan_lower").is_null()
+                     | ((pl.col("rank_lan_lower") <= pl.col("rank_lan_median"))
+                        & (pl.col("rank_lan_median") <= pl.col("rank_lan_upper"))
+                        & (pl.col("rank_lan_upper") <= pl.col("n_ranked_lan"))))
+
+
+class NeedContribution(pa.DataFrameModel):
+    """Vad som driver en kommuns behov: varje indikators (och faktors) bidrag till poängen."""
+
+    area_code: pl.String = pa.Field(str_matches=KOMMUN_CODE, description="Kommunkod")
+    factor: pl.String = pa.Field(isin=list(FACTORS), description="Strategisk faktor, eller overall för det samlade behovet")
+    input_id: pl.String = pa.Field(description="Indikatorns id (för overall: faktorns kod)")
+    input_kind: pl.String = pa.Field(isin=list(CONTRIBUTION_KIND), description="indicator eller factor")
+    input_label: pl.String = pa.Field(description="Indikatorn eller faktorn i klartext")
+    period: pl.Int32 = pa.Field(nullable=True, description="Året värdet gäller")
+    value: pl.Float64 = pa.Field(nullable=True, description="Indikatorns värde")
+    aligned_z: pl.Float64 = pa.Field(description="Normaliserat och vänt värde (högre = större behov); för overall faktorns poäng")
+    weight: pl.Float64 = pa.Field(in_range=SHARE, description="Vikten, omräknad över det kommunen har")
+    contribution: pl.Float64 = pa.Field(description="Bidraget till poängen: vikt × z; positivt höjer behovet")
+    score_z: pl.Float64 = pa.Field(description="Poängen före rangordningen: summan av bidragen")
+    rank_of_contribution: pl.Int32 = pa.Field(ge=1, description="1 = det som höjer behovet mest")
+    index_version: pl.String = pa.Field(description="Indexdefinitionens version")
+
+    class Config:
+        strict = True
+        description = ("Vad som driver en kommuns behov: varje indikators bidrag (vikt × vänt z-värde) "
+                       "till faktorns poäng, och varje faktors bidrag till det samlade behovet.")
+        unique = ["area_code", "factor", "input_id"]
+
+    @pa.dataframe_check
+    def contributions_add_up(cls, data: PolarsData) -> pl.LazyFrame:
+        total = pl.col("contribution").sum().over("area_code", "factor")
+        return _rows(data, (total - pl.col("score_z")).abs() < 1e-9)
 
 
 class NeedSensitivity(pa.DataFrameModel):
@@ -258,14 +323,14 @@ class Readiness(pa.DataFrameModel):
     class Config:
         strict = True
         description = "Beredskap per kommun, bedömning och dimension (Community Readiness Model)."
-        unique = ["assessment_id", "dimension"]
+        unique = ["area_code", "assessment_id", "dimension"]
 
 
 class ReadinessStage(pa.DataFrameModel):
     """Beredskapsstadium per kommun och bedömning."""
 
     area_code: pl.String = pa.Field(str_matches=KOMMUN_CODE, description="Kommunkod")
-    assessment_id: pl.String = pa.Field(unique=True, description="Bedömningens id")
+    assessment_id: pl.String = pa.Field(description="Bedömningens id")
     assessed_on: pl.Date = pa.Field(description="Bedömningsdatum")
     issue: pl.String = pa.Field(description="Frågan")
     score: pl.Float64 = pa.Field(nullable=True, in_range=SCORE, description="Medelvärdet av de sex dimensionernas poäng")
@@ -281,11 +346,14 @@ class ReadinessStage(pa.DataFrameModel):
     previous_stage: pl.Int8 = pa.Field(nullable=True, description="Stadiet vid förra bedömningen av samma fråga")
     previous_score: pl.Float64 = pa.Field(nullable=True, description="Poängen vid förra bedömningen")
     change: pl.Float64 = pa.Field(nullable=True, description="Poängförändring sedan förra bedömningen")
-    warning: pl.String = pa.Field(nullable=True, description="Varning")
+    prevention_star: pl.String = pa.Field(nullable=True, str_matches=STARS,
+                                          description="Frågans punkter i Preventionsstjärnan (koder)")
+    warning: pl.String = pa.Field(nullable=True, description="Varning (för få intervjuer, dimension utan poäng, konsensus utanför bedömarnas poäng)")
 
     class Config:
         strict = True
         description = "Beredskapsstadium per kommun och bedömning (Community Readiness Model)."
+        unique = ["area_code", "assessment_id"]
 
     @pa.dataframe_check
     def stage_is_truncated_score(cls, data: PolarsData) -> pl.LazyFrame:
@@ -311,13 +379,16 @@ class SupportNeed(pa.DataFrameModel):
     n_supports: pl.Int32 = pa.Field(ge=0, description="Antal insatser")
     support_types: pl.String = pa.Field(nullable=True, description="Stödtyper, kommaseparerade")
     actors: pl.String = pa.Field(nullable=True, description="Aktörerna, kommaseparerade")
-    sek: pl.Float64 = pa.Field(nullable=True, ge=0, description="Kronor under året (belopp fördelade efter dagar)")
+    sek: pl.Float64 = pa.Field(nullable=True, ge=0, description="Kronor under året (belopp fördelade efter dagar; de belopp som finns)")
+    n_missing_amount: pl.Int32 = pa.Field(ge=0, description="Ekonomiska stöd under året som saknar belopp (summan är då en nedre gräns)")
     children: pl.Float64 = pa.Field(nullable=True, ge=0, description="Invånare 0–19 år")
     sek_per_child: pl.Float64 = pa.Field(nullable=True, ge=0, description="Kronor per invånare 0–19 år")
     klass: pl.String = pa.Field(alias="class", isin=list(CLASSES), description="Klass: behov mot stöd (kod)")
     class_label: pl.String = pa.Field(description="Klassen i klartext")
+    high_need_from: pl.Float64 = pa.Field(in_range=SHARE, description="Sannolikheten från vilken behovet är tydligt högt (need_bands i coordination.yaml; samma gräns i klasserna och diagrammet)")
     overlap: pl.Boolean = pa.Field(description="Flera aktörer stöder samma faktor samma år")
     overlap_actors: pl.String = pa.Field(nullable=True, description="Aktörerna som överlappar")
+    shown: pl.Boolean = pa.Field(description="Året som länets sidor visar (byggets år, eller länets inställning; aldrig ett kommande år)")
 
     class Config:
         strict = True
@@ -351,12 +422,21 @@ class GoalProgress(pa.DataFrameModel):
     status: pl.String = pa.Field(isin=list(GOAL_STATUS), description="Status (kod)")
     status_label: pl.String = pa.Field(description="Status i klartext")
     status_reason: pl.String = pa.Field(nullable=True, description="Orsak")
+    baseline_data_value: pl.Float64 = pa.Field(nullable=True, description="Datas eget värde för basåret, när basvärdet står i registret")
+    baseline_mismatch: pl.Boolean = pa.Field(nullable=True, description="Registrets basvärde ligger utanför datas 95-procentiga intervall för basåret (förändringen mäts då från datas värde)")
+    data_until: pl.Int32 = pa.Field(nullable=True, description="Sista året med värde, när kommunens eller indikatorns data har upphört")
     is_latest: pl.Boolean = pa.Field(description="Målets senaste år")
 
     class Config:
         strict = True
         description = "Uppföljning av kommunala mål: värde, förändring från basåret med test, status."
         unique = ["goal_id", "year"]
+
+    @pa.dataframe_check
+    def achieved_beyond_the_interval(cls, data: PolarsData) -> pl.LazyFrame:
+        clears = pl.when(pl.col("direction") == "increase").then(pl.col("lower_95") >= pl.col("target_value")) \
+            .otherwise(pl.col("upper_95") <= pl.col("target_value"))
+        return _rows(data, (pl.col("status") != "achieved") | clears.fill_null(False))
 
     @pa.dataframe_check
     def reason_when_not_followed(cls, data: PolarsData) -> pl.LazyFrame:
@@ -372,22 +452,47 @@ class Selection(pa.DataFrameModel):
     applied_on: pl.Date = pa.Field(description="Ansökningsdatum")
     factors: pl.String = pa.Field(description="Utlysningens faktorer (koder, kommaseparerade)")
     support_kind: pl.String = pa.Field(isin=list(SUPPORT_TYPE), description="Utlysningens stödform")
-    need_factor: pl.String = pa.Field(nullable=True, isin=FACTOR_CODES, description="Faktorn vars behov används (högst sannolikhet)")
-    p_top_fifth: pl.Float64 = pa.Field(nullable=True, in_range=SHARE, description="Sannolikhet för högt behov inom den faktorn")
-    rank: pl.Int32 = pa.Field(nullable=True, description="Rang")
-    rank_lower: pl.Int32 = pa.Field(nullable=True, description="Rangintervallets nedre ände")
-    rank_upper: pl.Int32 = pa.Field(nullable=True, description="Rangintervallets övre ände")
-    readiness_stage: pl.Int8 = pa.Field(nullable=True, description="Senaste beredskapsstadium")
+    frame: pl.String = pa.Field(isin=list(FRAMES), description="Var behovet jämförs: lan (länets kommuner) eller riket")
+    places: pl.Int32 = pa.Field(ge=1, description="Utlysningens antal platser")
+    support_year: pl.Int32 = pa.Field(nullable=True, description="Året vars pågående stöd räknas (aldrig ett kommande år)")
+    need_factor: pl.String = pa.Field(nullable=True, isin=FACTOR_CODES, description="Faktorn vars behov används (högst sannolikhet i jämförelsen)")
+    p_frame: pl.Float64 = pa.Field(nullable=True, in_range=SHARE, description="Sannolikhet för högt behov i jämförelsen: länets tredjedel eller rikets femtedel med störst behov")
+    need_band: pl.String = pa.Field(nullable=True, isin=list(NEED_BANDS), description="Tydligt högt, osäkert eller tydligt lägre behov (need_bands i coordination.yaml)")
+    p_top_fifth: pl.Float64 = pa.Field(nullable=True, in_range=SHARE, description="Sannolikhet att höra till rikets femtedel med störst behov")
+    rank: pl.Int32 = pa.Field(nullable=True, description="Rang i riket")
+    rank_lower: pl.Int32 = pa.Field(nullable=True, description="Rangintervallets nedre ände i riket")
+    rank_upper: pl.Int32 = pa.Field(nullable=True, description="Rangintervallets övre ände i riket")
+    n_ranked: pl.Int32 = pa.Field(nullable=True, description="Kommuner som rangordnas i riket")
+    p_top_lan: pl.Float64 = pa.Field(nullable=True, in_range=SHARE, description="Sannolikhet att höra till länets tredjedel med störst behov")
+    rank_lan: pl.Int32 = pa.Field(nullable=True, description="Rang i länet")
+    rank_lan_lower: pl.Int32 = pa.Field(nullable=True, description="Rangintervallets nedre ände i länet")
+    rank_lan_upper: pl.Int32 = pa.Field(nullable=True, description="Rangintervallets övre ände i länet")
+    n_ranked_lan: pl.Int32 = pa.Field(nullable=True, description="Kommuner som rangordnas i länet")
+    rankability_frame: pl.Float64 = pa.Field(nullable=True, in_range=SHARE, description="Rangordningsbarheten i jämförelsen")
+    readiness_assessment_id: pl.String = pa.Field(nullable=True, description="Beredskapsbedömningen som används")
+    readiness_stage: pl.Int8 = pa.Field(nullable=True, description="Dess stadium")
     readiness_stage_label: pl.String = pa.Field(nullable=True, description="Stadiets namn")
+    readiness_score: pl.Float64 = pa.Field(nullable=True, description="Bedömningens poäng (stadiet är heltalsdelen)")
     readiness_assessed_on: pl.Date = pa.Field(nullable=True, description="När beredskapen bedömdes")
+    readiness_issue: pl.String = pa.Field(nullable=True, description="Frågan bedömningen gäller")
+    readiness_for_call: pl.Boolean = pa.Field(nullable=True, description="Bedömningen gäller utlysningens fråga (tomt: utlysningen anger ingen fråga)")
+    readiness_warning: pl.String = pa.Field(nullable=True, description="Varningar i bedömningen")
     stage_suitable: pl.Boolean = pa.Field(nullable=True, description="Stadiet passar stödformen (tomt: inte bedömt)")
-    current_supports: pl.Int32 = pa.Field(ge=0, description="Pågående insatser inom utlysningens faktorer")
+    stage_advice: pl.String = pa.Field(nullable=True, description="När stadiet inte passar: vad stadiet kräver och vilka stödformer som passar")
+    current_supports: pl.Int32 = pa.Field(ge=0, description="Pågående insatser inom utlysningens faktorer under stödåret")
+    current_actors: pl.String = pa.Field(nullable=True, description="Aktörerna bakom dem")
     proposal: pl.String = pa.Field(isin=list(PROPOSALS), description="propose, qualitative_review eller not_proposed")
     proposal_label: pl.String = pa.Field(description="Förslaget i klartext")
-    order: pl.Int32 = pa.Field(nullable=True, ge=1, description="Plats i förslagslistan (tom vid kvalitativ bedömning)")
+    proposal_reason: pl.String = pa.Field(description="Varför, kort (hela skälen står i reasons)")
+    order: pl.Int32 = pa.Field(ge=1, description="Plats i ordningen: föreslagna, sedan kvalitativ bedömning, sedan ej föreslagna; efter behov inom varje")
     reasons: pl.String = pa.Field(description="Skälen i klartext; förslaget är ett underlag, beslutet fattas av människor")
 
     class Config:
         strict = True
-        description = "Urval bland sökande kommuner: ett förslag med skäl. Det föreslår; människor beslutar."
+        description = "Urval bland sökande kommuner: ett av tre förslag med skäl. Det föreslår; människor beslutar."
         unique = ["call_id", "area_code"]
+
+    @pa.dataframe_check
+    def proposed_only_when_assessed_and_high(cls, data: PolarsData) -> pl.LazyFrame:
+        proposed = pl.col("proposal") == "propose"
+        return _rows(data, ~proposed | ((pl.col("need_band") == "high") & pl.col("stage_suitable").fill_null(False)))

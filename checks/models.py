@@ -527,7 +527,8 @@ class DataQuality(pa.DataFrameModel):
     values_from: pl.String = pa.Field(nullable=True,
                                       description="När de värden som visas hämtades (tomt om inga visas)")
     used_for: pl.String = pa.Field(isin=list(USED_FOR),
-                                   description="Vad nyckeltalet används till: indikator, liknande kommuner eller båda")
+                                   description="Vad nyckeltalet används till: indikator, liknande "
+                                               "kommuner, båda, eller hälsoekonomi (marts.late_cost)")
 
     class Config:
         strict = True

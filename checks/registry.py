@@ -9,7 +9,9 @@ import pandera.polars as pa
 
 from checks import models
 from checks import coordination_models as coordination
+from checks import health_economics_models as health
 from checks import survey_models
+from checks import watch_model
 
 TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
     "kommun": ("raw", models.RawKommun),
@@ -49,9 +51,18 @@ TABLES.update({
     "need_index_input": ("marts", coordination.NeedIndexInput),
     "need_index": ("marts", coordination.NeedIndex),
     "need_sensitivity": ("marts", coordination.NeedSensitivity),
+    "need_contribution": ("marts", coordination.NeedContribution),
     "readiness": ("marts", coordination.Readiness),
     "readiness_stage": ("marts", coordination.ReadinessStage),
     "support_need": ("marts", coordination.SupportNeed),
     "goal_progress": ("marts", coordination.GoalProgress),
     "selection": ("marts", coordination.Selection),
 })
+
+# The watch list (issue 16): the rule is transforms/watch.py, shared with the site.
+TABLES["watch_list"] = ("marts", watch_model.WatchList)
+# Hälsoekonomi (issue 17): late-intervention cost and prevention scenarios.
+TABLES["late_cost"] = ("marts", health.LateCost)
+TABLES["prevention_scenario"] = ("marts", health.PreventionScenario)
+TABLES["late_cost_kpi"] = ("marts", health.LateCostKpi)
+TABLES["prevention_assumption"] = ("marts", health.PreventionAssumption)

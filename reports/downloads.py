@@ -26,8 +26,8 @@ from pathlib import Path
 
 import polars as pl
 
-from reports.labels import (AREA_TYPE, COMPARISON, FACTOR, RANK_BAND, SEX, STATUS,
-                            STRATEGIC_FACTORS, TREND, breakdown_label)
+from reports.labels import (AREA_TYPE, COMPARISON, FACTOR, RANK_BAND, SEX, SOURCE_STATUS_WORDS,
+                            STATUS, STRATEGIC_FACTORS, TREND, breakdown_label)
 from reports.model import SiteData
 from reports.xlsx import Sheet, workbook_bytes
 
@@ -79,7 +79,14 @@ def wide_table(data: SiteData) -> pl.DataFrame:
     ind = data.m.indicators.select("indicator_id", "title", "strategic_factor", "factor", "unit",
                                    "source", "source_id")
     order = {i["indicator_id"]: n for n, i in enumerate(data.indicators)}
+    # an area with earlier years but no row for the latest year: that year, "Saknas" and why
+    absent = pl.col("status").is_null()
     frame = (series.join(latest.drop("area_type", "unit", "source_id", "source_title"), on=keys, how="left")
+             .join(periods.rename({"period": "latest_period"}), on="indicator_id", how="left")
+             .with_columns(period=pl.coalesce("period", "latest_period"),
+                           status_reason=pl.when(absent).then(pl.lit("Källan har inget värde för året"))
+                           .otherwise(pl.col("status_reason").str.replace_all(SOURCE_STATUS_WORDS.pattern, "")),
+                           status=pl.when(absent).then(pl.lit("missing")).otherwise("status"))
              .join(areas, on="area_code", how="left")
              .join(national, on="indicator_id", how="left")
              .join(ind, on="indicator_id", how="left")

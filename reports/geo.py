@@ -37,6 +37,9 @@ class MapLayer:
     width: float
     height: float
     shapes: list[MapShape]  # in the order of the codes given
+    # When set, the outlines are defined once on the page (`map_defs`) with ids
+    # `<ref><code>`, and every map of the layer refers to them instead of repeating them.
+    ref: str = ""
 
 
 def layer(wkb: list[bytes], codes: list[str], width: float, pixel: float = 1.0) -> MapLayer:

@@ -193,3 +193,13 @@ def slug(text: str) -> str:
     table = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
     cleaned = "".join(c if c.isalnum() else "-" for c in text.lower().translate(table))
     return "-".join(part for part in cleaned.split("-") if part)
+
+
+# A source's own English status words, which some reasons quote: "dolt av sekretesskäl (Privacy)".
+SOURCE_STATUS_WORDS = re.compile(r"\s*\((?:Privacy|Missing|Not applicable|NotApplicable)\)")
+
+
+def reader_text(text: str | None) -> str | None:
+    """A reason as a reader sees it: the source's English status codes left out (the
+    Swedish words before them already say it)."""
+    return SOURCE_STATUS_WORDS.sub("", text) if text else text

@@ -8,6 +8,7 @@ the same marts give the same site. Pages are then built from dicts, not from que
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,11 +16,16 @@ from functools import cached_property
 import polars as pl
 
 from reports.charts.spine import Spread
-from reports.labels import (FACTOR_ORDER, STATUS, breakdown_label, interval, number, slug,
-                            unit_phrase)
+from reports.charts.trend import shared_domain
+from transforms import watch as watch_rule
+from reports.labels import (FACTOR_ORDER, STATUS, breakdown_label, interval, number,
+                            reader_text, slug, unit_phrase)
 
 NATIONAL = ("riket", "total")   # survey indicators compare with all respondents (area total)
 SPINE_MIN_COVERAGE = 0.75       # Fingertips blanks a spine when 25 % or more are missing
+ID_TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*\d*[_\d][A-Za-z0-9_]*\b")  # N15508, lupp_skola_…
+KOMMUN_TOKEN = re.compile(r"\bkommun (\d{4})\b")
+BREAKDOWN_TOKEN = re.compile(r"\b(?:ak|gy)\d\b")
 LARGE_SHARE = 0.2               # a kommun above this share of its län is compared with the rest
 
 LATEST_COLUMNS = [
@@ -49,12 +55,23 @@ class Marts:
     shapes: pl.DataFrame | None = None   # area_code, area_type (kommun | lan), geometry (WKB)
     need_index: pl.DataFrame | None = None
     need_sensitivity: pl.DataFrame | None = None
+    need_contribution: pl.DataFrame | None = None
     readiness: pl.DataFrame | None = None
     readiness_stage: pl.DataFrame | None = None
     support_need: pl.DataFrame | None = None
     goal_progress: pl.DataFrame | None = None
     selection: pl.DataFrame | None = None
     data_quality: pl.DataFrame | None = None
+    watch_list: pl.DataFrame | None = None   # marts.watch_list; computed from facts when None
+    # publication history (CONTRACT-changes.md): meta.publication_history, .publication_change,
+    # .decision_history; "Vad har ändrats" says so when they are not there
+    publication_history: pl.DataFrame | None = None
+    publication_change: pl.DataFrame | None = None
+    decision_history: pl.DataFrame | None = None
+    late_cost: pl.DataFrame | None = None               # hälsoekonomi (reports/health_economics.py)
+    late_cost_kpi: pl.DataFrame | None = None
+    prevention_scenario: pl.DataFrame | None = None
+    prevention_assumption: pl.DataFrame | None = None
 
 
 def county_file(code: str, name: str) -> str:
@@ -63,6 +80,16 @@ def county_file(code: str, name: str) -> str:
 
 def kommun_file(code: str, name: str) -> str:
     return f"kommun-{code}-{slug(name)}.html"
+
+
+# The county's own views besides its page: file stem and the heading each page carries.
+COUNTY_VIEWS = {"andringar": "Vad har ändrats", "jamfor": "Jämför kommuner",
+                "kon": "Flickor och pojkar", "lansoversikt": "Länsöversikt",
+                "samtal": "Samtalsunderlag"}
+
+
+def county_view_file(view: str, code: str, name: str) -> str:
+    return f"{view}-{code}-{slug(name)}.html"
 
 
 def indicator_file(indicator_id: str) -> str:
@@ -83,21 +110,29 @@ class Notes:
         return self.texts.index(text) + 1
 
 
-def value_cell(row: dict | None, unit: str, notes: Notes | None = None, count: bool = True) -> dict:
+STALE_NOTE = ("Värdet är från den senaste godkända leveransen; nyare uppgifter kunde inte "
+              "användas (se Datakvalitet).")
+
+
+def row_notes(row: dict) -> list[str]:
+    """The footnote texts a row needs: why it has no value, that it is stale, its caveat."""
+    texts = [reader_text(row.get("status_reason")) if row["status"] != "ok" else None,
+             STALE_NOTE if row.get("stale") else None, row.get("value_note")]
+    return [t for t in texts if t]
+
+
+def value_cell(row: dict | None, unit: str, notes: Notes | None = None, count: bool = True,
+               said: frozenset[str] = frozenset()) -> dict:
     """A value as a page shows it: text, interval, count and footnote markers.
 
-    `count` False hides the numerator (for means, where it is a sum of points, not a count).
+    `count` False hides the numerator (for means, where it is a sum of points, not a count);
+    `said` are notes the page states once for all its rows, so no row repeats them.
     """
     if row is None:
         return {"text": "–", "ci": "–", "n": "", "ok": False, "notes": []}
     marks = []
     if notes is not None:
-        if row["status"] != "ok":
-            marks.append(notes.mark(row.get("status_reason")))
-        if row.get("stale"):
-            marks.append(notes.mark("Värdet är från den senaste godkända leveransen; nyare "
-                                    "uppgifter kunde inte användas (se Datakvalitet)."))
-        marks.append(notes.mark(row.get("value_note")))
+        marks = [notes.mark(text) for text in row_notes(row) if text not in said]
     ok = row["status"] == "ok" and row["value"] is not None
     return {
         "text": number(row["value"], unit) if ok else STATUS.get(row["status"], row["status"]),
@@ -111,16 +146,20 @@ def value_cell(row: dict | None, unit: str, notes: Notes | None = None, count: b
 def source_text(indicator: dict, national_row: dict | None) -> str:
     """The source in words: Kolada and its id, or the survey's name and wave.
 
-    A survey's `source_title` is shown as the catalogue gives it, but never a file name:
-    anything that looks like one (and the brackets around it) is left out.
+    A survey's `source_title` is shown as the catalogue gives it ("LUPP (liknande upplägg),
+    omgång 2023"), but never a file name: a bracket that holds one is left out.
     """
     if indicator["source"] == "kolada":
         return f"Kolada, nyckeltal {indicator['source_id']}"
     title = (national_row or {}).get("source_title") or ""
-    words = [w for w in title.replace("(", " ").replace(")", " ").split()
-             if "." not in w and "/" not in w and "_" not in w]
-    name = " ".join(words) or indicator["source_id"].split(":")[0]
-    return f"Elevenkät: {name}"
+    title = re.sub(r"\s*\([^()]*[./_][^()]*\)", "", title)
+    title = re.sub(r"\s+([,.])", r"\1", " ".join(title.split())).strip(" ,")
+    return f"Elevenkät: {title or indicator['source_id'].split(':')[0]}"
+
+
+def survey_heading(source: str, period: int | None) -> str:
+    """'Elevenkät: LUPP, omgång 2023', with the year only when the title lacks it."""
+    return source if period is None or str(period) in source else f"{source}, {period}"
 
 
 class SiteData:
@@ -150,6 +189,13 @@ class SiteData:
 
     def kommun_file(self, code: str) -> str:
         return kommun_file(code, self.names[code])
+
+    def view_file(self, view: str, lan: str) -> str:
+        return county_view_file(view, lan, self.names[lan])
+
+    def county_views(self, lan: str) -> list[dict]:
+        """The county's own pages (what changed, compare, girls and boys, memo, dialogue)."""
+        return [{"view": v, "title": t, "file": self.view_file(v, lan)} for v, t in COUNTY_VIEWS.items()]
 
     def _indicators(self) -> list[dict]:
         rank = {f: i for i, f in enumerate([*FACTOR_ORDER, "none"])}
@@ -190,6 +236,29 @@ class SiteData:
                  .sort("indicator_id", "area_code", "sex", "breakdown"))
         return {(r["indicator_id"], r["area_code"], r["sex"], r["breakdown"]): r
                 for r in frame.to_dicts()}
+
+    @cached_property
+    def previous(self) -> dict[tuple[str, str], dict]:
+        """(indicator, area) → the row (sex T, no breakdown) of the national year before the
+        latest one: what "since last year" compares with."""
+        periods = watch_rule.previous_periods(self.m.facts, watch_rule.latest_periods(self.m.facts))
+        columns = LATEST_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in self.m.facts.columns]
+        frame = (self.m.facts.filter((pl.col("sex") == "T") & (pl.col("breakdown") == "all")
+                                     & pl.col("area_type").is_in(["kommun", "lan"]))
+                 .select(columns)
+                 .join(periods.with_columns(pl.col("period").cast(self.m.facts.schema["period"])),
+                       on=["indicator_id", "period"], how="inner")
+                 .sort("indicator_id", "area_code"))
+        return {(r["indicator_id"], r["area_code"]): r for r in frame.to_dicts()}
+
+    @cached_property
+    def watch_last_year(self) -> dict[str, list[dict]]:
+        """län → the watch list as it was on the year before's values (same rule)."""
+        periods = watch_rule.previous_periods(self.m.facts, watch_rule.latest_periods(self.m.facts))
+        out: dict[str, list[dict]] = defaultdict(list)
+        for row in watch_rule.watch_list(self.m.facts, self.m.indicators, self.m.areas, periods).to_dicts():
+            out[row["lan_code"]].append(row)
+        return dict(out)
 
     def row(self, indicator_id: str, area: str, sex: str = "T", breakdown: str = "all") -> dict | None:
         return self.latest.get((indicator_id, area, sex, breakdown))
@@ -239,6 +308,18 @@ class SiteData:
             out[ind].update(p[0] for p in points)
         return {ind: sorted(years) for ind, years in out.items()}
 
+    @cached_property
+    def trend_domain(self) -> dict[str, tuple[float, float]]:
+        """Per indicator, the y axis all its trend panels share (charts/trend.shared_domain),
+        over all years; intervals are cut at the axis ends."""
+        kommuner: dict[str, list[float]] = defaultdict(list)
+        benchmarks: dict[str, list[float]] = defaultdict(list)
+        for (ind, area), points in self.series.items():
+            target = kommuner if self.area_type.get(area) == "kommun" else benchmarks
+            target[ind] += [p[1] for p in points if p[1] is not None]
+        return {ind: shared_domain(kommuner[ind], benchmarks[ind])
+                for ind in sorted(set(kommuner) | set(benchmarks))}
+
     # -- spreads for the spine charts ------------------------------------------------------
     @cached_property
     def spreads(self) -> dict[str, Spread]:
@@ -261,16 +342,56 @@ class SiteData:
             out[ind] = Spread(*q, n_values=len(ok), n_kommuner=len(values))
         return out
 
+    # -- the watch list and the per-factor counts (transforms/watch.py) -------------------
+    @cached_property
+    def watch(self) -> dict[str, list[dict]]:
+        """län → its rows of marts.watch_list (or of the same rule applied here)."""
+        frame = self.m.watch_list
+        if frame is None:
+            frame = watch_rule.watch_list(self.m.facts, self.m.indicators, self.m.areas)
+        out: dict[str, list[dict]] = defaultdict(list)
+        for row in frame.to_dicts():
+            out[row["lan_code"]].append(row)
+        return dict(out)
+
+    @cached_property
+    def counts(self) -> dict[str, list[dict]]:
+        """kommun → per strategic factor, its comparisons with riket (latest year)."""
+        rows = watch_rule.latest_rows(self.m.facts, self.m.indicators, self.m.areas)
+        out: dict[str, list[dict]] = defaultdict(list)
+        for row in watch_rule.factor_counts(rows).to_dicts():
+            out[row["area_code"]].append(row)
+        return dict(out)
+
     # -- small helpers shared by the pages -------------------------------------------------
-    def lan_comparison(self, row: dict, lan: str) -> str:
-        """The comparison with the län; a kommun that is a large part of its län is compared
-        with the rest of the län (its own numbers left out)."""
+    def lan_benchmark(self, row: dict, lan: str) -> dict:
+        """What a kommun is compared with in its län: the län, or — for a kommun above
+        `LARGE_SHARE` of the län's denominator — the rest of the län (its own numbers left
+        out), with that benchmark's value so the page shows what the comparison is against."""
         lan_row = self.row(row["indicator_id"], lan, row["sex"], row["breakdown"])
-        if (lan_row and row["denominator"] and lan_row["denominator"]
+        lan_ok = lan_row is not None and lan_row["status"] == "ok"
+        whole = {"rest": False, "value": lan_row["value"] if lan_ok else None,
+                 "comparison": row.get("compared_to_lan") or "not_compared"}
+        if not (lan_ok and row["denominator"] and lan_row["denominator"]
                 and row["denominator"] / lan_row["denominator"] > LARGE_SHARE
                 and row.get("compared_to_rest_of_lan")):
-            return row["compared_to_rest_of_lan"]
-        return row.get("compared_to_lan") or "not_compared"
+            return whole
+        rest_den = lan_row["denominator"] - row["denominator"]
+        multiplier = self.by_id[row["indicator_id"]].get("multiplier") or 1.0
+        value = ((lan_row["numerator"] - row["numerator"]) / rest_den * multiplier
+                 if rest_den > 0 and lan_row["numerator"] is not None and row["numerator"] is not None
+                 else None)
+        return {"rest": True, "value": value, "comparison": row["compared_to_rest_of_lan"]}
+
+    def readable(self, text: str | None) -> str | None:
+        """A message from a mart made readable: indicator ids become titles, kommun codes
+        names and breakdown codes words ("lupp_… … kommun 0305, totalt, ak9" → titles)."""
+        if not text:
+            return text
+        text = ID_TOKEN.sub(lambda m: f"”{self.by_id[m.group(0)]['short_title']}”"
+                            if m.group(0) in self.by_id else m.group(0), text)
+        text = KOMMUN_TOKEN.sub(lambda m: self.names.get(m.group(1), m.group(0)), text)
+        return BREAKDOWN_TOKEN.sub(lambda m: breakdown_label(m.group(0)), reader_text(text))
 
     def breakdown_heads(self, cells: list[tuple[str, str]]) -> list[tuple[str, str]]:
         order = {"K": 0, "M": 1, "T": 2}
@@ -311,6 +432,14 @@ class SiteData:
                                        ["indicator_id", "period", "sex", "breakdown", "denominator"]),
             "peers": self._partition(m.peers, "kommun_code", ["kommun_code", "rank"]),
             "need_sensitivity": self._partition(m.need_sensitivity, "factor", ["factor", "rank_of_effect"]),
+            "need_contribution": self._partition(m.need_contribution, "area_code",
+                                                 ["area_code", "factor", "rank_of_contribution"]),
+            "late_cost": self._partition(m.late_cost, "area_code", ["area_code", "cost_kind", "year"]),
+            "late_cost_kpi": self._partition(m.late_cost_kpi, "cost_kind", ["sort_order"]),
+            "prevention_scenario": self._partition(m.prevention_scenario, "area_code",
+                                                   ["area_code", "scenario_order"]),
+            "prevention_assumption": self._partition(m.prevention_assumption, "scenario_id",
+                                                     ["scenario_id", "sort_order"]),
         }
 
     def rows_for(self, table: str, keys: list[str]) -> list[dict] | None:
@@ -323,6 +452,7 @@ class SiteData:
     def prepare(self) -> "SiteData":
         """Compute every shared view now (before pages are rendered in parallel)."""
         for name in ("latest_period", "national_code", "latest", "breakdowns", "series", "periods",
-                     "spreads", "tables"):
+                     "spreads", "tables", "watch", "counts", "trend_domain", "previous",
+                     "watch_last_year"):
             getattr(self, name)
         return self

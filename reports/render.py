@@ -18,11 +18,14 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from reports.colours import COMPARISON_FILL, COUNT_FILL, QUINTILE_FILL
+from reports.coordination import RANKABILITY_BANDS, memo_file
 from reports.downloads import write_downloads
 from reports.geo import Layers
 from reports.labels import COMPARISON, COMPARISON_SYMBOL, NEED_LEVEL
 from reports.model import Marts, SiteData
-from reports.pages import county_page, indicator_page, profile_page, start_page
+from reports.pages import (COUNTY_VIEW_PAGES, call_memo_page, county_page, indicator_page,
+                           profile_page, start_page)
+from reports.pages.call_memo import DOWNLOAD_DIR, calls_of, memo_xlsx, memo_xlsx_name
 from reports.watch import MIN_SHARE, MIN_WORSE
 
 ASSET_DIR = "assets"
@@ -67,14 +70,18 @@ def stylesheet() -> str:
               for level, (fill, ink) in QUINTILE_FILL.items()]
     rules += [f".c-{i} {{ background: {fill}; color: {ink}; }} svg .c-{i} {{ fill: {fill}; }}"
               for i, (fill, ink) in enumerate(COUNT_FILL)]
+    # the overview grid prints each comparison's sign after the value, so colour is never alone
+    rules += [f'table.grid td.f-{code}::after {{ content: "\\00a0{symbol}"; font-weight: 700; }}'
+              for code, symbol in COMPARISON_SYMBOL.items()]
     rules += [".f-none { background: #fff; } svg .f-none { fill: #f2f2f2; }",
               "svg .f-link { fill: #c9d7ea; }"]
     return css + "\n/* palette (reports/colours.py) */\n" + "\n".join(rules) + "\n"
 
 
 def prune(out_dir: Path, keep: set[Path]) -> None:
-    """Remove pages and assets of earlier builds that this build did not write."""
-    for path in [*out_dir.glob("*.html"), *out_dir.glob("*.csv"), *(out_dir / ASSET_DIR).glob("*")]:
+    """Remove pages, assets and memo workbooks of earlier builds that this build did not write."""
+    memos = (out_dir / DOWNLOAD_DIR).glob("urval-*.xlsx")
+    for path in [*out_dir.glob("*.html"), *out_dir.glob("*.csv"), *(out_dir / ASSET_DIR).glob("*"), *memos]:
         if path not in keep:
             path.unlink()
 
@@ -94,6 +101,12 @@ def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str]:
         page = county_page(data, layers, key)
     elif kind == "profile":
         page = profile_page(data, key)
+    elif kind == "call_memo":
+        page = call_memo_page(data, *key.split("|", 1))
+    elif kind == "about":
+        page = {"methods": data.methods()}
+    elif kind in COUNTY_VIEW_PAGES:
+        page = COUNTY_VIEW_PAGES[kind][2](data, key)
     else:
         page = indicator_page(data, layers, data.by_id[key])
     write_file(out_dir / name, env.get_template(template).render(**common, **page))
@@ -125,13 +138,18 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     layers = Layers(marts.shapes).prepare(data.kommuner_of)
     common = {"ctx": ctx, "asset_dir": ASSET_DIR, "comparisons": COMPARISON,
               "symbols": COMPARISON_SYMBOL, "need_levels": NEED_LEVEL, "min_worse": MIN_WORSE,
-              "min_share": f"{round(100 * MIN_SHARE)}\u00a0%", "n_all_kommuner": len(data.kommuner)}
+              "min_share": f"{round(100 * MIN_SHARE)}\u00a0%", "n_all_kommuner": len(data.kommuner),
+              "rankability_bands": RANKABILITY_BANDS}
     css = out_dir / ASSET_DIR / "site.css"
     write_file(css, stylesheet())
     jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]
-            + [("start", "index.html.j2", "index.html", "")]
+            + [("start", "index.html.j2", "index.html", ""), ("about", "about.html.j2", "om-siffrorna.html", "")]
             + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
-            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner])
+            + [("profile", "kommun.html.j2", data.kommun_file(code), code) for code in data.kommuner]
+            + [(kind, template, data.view_file(stem, lan), lan) for lan, _ in data.lans
+               for kind, (stem, template, _) in COUNTY_VIEW_PAGES.items()]
+            + [("call_memo", "call_memo.html.j2", memo_file(lan, call), f"{lan}|{call}")
+               for lan, call in calls_of(data)])
     jobs = [job for job in jobs if kinds is None or job[0] in kinds]
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()
@@ -152,10 +170,15 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
         _SHARED.clear()
     for kind, name in done:
         result.pages.setdefault(kind, []).append(out_dir / name)
+    # The memos' workbooks are written here: polars stays out of the forked workers.
+    for lan, call in calls_of(data) if kinds is None or "call_memo" in kinds else []:
+        write_file(out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call),
+                   memo_xlsx(data, lan, call, ctx.data_label, ctx.fetched))
     result.seconds["pages"] = time.perf_counter() - step
     result.seconds["workers"] = workers
     if kinds is None:
-        prune(out_dir, {p for paths in result.pages.values() for p in paths} | {css})
+        workbooks = {out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call) for lan, call in calls_of(data)}
+        prune(out_dir, {p for paths in result.pages.values() for p in paths} | {css} | workbooks)
     result.seconds["total"] = time.perf_counter() - started
     return result
 

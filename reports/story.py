@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from reports.labels import FACTOR_ORDER, STRATEGIC_FACTORS, join_words, plural
+from reports.coordination import HIGH_NEED
+from reports.labels import FACTOR_ORDER, STRATEGIC_FACTORS, join_words, percent, plural
 from reports.model import SiteData
 from reports.watch import factor_counts
 
@@ -36,16 +37,17 @@ def _need_point(data: SiteData, lan: str, need: dict | None) -> dict:
                         key=lambda t: (-(t[0]["p_value"] or 0), t[1]))
         if not ranked:
             continue
-        sure = [name for cell, name in ranked if cell["certainty"] == "säkert"]
-        if sure:
-            parts.append(f"{STRATEGIC_FACTORS[factor]}: {join_words(sure[:MAX_NAMED])} hör säkert till "
-                         f"den femtedel av landets kommuner som har störst behov"
-                         f"{f' (och {len(sure) - MAX_NAMED} till)' if len(sure) > MAX_NAMED else ''}.")
+        likely = [f"{name} ({cell['p']})" for cell, name in ranked if cell["certainty"] == "mycket troligt"]
+        if likely:
+            parts.append(f"{STRATEGIC_FACTORS[factor]}: med minst {percent(HIGH_NEED)} sannolikhet hör "
+                         f"{join_words(likely[:MAX_NAMED])} till den femtedel av landets kommuner som "
+                         f"har störst behov"
+                         f"{f' (och {len(likely) - MAX_NAMED} till)' if len(likely) > MAX_NAMED else ''}.")
         else:
             cell, name = ranked[0]
             parts.append(f"{STRATEGIC_FACTORS[factor]}: störst behov i {name}, men det är "
                          f"{cell['certainty']} att kommunen hör till den femtedel med störst behov "
-                         f"({cell['p']}, rang {cell['rank']}).")
+                         f"({cell['p']} sannolikhet, rang {cell['rank']}).")
     if not parts:
         parts.append("Behovsindexet saknar värden för länets kommuner.")
     return {"title": title, "text": " ".join(parts)}

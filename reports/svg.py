@@ -127,3 +127,43 @@ def runs(points: list[tuple[float, float] | None]) -> list[list[tuple[float, flo
     if current:
         out.append(current)
     return out
+
+
+def dots(points: list[tuple[float, float]], r: float) -> str:
+    """Path data for many dots at once (two arcs each): one element instead of one per dot,
+    which keeps a page of 290 kommuner light."""
+    d = f"{c(2 * r)},0"
+    back = f"-{c(2 * r)},0"
+    return "".join(f"M{c(x - r)},{c(y)}a{c(r)},{c(r)} 0 1 0 {d}a{c(r)},{c(r)} 0 1 0 {back}"
+                   for x, y in points)
+
+
+def grouped_marks(marks: list, position, ci=None, r: float = 3.0) -> list[str]:
+    """Marks drawn as one group per county (`k l<län>`, which the page can highlight) with
+    one interval path and one dot path per comparison class. `position(i, mark)` gives the
+    dot's (x, y); `ci(i, mark)` the interval's (x, y_low, y_high) or None."""
+    groups: dict[str, dict[str, list]] = {}
+    for i, mark in enumerate(marks):
+        group = groups.setdefault(mark.lan_code, {"ci": [], "dots": {}})
+        group["dots"].setdefault(mark.comparison, []).append(position(i, mark))
+        limits = ci(i, mark) if ci else None
+        if limits:
+            x, y1, y2 = limits
+            group["ci"].append(f"M{c(x)},{c(y1)}V{c(y2)}")
+    out = []
+    for lan in sorted(groups):
+        group = groups[lan]
+        body = f'<path class="ci" d="{"".join(group["ci"])}"/>' if group["ci"] else ""
+        body += "".join(f'<path class="dot f-{cmp}" d="{dots(points, r)}"/>'
+                        for cmp, points in sorted(group["dots"].items()))
+        out.append(f'<g class="k l{lan}">{body}</g>')
+    return out
+
+
+def relative_path(points: list[tuple[float, float]], close: bool = False) -> str:
+    """Path data for a line through `points` in relative steps ("M30,53.2l12.2,-2.4 …"),
+    about a third shorter than absolute coordinates. Steps are taken between coordinates
+    already rounded to one decimal, so the line never drifts from where it should be."""
+    rounded = [(round(x, 1), round(y, 1)) for x, y in points]
+    steps = " ".join(f"{c(x1 - x0)},{c(y1 - y0)}" for (x0, y0), (x1, y1) in zip(rounded, rounded[1:]))
+    return f"M{c(rounded[0][0])},{c(rounded[0][1])}" + (f"l{steps}" if steps else "") + ("z" if close else "")

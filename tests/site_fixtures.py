@@ -161,3 +161,47 @@ def small_marts(catalog_indicators, kommuner) -> Marts:
     shapes = boundaries().filter(pl.col("area_code").is_in(codes + COUNTIES))
     return Marts(facts=facts, indicators=indicators, areas=areas, peers=peers,
                  funnels=funnel_frame(facts), methods=methods, shapes=shapes)
+
+
+def with_history(marts: Marts) -> Marts:
+    """Two publications in the shape of CONTRACT-changes.md: the second revised Linköping's
+    school value beyond its interval, hid Ydre's value, turned Norrköping's violence trend;
+    Valdemarsvik entered the watch list and a goal changed status."""
+    from dataclasses import replace
+
+    history = pl.DataFrame({
+        "run_id": ["run-1", "run-2"], "previous_run_id": [None, "run-1"],
+        "published_at": ["2026-11-16T03:31:00Z", "2026-11-23T03:31:00Z"],
+        "data_label": ["Demodata – syntetiska värden"] * 2, "data_mode": ["demo"] * 2,
+        "fingerprint": ["a", "b"], "code_version": ["c", "c"], "catalog_version": ["k", "k"],
+        "n_values": [1000, 1001], "n_new": [0, 0], "n_revised": [0, 1], "n_removed": [0, 0],
+        "n_status_changed": [0, 1], "n_comparison_changed": [0, 1], "n_trend_changed": [0, 1],
+        "kpi_states": ["{}", "{}"]}, schema_overrides={"previous_run_id": pl.String})
+    def change(area, ind, **flags):
+        row = {"run_id": "run-2", "previous_run_id": "run-1", "indicator_id": ind, "area_code": area,
+               "area_type": "kommun", "period": PERIODS[-1], "sex": "T", "breakdown": "all",
+               "is_new": False, "is_removed": False, "value_revised": False, "beyond_interval": False,
+               "status_changed": False, "comparison_changed": False, "trend_changed": False,
+               "old_value": None, "new_value": None, "old_lower_95": None, "old_upper_95": None,
+               "new_lower_95": None, "new_upper_95": None, "old_status": "ok", "new_status": "ok",
+               "old_compared_to_lan": None, "new_compared_to_lan": None, "old_compared_to_riket": None,
+               "new_compared_to_riket": None, "old_trend": None, "new_trend": None}
+        row.update(flags)
+        return row
+    changes = pl.DataFrame([
+        change("0580", "N15508", value_revised=True, beyond_interval=True, old_value=70.0, new_value=80.0,
+               old_lower_95=66.0, old_upper_95=74.0, new_lower_95=76.0, new_upper_95=84.0,
+               comparison_changed=True, old_compared_to_riket="similar", new_compared_to_riket="better"),
+        change("0512", "N33813", status_changed=True, new_status="suppressed", old_value=3.0),
+        change("0581", "N07403", trend_changed=True, old_trend="no_significant_change",
+               new_trend="increasing_worse", old_value=1300.0, new_value=1380.0),
+        change("1380", "N15508", value_revised=True, old_value=70.0, new_value=71.0)],
+        schema_overrides={k: pl.Float64 for k in ("old_value", "new_value", "old_lower_95", "old_upper_95",
+                                                  "new_lower_95", "new_upper_95")}, infer_schema_length=None)
+    decisions = pl.DataFrame({
+        "run_id": ["run-1", "run-2", "run-2", "run-1", "run-2"],
+        "kind": ["watch_list", "watch_list", "watch_list", "goal_status", "goal_status"],
+        "area_code": ["0581", "0581", "0563", "0509", "0509"],
+        "item_id": ["N07403", "N07403", "", "mal-0509-1", "mal-0509-1"],
+        "state": ["on", "on", "on", "on_track", "wrong_direction"]})
+    return replace(marts, publication_history=history, publication_change=changes, decision_history=decisions)

@@ -66,8 +66,8 @@ def test_coordination_marts_are_published_and_documented(built):
         WHERE schema_name IN ('marts', 'meta') AND comment IS NULL AND table_name <> 'publication'""")
     assert undocumented.height == 0, undocumented.to_dicts()
     files = published(built, "SELECT file, status FROM meta.register_file ORDER BY file")
-    assert files.rows() == [("ansokningar_demo.csv", "accepted"), ("beredskap_demo.csv", "accepted"),
-                            ("mal_demo.xlsx", "accepted"), ("stod_demo.xlsx", "accepted")]
+    assert files.rows() == [("ansokningar_demo.csv", "demo"), ("beredskap_demo.csv", "demo"),
+                            ("mal_demo.xlsx", "demo"), ("stod_demo.xlsx", "demo")]
     # Contact persons are never published.
     columns = published(built, "SELECT column_name FROM duckdb_columns()")["column_name"].to_list()
     assert not {"contact", "email"} & set(columns)
@@ -103,6 +103,35 @@ def test_registers_reach_their_marts(built):
     assert selection["reasons"].str.ends_with("beslutet fattas av handläggarna.").all()
 
 
+def test_issue_14_done_when_on_the_demo_build(built):
+    """No county call ends with nobody proposed or referred; every "uppnått" clears its target;
+    no support year after the build's; need in the county with rankability; contributions."""
+    calls = published(built, """
+        SELECT call_id, count(*) FILTER (WHERE proposal IN ('propose', 'qualitative_review')) AS n
+        FROM marts.selection GROUP BY call_id""")
+    assert calls.height == 21 and (calls["n"] >= 1).all(), calls.filter(pl.col("n") == 0).to_dicts()
+    achieved = published(built, "SELECT * FROM marts.goal_progress WHERE status = 'achieved'")
+    clears = ((achieved["direction"] == "increase") & (achieved["lower_95"] >= achieved["target_value"])) | \
+             ((achieved["direction"] == "decrease") & (achieved["upper_95"] <= achieved["target_value"]))
+    assert clears.all()
+    fetched = published(built, "SELECT max(fetched_at) AS f FROM marts.fact_indicator")["f"][0]
+    years = published(built, "SELECT max(period) AS last, min(period) FILTER (WHERE shown) AS shown, "
+                             "max(period) FILTER (WHERE shown) AS shown_last FROM marts.support_need")
+    assert years["last"][0] <= int(fetched[:4]) and years["shown"][0] == years["shown_last"][0] == int(fetched[:4])
+    need = published(built, "SELECT * FROM marts.need_index WHERE area_type = 'kommun' AND status = 'ok'")
+    for column in ("rank_lan", "rank_lan_lower", "rank_lan_upper", "rankability", "n_ranked_lan"):
+        assert need[column].null_count() == 0, column
+    big = need.filter(pl.col("n_ranked_lan") >= 3)
+    assert big["p_top_lan"].null_count() == 0 and big["rankability_lan"].null_count() == 0
+    # Exactly ⌈n/3⌉ kommuner of a county are in its highest-need third in every draw.
+    for (lan, factor), frame in big.group_by("lan_code", "factor"):
+        assert frame["p_top_lan"].sum() == pytest.approx(math.ceil(frame.height / 3 - 1e-9)), (lan, factor)
+    parts = published(built, "SELECT * FROM marts.need_contribution")
+    assert parts["area_code"].n_unique() > 250
+    sums = parts.group_by("area_code", "factor").agg(pl.col("contribution").sum(), pl.col("score_z").first())
+    assert ((sums["contribution"] - sums["score_z"]).abs() < 1e-9).all()
+
+
 def test_a_broken_register_is_set_aside_and_nothing_published_changes(built, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(built, data)
@@ -116,7 +145,7 @@ def test_a_broken_register_is_set_aside_and_nothing_published_changes(built, tmp
         pl.when(pl.int_range(pl.len()) == 5).then(pl.lit("2020-01-01")).otherwise("Slutdatum").alias("Slutdatum"))
     broken.write_excel(folder / "stod_demo.xlsx")
     # A new readiness file in Windows-1252 with semicolons and a score of 12.
-    cells = ["0580", "2025-05-01", "Våld bland unga", "1", "Skola"] + ["4,5"] * 17 + ["12"]
+    cells = ["LKP-1", "0580", "2025-05-01", "Våld bland unga", "", "1", "Skola"] + ["4,5"] * 17 + ["12"]
     (folder / "beredskap_linkoping.csv").write_bytes(
         (";".join(BEREDSKAP.headers) + "\r\n" + ";".join(cells) + "\r\n").encode("cp1252"))
     result = definitions(data).resolve_job_def("register_job").execute_in_process(

@@ -72,7 +72,7 @@ def test_xlsx_with_a_title_row_keeps_the_sheet_row_numbers(tmp_path, known):
     sheet.write(1, 0, "Beredskapsbedömning Linköping 2025")  # row 2; row 1 is empty
     sheet.write_row(3, 0, BEREDSKAP.headers)                  # header on row 4
     for r, score in ((4, 4), (6, 12)):                        # rows 5 and 7 (row 6 is blank)
-        sheet.write_row(r, 0, ["0580", "2025-03-15", "Våld bland unga", str(r), "Skola"] + [score] * 18)
+        sheet.write_row(r, 0, ["B1", "0580", "2025-03-15", "Våld bland unga", "", str(r), "Skola"] + [score] * 18)
     book.close()
     parsed = check_file(path, BEREDSKAP, known)
     assert parsed.frame["source_row"].to_list() == [5, 7]
@@ -116,9 +116,9 @@ def test_missing_column_and_call_rules(tmp_path, known):
     bad = check_file(csv(tmp_path / "stod.csv", ["Aktör;Kommunkod", "X;0580"]), STOD, known)
     assert (1, "Aktörstyp", "missing_column") in problems_of(bad)
     head = ",".join(ANSOKNINGAR.headers)
-    rows = ["C1,Utlysning,\"Skola, Föräldraskap och familjens villkor\",Processtöd,0580,2025-02-01,,",
-            "C1,Utlysning,Fritid,Processtöd,0581,2025-02-02,,",
-            "C1,Utlysning,\"Skola, Föräldraskap\",Processtöd,0580,2025-02-03,,"]
+    rows = ["C1,Utlysning,\"Skola, Föräldraskap och familjens villkor\",Processtöd,,,,,,0580,2025-02-01,,",
+            "C1,Utlysning,Fritid,Processtöd,,,,,,0581,2025-02-02,,",
+            "C1,Utlysning,\"Skola, Föräldraskap\",Processtöd,,,,,,0580,2025-02-03,,"]
     parsed = check_file(csv(tmp_path / "ansokningar.csv", [head, *rows]), ANSOKNINGAR, known)
     assert problems_of(parsed) == [(3, "Strategiska faktorer", "inconsistent"), (4, "Kommunkod", "duplicate_row")]
     assert parsed.frame["factors"][0] == "skola,foraldraskap"
@@ -150,7 +150,10 @@ def test_a_bad_file_is_set_aside_and_its_last_accepted_version_counts(tmp_path, 
     assert [o.status for o in take_register(folder, STOD, known).outcomes] == ["accepted"]
     (folder / "stod_lst.csv").unlink()
     gone = take_register(folder, STOD, known)
-    assert gone.outcomes == [] and gone.frame.height == 0
+    assert [o.status for o in gone.outcomes] == ["removed"] and gone.frame.height == 0
+    assert "Norrköping" not in gone.warnings["message"][0]
+    assert "filen är borttagen ur registermappen; dess rader för Söderköping (0582)" in gone.warnings["message"][0]
+    assert take_register(folder, STOD, known).outcomes == []           # said once
 
 
 def test_first_bad_file_counts_nothing_and_strangers_are_listed(tmp_path, known):
@@ -181,7 +184,7 @@ def test_readiness_is_stored_long_with_an_assessment_id(tmp_path, known):
     parsed = check_file(tmp_path / "mallar" / "beredskap_mall.xlsx", BEREDSKAP, known)
     table = as_table(BEREDSKAP, parsed.frame)
     assert table.height == 6 and table["dimension"].to_list() == list("ABCDEF")
-    assert table["assessment_id"].unique().to_list() == ["0580-2025-03-15"]
+    assert table["assessment_id"].unique().to_list() == ["0580-2025-1"]
     assert table.row(0, named=True)["consensus"] == 4.25
 
 

@@ -18,7 +18,8 @@ import pytest
 
 from reports.render import ReportContext, render_site
 from tests.coordination_frames import with_coordination
-from tests.site_fixtures import small_marts
+from tests.health_frames import with_health
+from tests.site_fixtures import small_marts, with_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -28,7 +29,12 @@ AXE_PATHS = [Path(os.environ.get("AXE_CORE_JS", "/nonexistent")),
 CTX = ReportContext(run_id="test-run", data_label="Demodata – syntetiska värden", is_demo=True,
                     fetched="2026-11-23")
 PAGES = {"start": "index.html", "county": "lan-05-ostergotlands-lan.html",
-         "profile": "kommun-0509-odeshog.html", "indicator": "indikator-n15508.html"}
+         "profile": "kommun-0509-odeshog.html", "indicator": "indikator-n15508.html",
+         "about": "om-siffrorna.html", "changes": "andringar-05-ostergotlands-lan.html",
+         "compare": "jamfor-05-ostergotlands-lan.html", "sexes": "kon-05-ostergotlands-lan.html",
+         "memo": "lansoversikt-05-ostergotlands-lan.html", "dialogue": "samtal-05-ostergotlands-lan.html",
+         "call_memo": "urval-05-utlysning-2026.html"}
+A4_WIDTH = 718   # CSS px printable on A4 portrait: (210 − 2 × 10) mm at 96 px per inch
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -53,7 +59,9 @@ def browser():
 @pytest.fixture(scope="module")
 def site(catalog_indicators, kommuner, tmp_path_factory):
     out = tmp_path_factory.mktemp("browser-site")
-    render_site(with_coordination(small_marts(catalog_indicators, kommuner), "05"), out, CTX, workers=1)
+    render_site(with_health(with_history(with_coordination(small_marts(catalog_indicators, kommuner), "05")),
+                            kommuner), out, CTX,
+                workers=1)
     return out
 
 
@@ -101,7 +109,7 @@ def test_nothing_scrolls_sideways_at_390_px(browser, site, kind):
         # wide tables scroll inside their own box instead
         boxes = visit.page.evaluate("""[...document.querySelectorAll('.scroll')]
             .filter(e => e.scrollWidth > e.clientWidth).length""")
-        assert kind == "start" or boxes >= 1
+        assert kind in ("start", "about", "memo", "dialogue", "changes") or boxes >= 1
     finally:
         visit.close()
 
@@ -165,5 +173,42 @@ def test_profile_prints_on_at_most_four_a4_pages_with_whole_charts(browser, site
         hidden = visit.page.evaluate("""[...document.querySelectorAll('.downloads, .toc')]
             .filter(e => getComputedStyle(e).display !== 'none').length""")
         assert hidden == 0
+    finally:
+        visit.close()
+
+
+PRINT_CHECK = """(limit) => {
+    const out = [];
+    const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined ? '.' + e.className : '');
+    for (const e of document.querySelectorAll('main table, main svg:not(.defs), main figure, main .scroll, main dl, main ul, main ol')) {
+        if (e.closest('.county-trend, .no-print, nav')) continue;   // trends print for the chosen county only
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) out.push('not printed: ' + name(e));
+        else if (r.right > limit + 1) out.push('beyond the page edge: ' + name(e) + ' ' + Math.round(r.right));
+    }
+    for (const e of document.querySelectorAll('main .scroll'))
+        if (e.scrollWidth > e.clientWidth + 1) out.push('clipped: ' + name(e) + ' ' + e.scrollWidth);
+    for (const d of document.querySelectorAll('main details'))
+        for (const t of d.querySelectorAll('table'))
+            if (t.getBoundingClientRect().height === 0) out.push('collapsed table not printed');
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_every_page_kind_prints_whole_on_a4(browser, site, kind):
+    """Printed on A4 portrait, nothing is cut at the page edge, no table needs scrolling and
+    collapsed sections print; the memo is one page and a profile at most four."""
+    visit = Visit(browser, site / PAGES[kind], width=A4_WIDTH)
+    try:
+        visit.page.emulate_media(media="print")
+        assert visit.page.evaluate(PRINT_CHECK, A4_WIDTH) == []
+        pdf = visit.page.pdf(format="A4", print_background=True)
+        pages = pdf_pages(pdf)
+        assert pdf.startswith(b"%PDF") and pages >= 1
+        if kind == "memo":
+            assert pages == 1
+        if kind == "profile":
+            assert pages <= 4
     finally:
         visit.close()

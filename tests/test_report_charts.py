@@ -7,7 +7,7 @@ import re
 import pytest
 
 from reports.charts import funnel, ranked, spine, trend
-from reports.charts.maps import Area, choropleth
+from reports.charts.maps import Area, choropleth, choropleth_by_class
 from reports.geo import MapLayer, MapShape
 
 SPREAD = spine.Spread(q0=40.0, q25=60.0, q75=80.0, q100=100.0, n_values=290, n_kommuner=290)
@@ -47,15 +47,15 @@ def test_funnel_draws_the_plain_limits_not_the_overdispersed_ones():
     limits = [{"denominator": n, "lower_95": 70 - w, "upper_95": 70 + w, "lower_998": 70 - 2 * w,
                "upper_998": 70 + 2 * w, "lower_95_od": 0.0, "upper_95_od": 100.0,
                "lower_998_od": 0.0, "upper_998_od": 100.0} for n, w in ((100, 10.0), (1000, 3.0))]
-    points = [ranked.Mark("A", "05", 82.0, None, None, "worse", "A", 100),
-              ranked.Mark("B", "05", 71.0, None, None, "similar", "B", 1000)]
+    points = [ranked.Mark("A", "05", 82.0, None, None, "worse", 100),
+              ranked.Mark("B", "05", 71.0, None, None, "similar", 1000)]
     svg = funnel.funnel(points, limits, 70.0, "andel (%)", "etikett")
     # y domain: 50..90 padded by 5 % → 48..92; the 95 % upper limit at n = 100 is 80.
     y = lambda v: 320 - 34 - (v - 48) / 44 * (320 - 34 - 14)  # noqa: E731
     upper95 = re.findall(r'<polyline class="lim95" points="([^"]+)"', svg)[1]
     assert upper95.split()[0].endswith(f",{y(80):.1f}".rstrip("0").rstrip("."))
     assert svg.count('class="lim95"') == 2 and svg.count('class="lim998"') == 2
-    assert 'class="dot f-worse"' in svg and 'class="dot f-similar"' in svg
+    assert '<path class="dot f-worse"' in svg and '<path class="dot f-similar"' in svg
     assert funnel.log_ticks(40, 3000) == [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0]
 
 
@@ -69,13 +69,34 @@ def test_trend_breaks_the_line_at_a_hidden_year():
     assert svg.count('class="ln-r"') == 1 and ">2019<" in svg and ">2022<" in svg
 
 
-def test_ranked_chart_keeps_the_given_order_and_marks_the_county():
-    marks = [ranked.Mark("Valdemarsvik", "05", 50.0, 45.0, 55.0, "worse", "V: 50"),
-             ranked.Mark("Halmstad", "13", 80.0, 78.0, 82.0, "better", "H: 80")]
+def test_ranked_chart_keeps_the_given_order_and_groups_marks_by_county():
+    marks = [ranked.Mark("Valdemarsvik", "05", 50.0, 45.0, 55.0, "worse"),
+             ranked.Mark("Halmstad", "13", 80.0, 78.0, 82.0, "better"),
+             ranked.Mark("Ydre", "05", 60.0, 50.0, 70.0, "worse")]
     svg = ranked.ranked(marks, 70.0, "Riket", "andel (%)", "etikett")
-    assert svg.index("Valdemarsvik") < svg.index("Halmstad")
-    assert '<g class="k l05">' in svg and '<g class="k l13">' in svg
-    assert ">Sämst<" in svg and ">Bäst<" in svg
+    # x runs from 52 to 886 over three marks: 52, 469, 886; a dot of radius 3 starts at x − 3
+    dots = re.findall(r'<g class="k l(\d+)"><path class="ci" d="([^"]+)"/><path class="dot f-(\w+)" d="([^"]+)"/>', svg)
+    assert [(lan, cmp) for lan, _, cmp, _ in dots] == [("05", "worse"), ("13", "better")]
+    assert dots[0][3].startswith("M49,") and "M883," in dots[0][3] and dots[1][3].startswith("M466,")
+    assert dots[0][1].count("M") == 2       # both Östergötland intervals in one path
+    assert ">Sämst<" in svg and ">Bäst<" in svg and svg.count("<path") == 4
+
+
+def test_county_trends_share_one_axis_and_draw_the_benchmarks_once():
+    from reports.svg import relative_path
+    assert relative_path([(30, 53.24), (42.2, 50.8), (54.4, 53.3)]) == "M30,53.2l12.2,-2.4 12.2,2.5"
+    # the shared axis leaves out the 2 % most extreme kommun values on each side
+    values = [float(v) for v in range(100)] + [1000.0]
+    lo, hi = trend.shared_domain(values, [40.0])
+    assert (lo, hi) == (2 - 0.08 * 96, 98 + 0.08 * 96)
+    series = [(2020, 10.0, 8.0, 12.0), (2021, 11.0, 9.0, 13.0)]
+    outlier = [(2020, 200.0, 150.0, 250.0), (2021, 210.0, 160.0, 260.0)]
+    svg = trend.county_panels([("A", series), ("B", outlier)], [(2020, 12.0, None, None), (2021, 12.0, None, None)],
+                              [(2020, 11.0, None, None), (2021, 11.5, None, None)], [2020, 2021], (0.0, 20.0),
+                              "etikett", "tp05")
+    assert svg.count('<pattern id="tp05"') == 1 and svg.count('class="ln-l"') == 1   # drawn once, tiled
+    assert ">A<" in svg and ">B ↕<" in svg                                          # B is beyond the axis
+    assert svg.count('class="band"') == 1 and svg.count('class="ln-k"') == 1
 
 
 def test_a_map_never_drops_an_area():
@@ -85,6 +106,8 @@ def test_a_map_never_drops_an_area():
     # a kommun too small for the scale is a dot; one without data is drawn blank, not left out
     assert re.search(r'<circle class="f-none" cx="50" cy="50"', svg)
     assert "0114: uppgift saknas" in svg
+    lean = choropleth_by_class(layer, {"0580": Area("f-worse", "")}, "Karta")
+    assert lean.count("<path") == 2 and '<path class="f-none" d="M47.5,50a2.5' in lean
 
 
 @pytest.mark.parametrize("codes", [["05"], ["05", "09"]])

@@ -61,7 +61,20 @@ def test_county_file_holds_riket_lan_subregions_and_kommuner(folder):
     hidden = frame.filter((pl.col("Område") == "Ydre") & (pl.col("Indikatorns id") == "N33813")
                           & (pl.col("Kön") == "Totalt"))
     assert hidden["Värde"].to_list() == [None] and hidden["Status"].to_list() == ["Dolt"]
-    assert hidden["Orsak"].to_list() == ["Kolada: dolt av sekretesskäl (Privacy)"]
+    assert hidden["Orsak"].to_list() == ["Kolada: dolt av sekretesskäl"]   # no English status code
+    # every row has its year and status, also an area without a row for the latest year
+    assert frame["År"].null_count() == 0 and frame["Status"].null_count() == 0
+
+
+def test_an_area_without_the_latest_year_says_missing(site_marts, tmp_path):
+    facts = site_marts.facts.filter(~((pl.col("area_code") == "0512") & (pl.col("indicator_id") == "N15508")
+                                      & (pl.col("period") == 2025)))
+    render_downloads(replace(site_marts, facts=facts), tmp_path, CTX, workers=1)
+    frame = read_csv(tmp_path / FOLDER / "kommun-0512-ydre.csv").filter(
+        (pl.col("Indikatorns id") == "N15508") & (pl.col("Kön") == "Totalt"))
+    assert frame.select("År", "Status", "Orsak", "Värde", "Värde 2024").rows()[0][:4] == (
+        "2025", "Saknas", "Källan har inget värde för året", None)
+    assert frame["Värde 2024"][0] is not None
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])

@@ -63,7 +63,9 @@ def test_classes_from_the_probability_and_the_support():
     ])
     cases = [("0580", None), ("0581", 0.5), ("0582", 0.49), ("0583", 0.1), ("0584", 0.0), ("0585", 0.19),
              ("0586", 0.6)]
-    out = support_need(rows, need([(k, "fritid", p) for k, p in cases]), CHILDREN, SupportSettings(), SUPPORT_TYPE)
+    # Thresholds 0.5 and 0.2 given here (issue 14 made 0.8 the catalogue's default).
+    out = support_need(rows, need([(k, "fritid", p) for k, p in cases]), CHILDREN,
+                       SupportSettings(high_need=0.5), SUPPORT_TYPE)
     got = dict(out.filter(pl.col("factor") == "fritid").select("area_code", "class").iter_rows())
     assert got == {
         "0580": "no_need_data",             # no need score: never classed by its support
@@ -76,7 +78,7 @@ def test_classes_from_the_probability_and_the_support():
     }
     assert out.filter(pl.col("area_code") == "0586")["sek_per_child"].null_count() == 1  # no population row
     lonely = support_need(rows, need([("0581", "fritid", 0.05)]), CHILDREN,
-                          SupportSettings(min_sek_per_child=1e9), SUPPORT_TYPE)
+                          SupportSettings(high_need=0.5, min_sek_per_child=1e9), SUPPORT_TYPE)
     assert lonely["class"].to_list() == ["lower_need_some_support"]
 
 
@@ -89,3 +91,36 @@ def test_years_follow_the_register_or_the_settings():
     assert fixed["n_supports"].to_list() == [0, 0]  # nothing active in 2025–2026
     with pytest.raises(ValueError):
         SupportSettings(high_need=0.3, uncertain_from=0.4)
+
+
+def test_never_a_future_year_and_the_year_shown_is_the_builds_or_the_countys():
+    # One grant runs into 2027; the build is in 2025. Norrköping has five supports in 2025.
+    rows = support([("A", "0580", "skola", "ekonomiskt_stod", date(2025, 6, 1), date(2027, 5, 31), 700_000.0)]
+                   + [(f"Aktör {i}", "0581", "skola", "processtod", date(2025, 1, 1), date(2025, 12, 31), None)
+                      for i in range(5)])
+    needs = need([("0580", "skola", 0.9), ("0581", "skola", 0.95), ("1280", "skola", 0.1)])
+    out = support_need(rows, needs, CHILDREN, SupportSettings(), SUPPORT_TYPE, build_year=2025)
+    assert out["period"].max() == 2025                                     # 2026 and 2027 not followed
+    shown = out.filter(pl.col("shown") & (pl.col("factor") == "skola"))
+    assert shown["period"].unique().to_list() == [2025]
+    nkp = shown.filter(pl.col("area_code") == "0581").row(0, named=True)
+    assert (nkp["n_supports"], nkp["class"]) == (5, "high_need_support")
+    # A county may choose an earlier year; a later one than the build's is the build's.
+    chosen = support_need(rows, needs, CHILDREN, SupportSettings(year_by_county={"05": 2024, "12": 2030}),
+                          SUPPORT_TYPE, build_year=2025)
+    years = dict(chosen.filter(pl.col("shown") & (pl.col("factor") == "skola"))
+                 .select("area_code", "period").iter_rows())
+    assert years == {"0580": 2024, "0581": 2024, "1280": 2025}
+    assert chosen.filter(pl.col("area_code") == "0581")["period"].unique().sort().to_list() == [2024, 2025]
+
+
+def test_sums_say_how_many_financial_supports_lack_an_amount():
+    rows = support([("A", "0580", "skola", "ekonomiskt_stod", date(2025, 1, 1), date(2025, 12, 31), 100_000.0),
+                    ("B", "0580", "skola", "ekonomiskt_stod", date(2025, 1, 1), date(2025, 12, 31), None),
+                    ("C", "0580", "skola", "processtod", date(2025, 1, 1), date(2025, 12, 31), None)])
+    out = support_need(rows, need([("0580", "skola", 0.9)]), CHILDREN, SupportSettings(), SUPPORT_TYPE,
+                       build_year=2025).row(0, named=True)
+    # The sum is the one known amount; one of two financial supports has none (process
+    # support without an amount is as it should be).
+    assert out["sek"] == pytest.approx(100_000.0) and out["n_missing_amount"] == 1
+    assert out["high_need_from"] == 0.8

@@ -15,7 +15,11 @@ Recipe (research/coordination.md §3.2, after COI 2.0, the OECD/JRC Handbook and
    z = s · Φ⁻¹(rank / (n + 1)) (SIMD).
 5. Factor score: weighted mean of the available z (weights from the catalogue,
    renormalised over each kommun's available indicators). The alternative is the weighted
-   geometric mean of Φ(z) (less compensation between indicators).
+   geometric mean on the scale of need: each input's aligned z shifted so that the kommun
+   with the least need gets 1 (x = z − min z + 1, in standard deviations), so that no
+   input's low end can run off to −∞ in the logarithm. (The earlier alternative, the
+   geometric mean of Φ(z), let a kommun's lowest-need input dominate: Φ(z) near 0 has a
+   logarithm near −∞, and the nominal rank could sit at the edge of its own interval.)
 6. Overall: weighted mean of the factor scores (the same mean as in step 5), over kommuner
    with at least half their factors scored.
 7. Rank 1 = highest need; score = national percentile ⌈100·(n − rank + 1)/n⌉ (1–100);
@@ -27,7 +31,12 @@ e > 0, v + e·(v − lower)/1.96 otherwise, e ~ N(0, 1); inputs without an inter
 they are), and the method choices: the winsorising limit, the normalisation, the weights
 (each × U(0.75, 1.25)) and the aggregation. Per kommun and factor: median rank, the 5th and
 95th percentile ranks, and the probability of being in the highest-need fifth
-(rank ≤ ⌈n/5⌉). Län and sub-regions: the score is the mean of their kommuner's percentile
+(rank ≤ ⌈n/5⌉). The same draws ranked within the county (and within the sub-region): each
+kommun's rank among the county's kommuner with its interval and the probability of being in
+the county's highest-need third (rank ≤ ⌈n_län/3⌉, `county_top_share`); a county with fewer
+than `county_min` ranked kommuner gets ranks but no probability. Rankability (Lingsma et
+al. 2009; transforms/rankability.py) per factor and area set: in the country and within
+each county. Län and sub-regions: the score is the mean of their kommuner's percentile
 scores weighted by the population 0–19, in every draw; län are ranked among län,
 sub-regions within their län.
 
@@ -49,7 +58,9 @@ from typing import Literal
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
+
+from transforms.rankability import rankability
 
 FACTORS = {
     "skola": "Måluppfyllelse i skolan",
@@ -67,7 +78,7 @@ METHOD_INPUTS = {
     "winsorising": "Gräns för winsorisering",
     "normalisation": "Normalisering (z mot referensår eller rangnormal)",
     "weights": "Vikter (±25 %)",
-    "aggregation": "Aggregering (aritmetiskt eller geometriskt medel)",
+    "aggregation": "Aggregering (aritmetiskt eller geometriskt medel på behovets skala)",
 }
 SENSITIVITY_KIND = {"indicator": "Indikator", "method": "Metodval"}
 DIRECTION = {"1": "Högt värde betyder större behov", "-1": "Lågt värde betyder större behov"}
@@ -106,6 +117,8 @@ class NeedConfig(BaseModel):
     seed: int = 20250601
     coverage_min: float = Field(default=0.5, gt=0, le=1)
     top_share: float = Field(default=0.2, gt=0, lt=1)
+    county_top_share: float = Field(default=1 / 3, gt=0, lt=1)
+    county_min: int = Field(default=3, ge=2)
     weight_noise: float = Field(default=0.25, ge=0, lt=1)
     winsorising: Choices = Choices(nominal=0.01, alternatives=[0.01, 0.025, 0.05])
     normalisation: Choices = Choices(nominal="z_reference", alternatives=list(NORMALISATIONS))
@@ -379,7 +392,7 @@ def _batch_scores(a: NeedArrays, plan: Plan, start: int, stop: int,
     z *= a.direction
     geometric = plan.aggregate[start:stop] == 1
     if geometric.any():
-        z[geometric] = np.log(np.clip(ndtr(z[geometric]), 1e-6, 1 - 1e-6))
+        z[geometric] = np.log(_need_scale(z[geometric], available))
     weights = plan.weight[start:stop] * a.weight                       # (B, J)
     num = (np.where(available, z, 0.0) * weights[:, None, :]) @ a.member
     den = (available[None, :, :] * weights[:, None, :]) @ a.member
@@ -391,6 +404,14 @@ def _batch_scores(a: NeedArrays, plan: Plan, start: int, stop: int,
                    / (present * fw[:, None, :]).sum(axis=2))
     overall = np.where(a.scored[None, :, -1], overall, np.nan)
     return np.concatenate([factor, overall[:, :, None]], axis=2)
+
+
+def _need_scale(z: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Aligned z (B, K, J) shifted per draw and input so that the kommun with the least
+    need has 1: positive, in standard deviations, for the geometric mean."""
+    lowest = np.min(np.where(available[None], z, np.inf), axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        return np.where(available[None], z - lowest + 1.0, np.nan)
 
 
 def simulate(a: NeedArrays, plan: Plan, drop: int | None = None) -> np.ndarray:
@@ -409,7 +430,12 @@ NEED_SCHEMA = {
     "area_code": pl.String, "area_type": pl.String, "lan_code": pl.String, "factor": pl.String,
     "factor_label": pl.String, "period": pl.Int32, "score": pl.Float64, "level": pl.Int8,
     "rank": pl.Int32, "rank_median": pl.Float64, "rank_lower": pl.Int32, "rank_upper": pl.Int32,
-    "p_top_fifth": pl.Float64, "n_ranked": pl.Int32, "coverage": pl.Float64,
+    "p_top_fifth": pl.Float64, "n_ranked": pl.Int32, "rankability": pl.Float64,
+    "rank_lan": pl.Int32, "rank_lan_median": pl.Float64, "rank_lan_lower": pl.Int32,
+    "rank_lan_upper": pl.Int32, "n_ranked_lan": pl.Int32, "p_top_lan": pl.Float64,
+    "rankability_lan": pl.Float64, "subregion_code": pl.String, "rank_subregion": pl.Int32,
+    "rank_subregion_lower": pl.Int32, "rank_subregion_upper": pl.Int32,
+    "n_ranked_subregion": pl.Int32, "coverage": pl.Float64,
     "n_indicators": pl.Int32, "status": pl.String, "status_reason": pl.String,
     "draws": pl.Int32, "index_version": pl.String,
 }
@@ -436,12 +462,66 @@ def _group_ranks(score: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _within(ranks: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """National ranks (D, K, F + 1; 0 = unscored) turned into ranks within each group."""
+    with np.errstate(invalid="ignore"):
+        score = np.where(ranks > 0, -ranks.astype(float), np.nan)
+    return _group_ranks(score, groups)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Ranks of the kommuner within one kind of area set (the country, county or sub-region)."""
+
+    nominal: np.ndarray      # (K, F + 1)
+    median: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    n_ranked: np.ndarray     # (K, F + 1): kommuner ranked in the kommun's own set
+    p_top: np.ndarray        # (K, F + 1)
+    rankability: np.ndarray  # (K, F + 1), nan where the set is too small
+
+    @classmethod
+    def of(cls, nominal: np.ndarray, draws: np.ndarray, groups: np.ndarray, share: float,
+           min_size: int) -> Frame:
+        nominal_in = _within(nominal[None], groups)[0]
+        drawn = _within(draws, groups)
+        median, lower, upper = _interval(drawn)
+        n_ranked = np.zeros(nominal.shape, dtype=np.int32)
+        rho = np.full(nominal.shape, np.nan)
+        for group in np.unique(groups):
+            members = np.flatnonzero(groups == group)
+            for f in range(nominal.shape[1]):
+                scored = members[nominal[members, f] > 0]
+                n_ranked[members, f] = len(scored)
+                value = rankability(drawn[:, scored, f]) if len(scored) >= min_size else None
+                rho[members, f] = np.nan if value is None else value
+        top = np.ceil(share * n_ranked - 1e-9)
+        p_top = ((drawn > 0) & (drawn <= top[None])).mean(axis=0)
+        p_top = np.where(n_ranked >= min_size, p_top, np.nan)
+        return cls(nominal_in, median, lower, upper, n_ranked, p_top, rho)
+
+    def row(self, k: int, f: int, prefix: str, ok: bool) -> dict:
+        def pick(value, kind=int):
+            return kind(value) if ok else None
+        return {f"rank{prefix}": pick(self.nominal[k, f]),
+                f"rank{prefix}_median": pick(self.median[k, f], float),
+                f"rank{prefix}_lower": pick(self.lower[k, f]),
+                f"rank{prefix}_upper": pick(self.upper[k, f]),
+                f"n_ranked{prefix}": int(self.n_ranked[k, f])}
+
+
+def _maybe(value: float, ok: bool) -> float | None:
+    return float(value) if ok and not np.isnan(value) else None
+
+
 def need_index(inputs: pl.DataFrame, config: NeedConfig, areas: pl.DataFrame,
                membership: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
     """marts.need_index: kommuner, sub-regions and län × factor (and overall).
 
     `areas`: area_code, area_type, lan_code; `membership`: kommun_code, area_code,
     area_type (lan, subregion); `children`: area_code, children (population 0–19).
+    Each kommun is ranked in the country, within its county and within its sub-region.
     """
     a = NeedArrays.of(inputs, config)
     n_in, n_f = len(a.inputs), len(a.factors)
@@ -451,17 +531,25 @@ def need_index(inputs: pl.DataFrame, config: NeedConfig, areas: pl.DataFrame,
     top = np.ceil(config.top_share * n_ranked)
     median, lower, upper = _interval(draws)
     p_top = ((draws > 0) & (draws <= top)).mean(axis=0)
+    national_rho = [rankability(draws[:, a.scored[:, f], f]) for f in range(n_f + 1)]
     period = inputs["period"].max()
     factor_codes = [*a.factors, OVERALL]
     kommun_lan = dict(areas.filter(pl.col("area_type") == "kommun")
                       .select("area_code", "lan_code").iter_rows())
+    lans = np.array([kommun_lan.get(code, code[:2]) for code in a.kommuner])
+    county = Frame.of(nominal, draws, lans, config.county_top_share, config.county_min)
+    sub_of = dict(membership.filter(pl.col("area_type") == "subregion")
+                  .select("kommun_code", "area_code").iter_rows())
+    subs = np.array([sub_of.get(code, "") or "-" + code for code in a.kommuner])
+    sub = Frame.of(nominal, draws, subs, config.county_top_share, config.county_min)
     rows = []
     for k, code in enumerate(a.kommuner):
         for f, factor in enumerate(factor_codes):
             ok = bool(a.scored[k, f])
             rank = int(nominal[k, f]) if ok else None
+            in_sub = code in sub_of
             rows.append({
-                "area_code": code, "area_type": "kommun", "lan_code": kommun_lan.get(code, code[:2]),
+                "area_code": code, "area_type": "kommun", "lan_code": lans[k],
                 "factor": factor, "rank": rank,
                 "score": float(math.ceil(100 * (n_ranked[f] - rank + 1) / n_ranked[f] - 1e-9)) if ok else None,
                 "level": int(math.ceil(5 * (n_ranked[f] - rank + 1) / n_ranked[f] - 1e-9)) if ok else None,
@@ -469,11 +557,18 @@ def need_index(inputs: pl.DataFrame, config: NeedConfig, areas: pl.DataFrame,
                 "rank_lower": int(lower[k, f]) if ok else None,
                 "rank_upper": int(upper[k, f]) if ok else None,
                 "p_top_fifth": float(p_top[k, f]) if ok else None,
-                "n_ranked": int(n_ranked[f]),
+                "n_ranked": int(n_ranked[f]), "rankability": national_rho[f],
+                **county.row(k, f, "_lan", ok),
+                "p_top_lan": _maybe(county.p_top[k, f], ok),
+                "rankability_lan": _maybe(county.rankability[k, f], True),
+                "subregion_code": sub_of.get(code),
+                **sub.row(k, f, "_subregion", ok and in_sub),
                 "coverage": float(a.coverage[k, f]), "n_indicators": int(a.n_used[k, f]),
                 "status": "ok" if ok else "missing",
                 "status_reason": None if ok else _missing_reason(a, k, f, config),
             })
+            if not in_sub:
+                rows[-1]["n_ranked_subregion"] = None
     rows += _area_rows(a, config, nominal, draws, areas, membership, children)
     frame = pl.DataFrame(rows, schema={k: v for k, v in NEED_SCHEMA.items()
                                        if k not in ("factor_label", "period", "draws", "index_version")})
@@ -532,6 +627,12 @@ def _area_rows(a: NeedArrays, config: NeedConfig, nominal: np.ndarray, draws: np
     covered = (weights.T @ a.scored.astype(float)) / np.maximum(
         weights.sum(axis=0)[:, None], 1e-12)
     used = (a.available.astype(float).T @ (weights > 0).astype(float)) > 0     # (J, A)
+    rho = {}
+    for group in np.unique(groups):
+        members = np.flatnonzero(groups == group)
+        for f in range(len(a.factors) + 1):
+            ranked = members[nominal_rank[members, f] > 0]
+            rho[(group, f)] = rankability(drawn_rank[:, ranked, f]) if len(ranked) >= config.county_min else None
     rows = []
     for i, code in enumerate(codes):
         is_lan = kinds[i] == "lan"
@@ -551,6 +652,7 @@ def _area_rows(a: NeedArrays, config: NeedConfig, nominal: np.ndarray, draws: np
                 "p_top_fifth": float(((drawn_rank[:, i, f] > 0) & (drawn_rank[:, i, f] <= top_lan)).mean())
                 if ok and is_lan else None,
                 "n_ranked": n_lan if is_lan else group_size,
+                "rankability": rho[(groups[i], f)] if ok else None,
                 "coverage": float(covered[i, f]),
                 "n_indicators": int((used[:, i] & inputs_of).sum()),
                 "status": "ok" if ok else "missing",
@@ -619,3 +721,65 @@ def need_sensitivity(inputs: pl.DataFrame, config: NeedConfig,
             .with_columns(rank_of_effect=pl.int_range(1, pl.len() + 1).over("factor").cast(pl.Int32),
                           index_version=pl.lit(config.fingerprint))
             .select(list(SENSITIVITY_SCHEMA)).sort("factor", "rank_of_effect"))
+
+
+# --- what drives a kommun's need --------------------------------------------------------------
+
+CONTRIBUTION_KIND = {"indicator": "Indikator", "factor": "Strategisk faktor"}
+CONTRIBUTION_SCHEMA = {
+    "area_code": pl.String, "factor": pl.String, "input_id": pl.String, "input_kind": pl.String,
+    "input_label": pl.String, "period": pl.Int32, "value": pl.Float64, "aligned_z": pl.Float64,
+    "weight": pl.Float64, "contribution": pl.Float64, "score_z": pl.Float64,
+    "rank_of_contribution": pl.Int32, "index_version": pl.String,
+}
+
+
+def need_contribution(inputs: pl.DataFrame, config: NeedConfig, titles: dict[str, str]) -> pl.DataFrame:
+    """marts.need_contribution: each input's share of a kommun's nominal need score.
+
+    The nominal factor score is the weighted mean of the aligned z, Σ wⱼ·zⱼ with the weights
+    renormalised over the kommun's indicators, so each indicator contributes wⱼ·zⱼ (positive:
+    pushes need up). The overall score is the mean of the factor scores weighted by the
+    factor weights renormalised over the scored factors; each factor contributes its share.
+    Only kommuner with a score (the coverage rule) get rows. Sorted so that rank 1 is the
+    input that raises need the most.
+    """
+    ok = inputs.filter(pl.col("status") == "ok")
+    totals = inputs.group_by("factor", "area_code").agg(total=pl.len())
+    indicators = (ok.join(totals, on=["factor", "area_code"])
+                  .filter(pl.len().over("factor", "area_code") >= config.coverage_min * pl.col("total") - 1e-9)
+                  .select("area_code", "factor", input_id="indicator_id",
+                          input_kind=pl.lit("indicator"), period="period", value="value",
+                          aligned_z="aligned_z", weight="weight",
+                          contribution=pl.col("weight") * pl.col("aligned_z")))
+    scores = _exact_sums(indicators)
+    n_factors = len(config.factors)
+    weights = pl.DataFrame({"factor": list(config.factors),
+                            "base": [spec.weight for spec in config.factors.values()]})
+    overall = (scores.join(weights, on="factor")
+               .filter(pl.len().over("area_code") >= config.coverage_min * n_factors - 1e-9)
+               .with_columns(weight=pl.col("base") / pl.col("base").sum().over("area_code"))
+               .select("area_code", factor=pl.lit(OVERALL), input_id="factor",
+                       input_kind=pl.lit("factor"), period=pl.lit(None, dtype=pl.Int32),
+                       value=pl.lit(None, dtype=pl.Float64), aligned_z="score_z", weight="weight",
+                       contribution=pl.col("weight") * pl.col("score_z")))
+    frame = pl.concat([indicators.cast({"period": pl.Int32}), overall], how="vertical_relaxed")
+    labels = {**titles, **FACTORS}
+    return (frame.join(_exact_sums(frame), on=["area_code", "factor"])
+            .with_columns(input_label=pl.col("input_id").replace_strict(labels, default=pl.col("input_id")),
+                          index_version=pl.lit(config.fingerprint))
+            .sort("area_code", "factor", "contribution", "input_id", descending=[False, False, True, False])
+            .with_columns(rank_of_contribution=pl.int_range(1, pl.len() + 1)
+                          .over("area_code", "factor").cast(pl.Int32))
+            .select(list(CONTRIBUTION_SCHEMA)).cast(CONTRIBUTION_SCHEMA))
+
+
+def _exact_sums(frame: pl.DataFrame) -> pl.DataFrame:
+    """Σ contribution per kommun and factor, correctly rounded (math.fsum) so that the same
+    inputs give the same bits whatever order a parallel sum would take."""
+    sums: dict[tuple[str, str], list[float]] = {}
+    for area, factor, value in frame.select("area_code", "factor", "contribution").iter_rows():
+        sums.setdefault((area, factor), []).append(value)
+    keys = sorted(sums)
+    return pl.DataFrame({"area_code": [k[0] for k in keys], "factor": [k[1] for k in keys],
+                         "score_z": [math.fsum(sums[k]) for k in keys]})

@@ -21,10 +21,21 @@ stage table), over the interviews where both scorers gave a score:
   concordance correlation). It accepts the half points the anchored scales allow. Null
   with fewer than two pairs or when both scorers give every interview the same score.
 
+Interviews belong to an assessment by its id (`assessment_id`, one kommun's assessment of
+one issue); they may be dated differently, and the assessment's date is its latest
+interview's.
+
 Warnings (Swedish): fewer than four interviews (the model asks for 4–6), a dimension
-without scores, a dimension scored in fewer interviews than the assessment has. Change
-since the previous assessment: the same kommun's latest earlier assessment of the same
-issue (compared case- and space-insensitively).
+without scores, a dimension scored in fewer interviews than the assessment has, and a
+consensus score outside the two scorers' range by more than `margin` (a consensus of 8
+where both scorers gave 3 is more likely a typing error than an agreement). Change since
+the previous assessment: the same kommun's latest earlier assessment of the same issue
+(compared case- and space-insensitively).
+
+Stage strategies: each stage has a goal for the work that suits it (Plested, Edwards &
+Jumper-Thurman 2006, *Community Readiness: A handbook for successful change*, pp. 25–26,
+"stage-appropriate strategies"); `STAGE_GOALS` holds them in Swedish, and the selection
+names the kinds of support whose stages (coordination.yaml) include a kommun's stage.
 """
 
 from __future__ import annotations
@@ -52,8 +63,21 @@ DIMENSIONS = {
     "E": "Kunskap om frågan",
     "F": "Resurser",
 }
+# The handbook's goal for each stage (Plested et al. 2006, pp. 25–26), in Swedish.
+STAGE_GOALS = {
+    1: "höja medvetenheten om frågan",
+    2: "höja medvetenheten om att problemet finns här",
+    3: "höja medvetenheten om att man lokalt kan göra något",
+    4: "höja medvetenheten med konkreta idéer om vad som kan göras",
+    5: "samla befintlig kunskap för att planera insatser",
+    6: "ta fram lokal kunskap och starta insatser",
+    7: "stabilisera insatserna",
+    8: "bredda och fördjupa insatserna",
+    9: "hålla uppe takten och fortsätta utveckla arbetet",
+}
 MIN_INTERVIEWS = 4
 DECIMALS = 9
+CONSENSUS_MARGIN = 0.5
 
 
 def stage_of(score: float | None) -> int | None:
@@ -78,6 +102,38 @@ def _within_one(x: pl.Expr, y: pl.Expr) -> pl.Expr:
     return pl.when(both.sum() > 0).then(((x - y).abs() <= 1 + 1e-9).filter(both).mean())
 
 
+def stage_strategy(stage: int, suitable: dict[str, list[int]], kinds: dict[str, str]) -> str:
+    """What suits a stage, in Swedish: the handbook's goal and the kinds of support whose
+    configured stages include it (e.g. 'stadium 4 (förplanering): arbetet bör … ; passar:
+    kunskapsstöd, processtöd')."""
+    fits = [kinds.get(k, k).lower() for k, stages in suitable.items() if stage in stages]
+    text = f"stadium {stage} ({STAGES[stage].lower()}): arbetet bör {STAGE_GOALS[stage]}"
+    return text + (f"; passar: {', '.join(fits)}" if fits else "")
+
+
+def _with_assessment_dates(interviews: pl.DataFrame) -> pl.DataFrame:
+    """An assessment's date is its latest interview's (interviews may be dated differently)."""
+    return interviews.with_columns(assessed_on=pl.col("assessed_on").max().over("area_code", "assessment_id"))
+
+
+def _outside(margin: float) -> pl.Expr:
+    """The consensus lies beyond the scorers' range by more than `margin`."""
+    low = pl.min_horizontal("scorer_1", "scorer_2")
+    high = pl.max_horizontal("scorer_1", "scorer_2")
+    return ((pl.col("consensus") < low - margin - 1e-9) | (pl.col("consensus") > high + margin + 1e-9)).fill_null(False)
+
+
+def _outside_text(margin: float, with_dimension: bool) -> pl.Expr:
+    """'konsensus utanför bedömarnas poäng: intervju 3 (3 och 3, konsensus 8); …'."""
+    def number(c: str) -> pl.Expr:
+        return pl.col(c).round(2).cast(pl.String).str.replace(r"\.0$", "").str.replace(".", ",", literal=True)
+    scorers = pl.concat_str([number("scorer_1"), number("scorer_2")], separator=" och ", ignore_nulls=True)
+    where = (pl.format("intervju {} dimension {}", pl.col("interview_id"), pl.col("dimension"))
+             if with_dimension else pl.format("intervju {}", pl.col("interview_id")))
+    case = pl.format("{} ({}, konsensus {})", where, scorers, number("consensus"))
+    return case.filter(_outside(margin)).sort().str.join("; ")
+
+
 def _issue_key() -> pl.Expr:
     return pl.col("issue").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
 
@@ -99,12 +155,14 @@ READINESS_SCHEMA = {
 }
 
 
-def dimension_scores(interviews: pl.DataFrame) -> pl.DataFrame:
+def dimension_scores(interviews: pl.DataFrame, margin: float = CONSENSUS_MARGIN) -> pl.DataFrame:
     """marts.readiness: one row per kommun × assessment × dimension.
 
-    `interviews`: area_code, assessment_id, assessed_on, issue, interview_id, dimension,
-    scorer_1, scorer_2, consensus (one row per interview and dimension).
+    `interviews`: area_code, assessment_id, assessed_on (the interview's date), issue,
+    interview_id, dimension, scorer_1, scorer_2, consensus (one row per interview and
+    dimension). `margin`: how far a consensus may lie outside the scorers' range unwarned.
     """
+    interviews = _with_assessment_dates(interviews)
     keys = ["area_code", "assessment_id", "assessed_on", "issue"]
     totals = interviews.group_by(keys).agg(total=pl.col("interview_id").n_unique())
     grid = totals.join(pl.DataFrame({"dimension": list(DIMENSIONS)}), how="cross")
@@ -113,6 +171,7 @@ def dimension_scores(interviews: pl.DataFrame) -> pl.DataFrame:
         n_interviews=pl.col("consensus").is_not_null().sum().cast(pl.Int32),
         agreement_within_one=_within_one(pl.col("scorer_1"), pl.col("scorer_2")),
         weighted_kappa=_kappa(pl.col("scorer_1"), pl.col("scorer_2")),
+        outside=_outside_text(margin, with_dimension=False),
     )
     frame = grid.join(scored, on=[*keys, "dimension"], how="left").with_columns(
         n_interviews=pl.col("n_interviews").fill_null(0))
@@ -124,7 +183,9 @@ def dimension_scores(interviews: pl.DataFrame) -> pl.DataFrame:
                         pl.col("total"))))
     few = pl.when(pl.col("total") < MIN_INTERVIEWS).then(
         pl.format("bara {} intervjuer (modellen kräver 4–6)", pl.col("total")))
-    frame = frame.with_columns(warning=pl.concat_str([few, warning], separator="; ", ignore_nulls=True))
+    outside = pl.when(pl.col("outside") != "").then(
+        pl.format("konsensus utanför bedömarnas poäng: {}", pl.col("outside")))
+    frame = frame.with_columns(warning=pl.concat_str([few, warning, outside], separator="; ", ignore_nulls=True))
     frame = _previous(frame, [*keys[:1], "dimension"], ["score"]).with_columns(
         change=pl.col("score") - pl.col("previous_score"),
         dimension_label=pl.col("dimension").replace_strict(DIMENSIONS),
@@ -139,17 +200,28 @@ STAGE_SCHEMA = {
     "lowest_dimension_label": pl.String, "n_interviews": pl.Int32,
     "n_dimensions": pl.Int32, "agreement_within_one": pl.Float64, "weighted_kappa": pl.Float64,
     "previous_stage": pl.Int8, "previous_score": pl.Float64, "change": pl.Float64,
-    "warning": pl.String,
+    "prevention_star": pl.String, "warning": pl.String,
 }
 
 
-def stages(interviews: pl.DataFrame, dimensions: pl.DataFrame) -> pl.DataFrame:
-    """marts.readiness_stage: one row per kommun × assessment, from `dimension_scores`."""
+def stages(interviews: pl.DataFrame, dimensions: pl.DataFrame,
+           margin: float = CONSENSUS_MARGIN) -> pl.DataFrame:
+    """marts.readiness_stage: one row per kommun × assessment, from `dimension_scores`.
+
+    An optional `prevention_star` column of the interviews (codes, comma-separated) says
+    which points of the Preventionsstjärnan the assessment's issue concerns.
+    """
+    interviews = _with_assessment_dates(interviews)
+    if "prevention_star" not in interviews.columns:
+        interviews = interviews.with_columns(prevention_star=pl.lit(None, dtype=pl.String))
     keys = ["area_code", "assessment_id", "assessed_on", "issue"]
     agreement = interviews.group_by(keys).agg(
         n_interviews=pl.col("interview_id").n_unique().cast(pl.Int32),
         agreement_within_one=_within_one(pl.col("scorer_1"), pl.col("scorer_2")),
-        weighted_kappa=_kappa(pl.col("scorer_1"), pl.col("scorer_2")))
+        weighted_kappa=_kappa(pl.col("scorer_1"), pl.col("scorer_2")),
+        outside=_outside_text(margin, with_dimension=True),
+        prevention_star=pl.col("prevention_star").drop_nulls().str.split(",").list.explode()
+        .unique().sort().str.join(","))
     scored = dimensions.filter(pl.col("score").is_not_null())
     lowest = (scored.sort([*keys, "score", "dimension"]).group_by(keys, maintain_order=True)
               .agg(lowest_dimension=pl.col("dimension").first()))
@@ -164,7 +236,11 @@ def stages(interviews: pl.DataFrame, dimensions: pl.DataFrame) -> pl.DataFrame:
     gaps = pl.when(pl.col("unscored") != "").then(
         pl.format("dimension {} saknar poäng; stadiet bygger på {} av 6 dimensioner",
                   pl.col("unscored"), pl.col("n_dimensions")))
-    frame = frame.with_columns(warning=pl.concat_str([few, gaps], separator="; ", ignore_nulls=True))
+    outside = pl.when(pl.col("outside") != "").then(
+        pl.format("konsensus utanför bedömarnas poäng: {}", pl.col("outside")))
+    frame = frame.with_columns(
+        warning=pl.concat_str([few, gaps, outside], separator="; ", ignore_nulls=True),
+        prevention_star=pl.when(pl.col("prevention_star") != "").then("prevention_star"))
     frame = _previous(frame, keys[:1], ["stage", "score"]).with_columns(
         change=pl.col("score") - pl.col("previous_score"),
         stage_label=pl.col("stage").replace_strict(STAGES, default=None, return_dtype=pl.String),

@@ -1,6 +1,10 @@
-"""Coordination marts (group `marts`): need index, readiness, support against need, goal
-follow-up and selection. Thin: each calls a function in transforms/ with the settings in
-data/catalog/need_index.yaml and coordination.yaml."""
+"""Coordination marts (group `marts`): need index, what drives it, readiness, support against
+need, goal follow-up and selection. Thin: each calls a function in transforms/ with the
+settings in data/catalog/need_index.yaml and coordination.yaml.
+
+"The build's year" (the support year shown by default, and the latest year followed) is the
+year of the latest fetch behind the indicators: today's year for a fresh build, the original
+build's for a replay from the raw store, so that a replay stays byte-identical."""
 # Annotations stay real objects here: Dagster reads them to find context, resources and inputs.
 
 import dagster as dg
@@ -13,6 +17,7 @@ from sources.coordination_settings import load_coordination_settings, load_need_
 from sources.registers.layouts import SUPPORT_TYPE
 from transforms.goals import FACT_COLUMNS as GOAL_FACT_COLUMNS
 from transforms.goals import goal_progress as follow_goals
+from transforms.need import need_contribution as build_contribution
 from transforms.need import need_index as build_need_index
 from transforms.need import need_sensitivity as build_sensitivity
 from transforms.need import prepare_inputs
@@ -21,8 +26,9 @@ from transforms.readiness import dimension_scores, stages
 from transforms.selection import select
 from transforms.support import support_need as build_support_need
 
-COORDINATION_MARTS = ["need_index_input", "need_index", "need_sensitivity", "readiness",
-                      "readiness_stage", "support_need", "goal_progress", "selection"]
+COORDINATION_MARTS = ["need_index_input", "need_index", "need_sensitivity", "need_contribution",
+                      "readiness", "readiness_stage", "support_need", "goal_progress", "selection"]
+FETCHED = {"fact_indicator": ["fetched_at"]}
 
 
 def need_config(paths: Paths):
@@ -31,6 +37,12 @@ def need_config(paths: Paths):
 
 def coordination_settings(paths: Paths):
     return _catalog_file(load_coordination_settings, paths.catalog / "coordination.yaml")
+
+
+def build_year(fact_indicator: pl.DataFrame) -> int | None:
+    """The year of the latest fetch behind the indicators (see the module text)."""
+    latest = fact_indicator["fetched_at"].drop_nulls().max()
+    return int(str(latest)[:4]) if latest else None
 
 
 def children(scb_population: pl.DataFrame) -> pl.DataFrame:
@@ -57,9 +69,12 @@ def need_index(paths: Paths, need_index_input: pl.DataFrame, area: pl.DataFrame,
                area_membership: pl.DataFrame, scb_population: pl.DataFrame) -> pl.DataFrame:
     """Behovsindex per kommun, delregion och län för varje strategisk faktor och samlat:
     poäng (percentil 1–100), behovsnivå (kvintil), rang med 90-procentigt intervall och
-    sannolikheten att höra till den femtedel med störst behov, från 1 000 Monte Carlo-
-    dragningar där indata dras ur sina konfidensintervall och metodvalen varieras. Län och
-    delregioner vägs med antalet barn 0–19 år."""
+    sannolikheten att höra till den femtedel med störst behov i riket, samma sak inom länet
+    (rang, intervall, sannolikhet att höra till länets tredjedel med störst behov) och inom
+    delregionen, och hur rangordningsbar faktorn är (andelen av rangskillnaderna som inte är
+    osäkerhet), från 1 000 Monte Carlo-dragningar där indata dras ur sina
+    konfidensintervall och metodvalen varieras. Län och delregioner vägs med antalet barn
+    0–19 år."""
     config = need_config(paths)
     kids = children(scb_population)
     period = need_index_input["period"].max()
@@ -78,30 +93,46 @@ def need_sensitivity(paths: Paths, need_index_input: pl.DataFrame,
     return build_sensitivity(need_index_input, need_config(paths), titles)
 
 
+@table_asset("need_contribution", group="marts")
+def need_contribution(paths: Paths, need_index_input: pl.DataFrame,
+                      indicator: pl.DataFrame) -> pl.DataFrame:
+    """Vad som driver en kommuns behov: för varje kommun och strategisk faktor varje
+    indikators bidrag till behovspoängen (vikt gånger det vända z-värdet; positivt höjer
+    behovet), och för det samlade behovet varje faktors bidrag. Bidragen summerar till
+    kommunens poäng före rangordningen."""
+    titles = dict(indicator.select("indicator_id", "short_title").iter_rows())
+    return build_contribution(need_index_input, need_config(paths), titles)
+
+
 @table_asset("readiness", group="marts")
-def readiness(register_beredskap: pl.DataFrame) -> pl.DataFrame:
+def readiness(paths: Paths, register_beredskap: pl.DataFrame) -> pl.DataFrame:
     """Beredskap (Community Readiness) per kommun, bedömning och dimension A–F: medelvärdet
     av konsensuspoängen över intervjuerna, samstämmighet mellan bedömarna (andel inom en
-    poäng, viktad kappa), förändring sedan förra bedömningen och varningar."""
-    return dimension_scores(register_beredskap)
+    poäng, viktad kappa), förändring sedan förra bedömningen och varningar (bland dem en
+    konsensuspoäng utanför bedömarnas poäng)."""
+    return dimension_scores(register_beredskap, coordination_settings(paths).readiness.consensus_margin)
 
 
 @table_asset("readiness_stage", group="marts")
-def readiness_stage(register_beredskap: pl.DataFrame, readiness: pl.DataFrame) -> pl.DataFrame:
+def readiness_stage(paths: Paths, register_beredskap: pl.DataFrame, readiness: pl.DataFrame) -> pl.DataFrame:
     """Beredskapsstadium per kommun och bedömning: medelvärdet av de sex dimensionerna,
     stadium 1–9 som heltalsdelen (aldrig avrundat uppåt) med namn, den lägsta dimensionen,
-    förändring sedan förra bedömningen och varningar (färre än fyra intervjuer)."""
-    return stages(register_beredskap, readiness)
+    frågans punkter i Preventionsstjärnan, förändring sedan förra bedömningen och varningar
+    (färre än fyra intervjuer, konsensus utanför bedömarnas poäng)."""
+    return stages(register_beredskap, readiness, coordination_settings(paths).readiness.consensus_margin)
 
 
-@table_asset("support_need", group="marts")
+@table_asset("support_need", group="marts", columns=FETCHED)
 def support_need(paths: Paths, register_stod: pl.DataFrame, need_index: pl.DataFrame,
-                 scb_population: pl.DataFrame) -> pl.DataFrame:
-    """Stöd mot behov per kommun, strategisk faktor och år: behovet med osäkerhet, antal
-    aktörer och insatser, stödtyper, kronor per barn 0–19 år, en klass att agera på (högt
-    behov utan stöd, osäkert, lägre behov med mycket stöd …) och överlapp mellan aktörer."""
+                 scb_population: pl.DataFrame, fact_indicator: pl.DataFrame) -> pl.DataFrame:
+    """Stöd mot behov per kommun, strategisk faktor och år, till och med byggets år (aldrig
+    ett kommande år): behovet med osäkerhet, antal aktörer och insatser, stödtyper, kronor
+    per barn 0–19 år (och hur många ekonomiska stöd som saknar belopp), en klass att agera på
+    (högt behov utan stöd, osäkert, lägre behov med mycket stöd …), överlapp mellan aktörer
+    och vilket år sidorna visar."""
     settings = coordination_settings(paths).support
-    return build_support_need(register_stod, need_index, children(scb_population), settings, SUPPORT_TYPE)
+    return build_support_need(register_stod, need_index, children(scb_population), settings, SUPPORT_TYPE,
+                              build_year=build_year(fact_indicator))
 
 
 @table_asset("goal_progress", group="marts", columns={"fact_indicator": GOAL_FACT_COLUMNS})
@@ -118,12 +149,18 @@ def goal_progress(context: dg.AssetExecutionContext, register_mal: pl.DataFrame,
     return frame
 
 
-@table_asset("selection", group="marts")
+@table_asset("selection", group="marts", columns=FETCHED)
 def selection(paths: Paths, register_ansokningar: pl.DataFrame, need_index: pl.DataFrame,
-              readiness_stage: pl.DataFrame, register_stod: pl.DataFrame) -> pl.DataFrame:
-    """Urval bland kommuner som sökt en utlysning: behov inom utlysningens faktorer,
-    beredskapsstadium och om stödformen passar det, pågående stöd, ett förslag och skälen
-    i klartext. Kommuner med för osäkert behov bedöms kvalitativt. Det föreslår; människor
-    beslutar."""
+              readiness_stage: pl.DataFrame, register_stod: pl.DataFrame,
+              fact_indicator: pl.DataFrame) -> pl.DataFrame:
+    """Urval bland kommuner som sökt en utlysning, bedömt inom länet (eller riket, om
+    utlysningen säger det): behov inom utlysningens faktorer i länet och i riket med
+    intervall, beredskap för utlysningens fråga och om stödformen passar stadiet (annars vad
+    som passar), pågående stöd, och ett av tre förslag med skälen i klartext: föreslås,
+    bedöms kvalitativt (osäkert behov, ingen eller för gammal bedömning) eller föreslås inte.
+    Det föreslår; människor beslutar."""
     settings = coordination_settings(paths).selection
-    return select(register_ansokningar, need_index, readiness_stage, register_stod, settings, SUPPORT_TYPE)
+    config = need_config(paths)
+    return select(register_ansokningar, need_index, readiness_stage, register_stod, settings, SUPPORT_TYPE,
+                  build_year=build_year(fact_indicator), county_share=config.county_top_share,
+                  national_share=config.top_share)

@@ -24,14 +24,15 @@ from reports.labels import (COMPARISON, FACTOR, POLARITY, RANK_BAND, SEX, STATUS
                             STRATEGIC_FACTORS, TREND)
 from sources.catalog import CatalogError, load_peer_settings
 from sources.registers.folder import FILE_STATUS, UNKNOWN
-from sources.registers.layouts import DIRECTION, REGISTER_TITLES, SUPPORT_TYPE
+from sources.registers.layouts import DIRECTION, FRAMES, REGISTER_TITLES, SUPPORT_TYPE
 from sources.surveys.codebook import CodebookError
 from sources.surveys.releases import CHANGE as SURVEY_CHANGE
-from transforms import goals, need, readiness, selection, support
+from transforms import goals, health_economics, need, readiness, selection, support
 from transforms.data_quality import (DATA_PROBLEM, QUALITY_STATE, QUALITY_STATE_DESCRIPTION,
                                      USED_FOR, VINTAGE_STATE)
 from transforms.labels import CodeList, label_table, unlabelled
 from transforms.pooling import pooled_breakdown
+from transforms.watch import WATCH_REASON
 
 COMPARED_TO = ("lan", "riket", "rest_of_lan", "rest_of_riket", "peers")
 
@@ -46,12 +47,14 @@ CODE_LISTS = [
     CodeList("rank_band", RANK_BAND, ("fact_indicator.rank_band",), RANK_BAND_DESCRIPTION),
     CodeList("quintile", QUINTILE, ("fact_indicator.quintile",), QUINTILE_DESCRIPTION),
     CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex", "goal_progress.sex")),
-    CodeList("area_type", AREA_TYPE, ("area.area_type", "fact_indicator.area_type")),
+    CodeList("area_type", AREA_TYPE, ("area.area_type", "fact_indicator.area_type",
+                                      "late_cost.area_type", "prevention_scenario.area_type")),
     CodeList("ci_method", CI_METHOD,
              ("fact_indicator.ci_method", "indicator.ci_method", "funnel_limit.method"),
              CI_METHOD_DESCRIPTION),
     CodeList("strategic_factor", STRATEGIC_FACTORS,
-             ("indicator.strategic_factor", "need_index_input.factor", "selection.need_factor")),
+             ("indicator.strategic_factor", "need_index_input.factor", "selection.need_factor",
+              "watch_list.strategic_factor")),
     CodeList("factor", FACTOR, ("indicator.factor",)),
     CodeList("polarity", POLARITY, ("indicator.polarity",)),
     CodeList("value_type", VALUE_TYPE, ("indicator.value_type",)),
@@ -75,7 +78,9 @@ CODE_LISTS = [
              ("register_file.register",)),
     CodeList("register_file_status", FILE_STATUS, ("register_file.status",)),
     CodeList("need_factor", need.FACTORS,
-             ("need_index.factor", "need_sensitivity.factor", "support_need.factor")),
+             ("need_index.factor", "need_sensitivity.factor", "support_need.factor",
+              "need_contribution.factor")),
+    CodeList("contribution_kind", need.CONTRIBUTION_KIND, ("need_contribution.input_kind",)),
     CodeList("need_input_status", need.INPUT_STATUS, ("need_index_input.status",)),
     CodeList("need_direction", need.DIRECTION, ("need_index_input.direction",)),
     CodeList("need_area_type", need.AREA_TYPES, ("need_index.area_type",)),
@@ -89,6 +94,11 @@ CODE_LISTS = [
     CodeList("goal_status", goals.STATUS, ("goal_progress.status",)),
     CodeList("support_type", SUPPORT_TYPE, ("selection.support_kind",)),
     CodeList("proposal", selection.PROPOSALS, ("selection.proposal",)),
+    CodeList("need_band", selection.NEED_BANDS, ("selection.need_band",)),
+    CodeList("frame", FRAMES, ("selection.frame",)),
+    CodeList("watch_reason", WATCH_REASON, ("watch_list.reason_code",)),
+    # Hälsoekonomi (late-intervention cost, prevention scenarios).
+    *health_economics.CODE_LISTS,
 ]
 
 # meta.publication is written by publish() itself, not by a table asset.

@@ -4,9 +4,11 @@ and the demo writer.
 Each register asset reads every file of its register in the registers folder, sets bad
 files aside (quarantine with a report naming file, row and column) and stores what counts:
 the accepted files and, for a file in quarantine, its last accepted version. Its file
-check fails while any file of the register is in quarantine; that check does not block,
-so the marts are rebuilt from the last accepted data and the published figures stay as
-they were. The pandera check of the stored table blocks as for every table.
+check fails while any file of the register is in quarantine (severity ERROR) and warns
+while an accepted file has warnings (severity WARN); it does not block, so the marts are
+rebuilt from the last accepted data and the published figures stay as they were. The
+pandera check of the stored table blocks as for every table. `meta.register_file` adds the
+goal follow-up's warnings (a baseline that differs from the data) to the goal files' rows.
 """
 # Annotations stay real objects here: Dagster reads them to find context, resources and inputs.
 
@@ -25,10 +27,11 @@ from sources.catalog import CatalogError, load_source_settings
 from sources.demo.registers import FACT_COLUMNS as DEMO_FACT_COLUMNS
 from sources.demo.registers import remove_demo_registers, write_demo_registers
 from sources.demo.world import DEMO_LABEL, DemoWorld
+from sources.registers.actors import load_actor_aliases
 from sources.registers.folder import MAX_BYTES, files_in, folder_key, folder_status, take_register
 from sources.registers.layouts import REGISTERS
 from sources.registers.parse import Known, as_table
-from sources.tabular.problems import KINDS
+from sources.tabular.problems import KINDS, combine, problem
 
 GROUP = "coordination"
 REGISTER_DEMO_KEY = dg.AssetKey(["inbox", "register_demo_files"])
@@ -94,7 +97,8 @@ def _register_asset(name: str):
                     "slutdatum är inte före startdatum. Varje problem anges med fil, rad och "
                     "kolumn; en felaktig fil läggs i karantän och dess senast godkända version räknas.")
     description = (f"{layout.title} (registermappen, filer som börjar med {name}): "
-                   f"{layout.description} Kontaktuppgifter läses inte in.")
+                   f"{layout.description} Kontaktuppgifter läses inte in. Demodata räknas bara "
+                   f"för län utan egna rader i registret.")
 
     @dg.asset(key=key, group_name=GROUP, owners=[OWNER], kinds={"polars", "duckdb", "excel"},
               description=description, deps=[REGISTER_DEMO_KEY],
@@ -105,10 +109,14 @@ def _register_asset(name: str):
                         "dagster/table_name": f"{key.path[0]}.{table}"})
     def _asset(context: dg.AssetExecutionContext, paths: Paths, register_settings: RegisterSettings,
                kommun: pl.DataFrame, indicator_catalog: pl.DataFrame):
-        known = Known.of(kommun, indicator_catalog["indicator_id"].to_list())
+        try:
+            actors = load_actor_aliases(paths.catalog / "actors.yaml", kommun)
+        except CatalogError as err:
+            raise dg.Failure(description=str(err), allow_retries=False) from err
+        known = Known.of(kommun, indicator_catalog["indicator_id"].to_list(), actors)
         read = take_register(register_settings.folder(paths), layout, known,
                              max_bytes=int(register_settings.max_file_mb * 1024**2))
-        problems = read.problems
+        problems, warnings = read.problems, read.warnings
         lines = [f"- {o.file}: {o.status} ({o.problems.height} problem; rapport {o.report})"
                  for o in read.failed]
         sample = problems.head(20)
@@ -118,6 +126,8 @@ def _register_asset(name: str):
             "failures_by_kind": dg.MetadataValue.json(
                 {KINDS[k]: n for k, n in sorted(problems.group_by("kind").len().iter_rows())}),
             "failure_sample": dg.MetadataValue.json(sample.to_dicts()),
+            "warning_count": warnings.height,
+            "warning_sample": dg.MetadataValue.json(warnings.head(20).to_dicts()),
         }
         if read.failed:
             first = read.failed[0].as_row()["first_problem"]
@@ -126,6 +136,12 @@ def _register_asset(name: str):
                 check_name=files_check.name, passed=False, severity=dg.AssetCheckSeverity.ERROR,
                 metadata={**meta, "set_aside": dg.MetadataValue.md("\n".join(lines))},
                 description=f"{len(read.failed)} fil(er) i karantän; första problemet: {first}")
+        elif warnings.height:
+            first = warnings.row(0, named=True)
+            yield dg.AssetCheckResult(
+                check_name=files_check.name, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                metadata=meta, description=f"{warnings.height} varning(ar), filerna räknas; första: "
+                                           f"{first['file']}: {first['message']}")
         else:
             yield dg.AssetCheckResult(check_name=files_check.name, passed=True, metadata=meta)
         yield from validated_output(as_table(layout, read.frame), table, schema_check(table).name)
@@ -137,12 +153,26 @@ def _register_asset(name: str):
 register_assets = [_register_asset(name) for name in REGISTERS]
 
 
+def baseline_warnings(goals: pl.DataFrame, progress: pl.DataFrame) -> pl.DataFrame:
+    """A warning per goal whose typed baseline differs from the data, on its file and row."""
+    flagged = (progress.filter(pl.col("baseline_mismatch").fill_null(False)
+                               & (pl.col("year") == pl.col("baseline_year")))
+               .select("goal_id", "status_reason")
+               .join(goals.select("goal_id", "source_file", "source_row"), on="goal_id"))
+    return combine([problem(f, "baseline_mismatch", f"mål {g}: {reason[reason.find('basvärdet i registret'):]}",
+                            row=int(r), column="Basvärde")
+                    for g, reason, f, r in flagged.sort("source_file", "source_row").iter_rows()])
+
+
 @table_asset("register_file", group=GROUP, deps=REGISTER_KEYS, kinds=("polars", "duckdb", "python"))
-def register_file(paths: Paths, register_settings: RegisterSettings) -> pl.DataFrame:
-    """Registerfilerna i registermappen och vad som hände med dem: godkända, i karantän
-    (med den senast godkända versionen eller ingen) och filer som inget register känner
-    igen, med antal problem, det första problemet (fil, rad, kolumn) och var rapporten ligger."""
-    return folder_status(register_settings.folder(paths))
+def register_file(paths: Paths, register_settings: RegisterSettings, register_mal: pl.DataFrame,
+                  goal_progress: pl.DataFrame) -> pl.DataFrame:
+    """Registerfilerna i registermappen och vad som hände med dem: godkända, demodata, i
+    karantän (med den senast godkända versionen eller ingen), borttagna och filer som inget
+    register känner igen, med antal problem och det första problemet (fil, rad, kolumn),
+    antal varningar (dubbletter, kommuner som försvunnit ur en ny version, liknande
+    aktörsnamn, äldre layout, basvärden som skiljer sig från data) och var rapporterna ligger."""
+    return folder_status(register_settings.folder(paths), baseline_warnings(register_mal, goal_progress))
 
 
 register_job = dg.define_asset_job(

@@ -14,11 +14,12 @@ import polars as pl
 
 from checks.registry import TABLES
 from pipeline.assets.coordination import COORDINATION_MARTS
+from pipeline.assets.health_economics import HEALTH_MARTS
 from pipeline.factory import OWNER
 from pipeline.publication import (catalog_version, code_version, reports_marker, save_record,
                                   write_reports_marker)
 from pipeline.resources import Paths, StatisticsApis
-from pipeline.warehouse import fingerprint, publish, published_run
+from pipeline.warehouse import fingerprint, publish, published_run, read_published
 from reports.downloads import FOLDER as DOWNLOAD_DIR
 from reports.model import Marts
 from reports.render import ReportContext, render_downloads, render_site
@@ -26,8 +27,10 @@ from sources.geography import boundaries
 
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
-                                                  "funnel_limit", "method", "label")]
+                                                  "funnel_limit", "method", "label",
+                                                  "watch_list")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
+MART_KEYS += [dg.AssetKey(["marts", t]) for t in HEALTH_MARTS]
 # Published meta tables besides the raw-response log (data quality, source vintages and
 # the survey waves' releases).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage",
@@ -44,9 +47,11 @@ SITE_INS = {name: dg.AssetIn(key=["marts", name]) for name in
             ("fact_indicator", "indicator", "area", "peer_group", "funnel_limit", "method")}
 # The coordination layer's marts, which the county pages and profiles tell the story with.
 COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
-                    ("need_index", "need_sensitivity", "readiness", "readiness_stage",
-                     "support_need", "goal_progress", "selection")}
-QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"])}
+                    ("need_index", "need_sensitivity", "need_contribution", "readiness",
+                     "readiness_stage", "support_need", "goal_progress", "selection")}
+QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"]),
+               "watch_list": dg.AssetIn(key=["marts", "watch_list"])}
+HEALTH_INS = {name: dg.AssetIn(key=["marts", name]) for name in HEALTH_MARTS}
 
 
 def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
@@ -56,6 +61,15 @@ def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.D
     part whose frame is None says on the page that it is not available)."""
     return Marts(facts=fact_indicator, indicators=indicator, areas=area, peers=peer_group,
                  funnels=funnel_limit, methods=method, shapes=boundaries(), **optional)
+
+
+# The publication history (CONTRACT-changes.md) as the snapshot the site shows has it; a
+# table not there yet (before the operations work lands) is None and the page says so.
+HISTORY_TABLES = ("publication_history", "publication_change", "decision_history")
+
+
+def published_history(paths: Paths) -> dict[str, pl.DataFrame | None]:
+    return {name: read_published(paths.published, "meta", name) for name in HISTORY_TABLES}
 
 
 def report_context(context: dg.AssetExecutionContext, apis: StatisticsApis,
@@ -69,27 +83,34 @@ def published_fingerprint(paths: Paths) -> str:
 
 
 @dg.asset(key=["reports", "site"], group_name="reports", owners=[OWNER],
-          kinds={"html", "svg", "jinja"}, ins={**SITE_INS, **COORDINATION_INS, **QUALITY_INS},
+          kinds={"html", "svg", "jinja"}, ins={**SITE_INS, **COORDINATION_INS, **QUALITY_INS, **HEALTH_INS},
           deps=[SNAPSHOT_KEY])
 def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
          fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
          peer_group: pl.DataFrame, funnel_limit: pl.DataFrame, method: pl.DataFrame,
-         need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, readiness: pl.DataFrame,
-         readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
+         need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, need_contribution: pl.DataFrame,
+         readiness: pl.DataFrame, readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
          goal_progress: pl.DataFrame, selection: pl.DataFrame,
-         data_quality: pl.DataFrame) -> dg.MaterializeResult:
+         data_quality: pl.DataFrame, watch_list: pl.DataFrame, late_cost: pl.DataFrame,
+         late_cost_kpi: pl.DataFrame, prevention_scenario: pl.DataFrame,
+         prevention_assumption: pl.DataFrame) -> dg.MaterializeResult:
     """Webbplatsen i data/reports/ (öppna index.html): startsida med karta över länen, en sida
     per län som börjar med en sammanfattning (behov, bevakningslista, översikt per strategisk
     faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
     liknande kommuner) och en sida per indikator (karta, rangordning, trattdiagram,
     utveckling per län), med behov, beredskap, stöd, mål och urval från samordningslagret
+    (och ett beslutsunderlag per utlysning: sida och Excel i nedladdning/)
     och vad som saknas eller är inaktuellt (meta.data_quality). Svenska, fungerar offline
     och går att skriva ut. Skrivs bara om när den publicerade databasen har ändrats."""
     marts = site_marts(fact_indicator, indicator, area, peer_group, funnel_limit, method,
                        need_index=need_index, need_sensitivity=need_sensitivity,
+                       need_contribution=need_contribution,
                        readiness=readiness, readiness_stage=readiness_stage,
                        support_need=support_need, goal_progress=goal_progress,
-                       selection=selection, data_quality=data_quality)
+                       selection=selection, data_quality=data_quality, watch_list=watch_list,
+                       late_cost=late_cost, late_cost_kpi=late_cost_kpi,
+                       prevention_scenario=prevention_scenario,
+                       prevention_assumption=prevention_assumption, **published_history(paths))
     result = render_site(marts, paths.reports, report_context(context, apis, fact_indicator))
     write_reports_marker(paths.reports, context.run.run_id, published_fingerprint(paths))
     sizes = {kind: result.bytes_of(kind) for kind in result.pages}

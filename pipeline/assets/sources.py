@@ -23,8 +23,10 @@ from pipeline.warehouse import published_run
 from sources.build_record import RecordError, read_record
 from sources.catalog import CatalogError, load_indicators, load_peer_settings
 from sources.catalog import indicators_frame as catalog_frame
+from sources.demo.costs import cost_indicators
 from sources.demo.world import shared_world
 from sources.geography import load_kommuner
+from sources.health_economics_catalog import health_kpis
 from sources.http import ApiError
 from sources.kolada_refresh import FULL, INCREMENTAL, REPLAY, Use, load_acceptances, refresh_kolada
 from sources.raw_store import RawStoreError
@@ -42,6 +44,7 @@ def _demo_world(paths: Paths, kommun: pl.DataFrame):
     user = load_indicators(paths.indicators_file)
     ids = {i.source_id for i in user}
     known = user + [i for i in load_indicators(DEFAULT_CATALOG) if i.source_id not in ids]
+    known += [i for i in cost_indicators(DEFAULT_CATALOG.parent) if i.source_id not in ids]
     return lambda: shared_world(kommun, known, settings.years.span)
 
 
@@ -82,7 +85,8 @@ def now() -> str:
 
 
 def kolada_uses(paths: Paths, catalog: pl.DataFrame) -> dict[str, Use]:
-    """Every KPI to fetch: the catalogue's, and those behind the similar-kommun groups."""
+    """Every KPI to fetch: the catalogue's, those behind the similar-kommun groups and the
+    health-economics cost KPIs (data/catalog/late_cost.yaml)."""
     try:
         peers = load_peer_settings(paths.peers_file)
     except CatalogError as err:
@@ -96,6 +100,9 @@ def kolada_uses(paths: Paths, catalog: pl.DataFrame) -> dict[str, Use]:
         for kpi in variable.indicators if variable.source == "indicator" else []:
             before = uses.get(kpi, Use())
             uses[kpi] = Use(before.indicator_ids, True, before.value_type)
+    for kpi, value_type in health_kpis(paths.catalog, strict=False).items():
+        before = uses.get(kpi, Use())
+        uses[kpi] = Use(before.indicator_ids, before.peer_variable, before.value_type or value_type)
     return uses
 
 

@@ -36,7 +36,10 @@ def readiness_bars(rows: list[dict], label: str) -> str:
 def need_support(points: list[dict], label: str, threshold: float = 0.8) -> str:
     """Probability of high need (x) against the number of supports (y), one dot per kommun.
 
-    `points`: name, p_top_fifth (nullable), n_supports.
+    `points`: name, p_top_fifth (nullable), n_supports. `threshold` is the need bands'
+    high-need threshold (the same as the support classes'). Names are written beside dots
+    that stand alone (kommuner piled up at no need and no support are in the table), and to
+    the left of a dot near the right edge so that they stay inside the chart.
     """
     width, height, left, bottom, top = 440.0, 260.0, 40.0, 34.0, 12.0
     shown = [p for p in points if p["p_top_fifth"] is not None]
@@ -45,7 +48,7 @@ def need_support(points: list[dict], label: str, threshold: float = 0.8) -> str:
     y = Scale(0, most + 0.5, height - bottom, top)
     body = [f'<rect class="zone" x="{c(x(threshold))}" y="{c(y(0.5))}" '
             f'width="{c(x(1) - x(threshold))}" height="{c(y(0) - y(0.5) + 4)}"/>',
-            text(x(threshold) + 3, y(0.5) - 3, "högt behov, inget stöd", cls="tick")]
+            text(x(1), y(0.5) - 3, "högt behov, inget stöd", "end", "tick")]
     for v in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
         body.append(line(x(v), top, x(v), height - bottom, "grid"))
         body.append(text(x(v), height - bottom + 13, percent(v), "middle", "tick"))
@@ -53,10 +56,17 @@ def need_support(points: list[dict], label: str, threshold: float = 0.8) -> str:
         body.append(text(left - 5, y(n) + 3.5, str(n), "end", "tick"))
     body.append(text((left + width) / 2, height - 4,
                      "Sannolikhet att höra till femtedelen med störst behov", "middle", "tick"))
+    spot = {}
+    for p in shown:
+        key = (round(p["p_top_fifth"], 2), p["n_supports"] or 0)
+        spot[key] = spot.get(key, 0) + 1
     for i, p in enumerate(sorted(shown, key=lambda p: (p["p_top_fifth"], p["name"]))):
         px, py = x(p["p_top_fifth"]), y(p["n_supports"] or 0)
         body.append(f'<g><title>{esc(p["name"])}: {esc(percent(p["p_top_fifth"]))}, '
                     f'{p["n_supports"] or 0} stöd</title><circle class="nd" cx="{c(px)}" '
                     f'cy="{c(py)}" r="4"/></g>')
-        body.append(text(px + 6, py - 4 - (i % 2) * 9, p["name"], cls="tick"))
+        if spot[(round(p["p_top_fifth"], 2), p["n_supports"] or 0)] == 1:
+            right = p["p_top_fifth"] > 0.75
+            body.append(text(px - 6 if right else px + 6, py - 4 - (i % 2) * 9, p["name"],
+                             "end" if right else "start", "tick"))
     return svg(width, height, "".join(body), label, cls="chart")

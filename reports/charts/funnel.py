@@ -12,7 +12,7 @@ import math
 
 from reports.charts.ranked import Mark
 from reports.labels import number
-from reports.svg import Scale, c, esc, line, padded_domain, polyline, svg, text, value_axis
+from reports.svg import Scale, grouped_marks, line, padded_domain, polyline, svg, text, value_axis
 
 WIDTH, HEIGHT = 900.0, 320.0
 LEFT, RIGHT, TOP, BOTTOM = 52.0, 12.0, 14.0, 34.0
@@ -56,8 +56,5 @@ def funnel(points: list[Mark], limits: list[dict], benchmark: float,
             if len(points_) > 1:
                 body.append(polyline(points_, cls))
     body.append(line(LEFT, y(benchmark), WIDTH - RIGHT, y(benchmark), "bm"))
-    for p in points:
-        body.append(f'<g class="k l{p.lan_code}"><title>{esc(p.tooltip)}</title>'
-                    f'<circle class="dot f-{p.comparison}" cx="{c(x(p.denominator))}" '
-                    f'cy="{c(y(p.value))}" r="3.2"/></g>')
+    body += grouped_marks(points, lambda i, p: (x(p.denominator), y(p.value)), r=3.2)
     return svg(WIDTH, HEIGHT, "".join(body), label, cls="wide")

@@ -1,14 +1,15 @@
 """Every kommun ranked by value, worst on the left, each with its 95 % interval.
 
-A county's kommuner carry the class `l<län>` so the page can highlight and name them when
-the reader comes from that county (`#lan-05`); the numbers are in the table below.
+A county's kommuner are one group with the class `l<län>`, so the page can bring them
+forward when the reader comes from that county (`#lan-05`); names and numbers are in the
+ranked table below. Dots and intervals are a few paths, not an element per kommun.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports.svg import Scale, c, esc, line, padded_domain, svg, text, value_axis
+from reports.svg import Scale, grouped_marks, line, padded_domain, svg, text, value_axis
 
 WIDTH, HEIGHT = 900.0, 300.0
 LEFT, RIGHT, TOP, BOTTOM = 48.0, 10.0, 16.0, 24.0
@@ -24,7 +25,6 @@ class Mark:
     lower: float | None
     upper: float | None
     comparison: str       # the table's comparison with riket (colour class)
-    tooltip: str
     denominator: float | None = None
 
 
@@ -41,13 +41,7 @@ def ranked(marks: list[Mark], riket: float | None, national_name: str, unit_phra
     if riket is not None:
         body.append(line(LEFT, y(riket), WIDTH - RIGHT, y(riket), "bm"))
         body.append(text(WIDTH - RIGHT, y(riket) - 4, f"{national_name}", "end", "tick"))
-    for i, mark in enumerate(marks):
-        px, py = x(i), y(mark.value)
-        parts = [f'<g class="k l{mark.lan_code}"><title>{esc(mark.tooltip)}</title>']
-        if mark.lower is not None and mark.upper is not None:
-            parts.append(line(px, y(mark.lower), px, y(mark.upper), "ci"))
-        parts.append(f'<circle class="dot f-{mark.comparison}" cx="{c(px)}" cy="{c(py)}" r="3"/>')
-        parts.append(text(px, TOP + 2 + (i % 4) * 10, mark.name, "middle", "hl"))
-        parts.append("</g>")
-        body.append("".join(parts))
+    body += grouped_marks(marks, lambda i, m: (x(i), y(m.value)),
+                          lambda i, m: (x(i), y(m.lower), y(m.upper))
+                          if m.lower is not None and m.upper is not None else None)
     return svg(WIDTH, HEIGHT, "".join(body), label, cls="wide")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reports import coordination as coord
-from reports.charts.maps import Area, choropleth
+from reports import health_economics
+from reports.charts.maps import Area, choropleth, map_defs
+from reports.changes import since_last_year, since_publication
 from reports.colours import COUNT_FILL
-from reports.geo import Layers
+from reports.geo import Layers, MapLayer
 from reports.labels import FACTOR_ORDER, STRATEGIC_FACTORS, plural
 from reports.model import SiteData, value_cell
+from reports.pages.changes import change_counts
 from reports.pages.common import by_section, comparison, data_quality, downloads
 from reports.story import county_story, none_of_county
 from reports.watch import factor_counts, watch_list
@@ -28,38 +33,40 @@ def grid_columns(data: SiteData, lan: str) -> list[dict]:
 
 
 def grid_cell(row: dict | None, unit: str, benchmark: bool) -> dict:
+    """A cell of the overview: the value, and the comparison with riket as its colour class;
+    the stylesheet prints the comparison's sign after the value (one element per cell)."""
     if row is None:
-        return {"text": "", "cls": "f-none", "symbol": "", "label": "ingen uppgift"}
+        return {"text": "", "cls": "f-none"}
     cell = value_cell(row, unit)
     # a value kept from an earlier delivery, or with a caveat, is starred (explained below)
     text = cell["text"] + ("*" if row.get("stale") or row.get("value_note") else "")
     if benchmark:
-        return {"text": text, "cls": "bench", "symbol": "", "label": ""}
-    cmp = comparison(row["compared_to_riket"] if cell["ok"] else None)
-    return {"text": text, "cls": f"f-{cmp['code']}", "symbol": cmp["symbol"] if cell["ok"] else "",
-            "label": cmp["label"]}
+        return {"text": text, "cls": "bench"}
+    if not cell["ok"]:
+        return {"text": text, "cls": "f-none"}
+    return {"text": text, "cls": f"f-{comparison(row['compared_to_riket'])['code']}"}
 
 
 def overview_grid(data: SiteData, lan: str) -> dict:
+    """The overview as one table per strategic factor (each fits a printed A4 page), rows:
+    riket, the län, its sub-regions and kommuner."""
     groups = grid_columns(data, lan)
-    columns = [c for g in groups for c in g["columns"]]
     areas = ([("national", "Riket", "", "riket")] + [(lan, data.names[lan], "", "lan")]
              + [(s, data.names[s], "", "subregion") for s in data.subregions_of[lan]]
              + [(k, data.names[k], data.kommun_file(k), "kommun") for k in data.kommuner_of[lan]])
-    rows = []
-    for code, name, file, kind in areas:
-        cells = []
-        for col in columns:
-            area = data.national_code.get(col["id"], "00") if code == "national" else code
-            cells.append(grid_cell(data.row(col["id"], area), col["unit"], kind in ("riket",)))
-        rows.append({"name": name, "file": file, "kind": kind, "cells": cells})
-    return {"groups": groups, "rows": rows}
+    for group in groups:
+        group["rows"] = []
+        for code, name, file, kind in areas:
+            cells = [grid_cell(data.row(col["id"], data.national_code.get(col["id"], "00")
+                                        if code == "national" else code), col["unit"], kind == "riket")
+                     for col in group["columns"]]
+            group["rows"].append({"name": name, "file": file, "kind": kind, "cells": cells})
+    return {"groups": groups}
 
 
-def signal_maps(data: SiteData, lan: str, layers: Layers) -> list[dict]:
+def signal_maps(data: SiteData, lan: str, layer: MapLayer | None) -> list[dict]:
     """Per factor, how many indicators each kommun is significantly worse than riket on."""
     codes = data.kommuner_of[lan]
-    layer = layers.county(lan, codes)
     counts = {code: factor_counts(data, code) for code in codes}
     maps = []
     for factor in FACTOR_ORDER:
@@ -81,18 +88,25 @@ def signal_maps(data: SiteData, lan: str, layers: Layers) -> list[dict]:
 def county_page(data: SiteData, layers: Layers, lan: str) -> dict:
     codes = data.kommuner_of[lan]
     watch = watch_list(data, lan)
-    need = coord.need_maps(data, lan, layers.county(lan, codes))
+    layer = layers.county(lan, codes)
+    layer = replace(layer, ref=f"g{lan}-") if layer else None   # outlines once for all maps
+    need = coord.need_maps(data, lan, layer)
     support = coord.need_vs_support(data, lan)
     stages = coord.readiness_stages(data, codes)
     goal_rows = coord.goals(data, codes)
     grid = overview_grid(data, lan)
     shown = [c["id"] for g in grid["groups"] for c in g["columns"]]
+    year, publication = since_last_year(data, lan), since_publication(data, lan)
     return {
         "lan_code": lan, "lan_name": data.names[lan], "file": data.county_file(lan),
+        "views": data.county_views(lan), "changes": {"year": year, "publication": publication,
+                                                     "counts": change_counts(year, publication),
+                                                     "file": data.view_file("andringar", lan)},
         "kommuner": [{"code": c, "name": data.names[c], "file": data.kommun_file(c)} for c in codes],
         "n_kommuner": plural(len(codes), "kommun", "kommuner"),
         "story": county_story(data, lan, watch, need, support, stages, goal_rows),
-        "need": need, "signal_maps": None if need else signal_maps(data, lan, layers),
+        "need": need, "signal_maps": None if need else signal_maps(data, lan, layer),
+        "map_defs": map_defs(layer) if layer else "",
         "sensitivity": coord.sensitivity(data), "support": support,
         "selection": coord.selection(data, lan), "stages": stages, "goals": goal_rows,
         "watch": watch, "watch_none": none_of_county(len(codes)), "grid": grid, "quality": data_quality(data, shown),
@@ -100,4 +114,5 @@ def county_page(data: SiteData, layers: Layers, lan: str) -> dict:
                         "factor": STRATEGIC_FACTORS[i["strategic_factor"]]}
                        for i in data.indicators if i["indicator_id"] in shown],
         "downloads": downloads(data.county_file(lan)[:-5]), "methods": data.methods(),
+        "health_economics": health_economics.county_section(data, lan),
     }

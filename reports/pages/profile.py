@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from reports import coordination as coord
+from reports import health_economics
 from reports.charts import spine as spine_chart
 from reports.charts import trend as trend_chart
 from reports.labels import (FACTOR_ORDER, RANK_BAND, STRATEGIC_FACTORS, TREND_SHORT, number,
                             unit_suffix)
-from reports.model import Notes, SiteData, source_text, value_cell
+from reports.model import Notes, SiteData, source_text, survey_heading, value_cell
 from reports.pages.common import by_section, comparison, downloads
+from reports.pages.sexes import gap
 from reports.watch import factor_counts
 
 
@@ -50,22 +52,36 @@ def profile_rows(data: SiteData, code: str, lan: str, notes: Notes) -> list[dict
             national = data.national_row(ind["indicator_id"])
             svg, no_spine = spine_for(data, ind, code, lan, row)
             ok = cell["ok"]
+            bench = data.lan_benchmark(row, lan) if ok else None
             rows.append({
                 "title": ind["short_title"], "file": ind["file"], "unit": unit,
                 "unit_suffix": unit_suffix(unit), "period": row["period"] if row else
                 data.latest_period.get(ind["indicator_id"], ""),
-                "cell": cell, "lan": value_cell(lan_row, unit)["text"],
+                "cell": cell, "lan": (number(bench["value"], unit) if bench and bench["rest"]
+                                      else value_cell(lan_row, unit)["text"]),
+                "lan_rest": bool(bench and bench["rest"]),
                 "riket": value_cell(national, unit)["text"],
                 "riket_cmp": comparison(row["compared_to_riket"] if ok else None),
-                "lan_cmp": comparison(data.lan_comparison(row, lan) if ok else None),
+                "lan_cmp": comparison(bench["comparison"] if bench else None),
                 "trend": TREND_SHORT.get(row["trend"], "–") if row and row["trend"] else "–",
                 "rank": RANK_BAND.get(row["rank_band"], "") if row and row["rank_band"] else "",
                 "spine": svg, "no_spine": no_spine,
                 "national_name": data.national_name(ind["indicator_id"]),
             })
         if rows:
-            sections.append({"factor": factor, "title": STRATEGIC_FACTORS[factor], "rows": rows})
+            compared = [r for r in rows if r["cell"]["ok"]]
+            all_rest = bool(compared) and all(r["lan_rest"] for r in compared)
+            sections.append({"factor": factor, "title": STRATEGIC_FACTORS[factor], "rows": rows,
+                             "rest": any(r["lan_rest"] for r in rows), "all_rest": all_rest})
     return sections
+
+
+def own_domain(data: SiteData, iid: str, series: list) -> tuple[float, float]:
+    """The indicator's shared axis, widened where the kommun's own values go beyond it (on
+    its own profile a kommun's line is never cut)."""
+    lo, hi = data.trend_domain[iid]
+    values = [p[1] for p in series if p[1] is not None]
+    return min([lo, *values]), max([hi, *values])
 
 
 def trend_panels(data: SiteData, code: str, lan: str) -> list[dict]:
@@ -84,7 +100,7 @@ def trend_panels(data: SiteData, code: str, lan: str) -> list[dict]:
             panels.append({"title": ind["short_title"], "file": ind["file"], "unit": ind["unit_phrase"],
                            "svg": trend_chart.trend_panel(series, data.series.get((iid, lan), []),
                                                           data.series.get((iid, data.national_code.get(iid, "00")), []),
-                                                          periods, label)})
+                                                          periods, label, domain=own_domain(data, iid, series))})
         if panels:
             groups.append({"title": STRATEGIC_FACTORS[factor], "panels": panels})
     return groups
@@ -100,7 +116,8 @@ def sex_table(data: SiteData, code: str, notes: Notes) -> list[dict]:
             continue
         ck, cm = value_cell(k, ind["unit"], notes), value_cell(m, ind["unit"], notes)
         rows.append({"title": ind["short_title"], "file": ind["file"],
-                     "period": (k or m)["period"], "unit": ind["unit_phrase"], "k": ck, "m": cm})
+                     "period": (k or m)["period"], "unit": ind["unit_phrase"], "k": ck, "m": cm,
+                     "gap": gap(data, ind["indicator_id"], code, ind["unit"])})
     return rows
 
 
@@ -122,6 +139,7 @@ def survey_tables(data: SiteData, code: str, notes: Notes) -> list[dict]:
             for breakdown, sex in table["heads"]]})
     for table in tables.values():
         table["head_titles"] = [data.breakdown_title(b, s) for b, s in table["heads"]]
+        table["heading"] = survey_heading(table["survey"], table["period"])
     return list(tables.values())
 
 
@@ -145,6 +163,7 @@ def profile_page(data: SiteData, code: str) -> dict:
     return {
         "code": code, "name": data.names[code], "lan_code": lan, "lan_name": data.names[lan],
         "county_file": data.county_file(lan), "file": data.kommun_file(code),
+        "sexes_file": data.view_file("kon", lan),
         "population": (f"{number(population['value'], 'antal')} invånare 0–19 år ({population['period']})"
                        if population and population["status"] == "ok" else ""),
         "summary": summary, "sections": sections,
@@ -152,8 +171,10 @@ def profile_page(data: SiteData, code: str) -> dict:
                                            for f in coord.NEED_FACTORS],
         "trends": trend_panels(data, code, lan), "sexes": sex_table(data, code, notes),
         "surveys": survey_tables(data, code, notes), "peers": peers(data, code),
+        "contributions": coord.contributions(data, code),
         "readiness": coord.readiness_profile(data, code), "goals": coord.goals(data, [code]),
         "support": coord.support_received(data, code),
+        "health_economics": health_economics.kommun_section(data, code),
         "downloads": downloads(data.kommun_file(code)[:-5]), "notes": notes.texts,
         "spine_legend": spine_chart.legend(), "trend_legend": trend_chart.legend(data.names[lan]),
     }

@@ -15,11 +15,15 @@ reader takes them in:
   a target a little beyond the baseline, survey goals where a survey was done, and goals
   that cannot be followed (a sex split the indicator lacks, a grade on a registry
   indicator, a survey the kommun did not take part in).
-- `ansokningar_demo.csv` (UTF-8, commas): one call per county with 4–8 applicants.
+- `ansokningar_demo.csv` (UTF-8, commas): one call per county with 4–8 applicants (the
+  county's most disadvantaged kommun among them), naming the readiness issue it builds on.
 
-Every draw is seeded by labels (`stable_rng`); the XLSX creation time is fixed; a file is
-only rewritten when its bytes change, so the folder sensor sees no change from a rebuild.
-In live mode these four files are removed, so that demo rows never mix with a county's.
+Every name a page shows is marked "(demo)": actors, plans, the readiness issue and the
+calls. The reader uses a demo file's rows only for counties without rows of their own in
+that register (`sources/registers/folder.py`), so a county trying its own files in demo mode
+sees its own rows and no demo rows. Every draw is seeded by labels (`stable_rng`); the XLSX
+creation time is fixed; a file is only rewritten when its bytes change, so the folder
+sensor sees no change from a rebuild. In live mode these four files are removed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from sources.demo.world import DEMO_LABEL, DemoWorld, stable_rng
+from sources.registers.folder import DEMO_FILES
 from sources.registers.layouts import (ACTOR_TYPE, ANSOKNINGAR, BEREDSKAP, DIRECTION, FACTOR_CODES,
                                        MAL, PREVENTION_STAR, STOD, SUPPORT_TYPE)
 from sources.registers.templates import write_csv, write_xlsx
@@ -42,7 +47,9 @@ SUBJECTS = {"skola": "Skolnärvaro", "foraldraskap": "Föräldraskapsstöd", "fr
             "narsamhalle": "Brottsprevention"}
 STAR_OF = {"skola": "utanforskap", "foraldraskap": "vald", "fritid": "andts", "narsamhalle": "brott"}
 SECTORS = ["Skola", "Socialtjänst", "Polis", "Fritid", "Förening", "Region/hälsa"]
-ISSUE = "Förebygga att unga hamnar i kriminalitet och våld"
+DEMO = "(demo)"
+ISSUE = f"Förebygga att unga hamnar i kriminalitet och våld {DEMO}"
+ISSUE_STAR = "Brott, Våld"
 GOAL_INDICATORS = {  # indicator → goal text
     "N15428": "Fler elever i åk 9 ska vara behöriga till yrkesprogram",
     "N17461": "Fler gymnasieelever ska ta examen inom fyra år",
@@ -65,9 +72,9 @@ def _day(rng: np.random.Generator, year: int, first_month: int = 1, last_month: 
 
 
 def _actors(lan_name: str) -> list[tuple[str, str]]:
-    return [(f"Länsstyrelsen i {lan_name}", "lansstyrelsen"), (f"Region {lan_name}", "region"),
-            ("Nationell myndighet A (demo)", "myndighet"), ("Nationell myndighet B (demo)", "myndighet"),
-            ("Föreningen Trygga barn (demo)", "civilsamhalle")]
+    return [(f"Länsstyrelsen i {lan_name} {DEMO}", "lansstyrelsen"), (f"Region {lan_name} {DEMO}", "region"),
+            (f"Folkhälsomyndigheten {DEMO}", "myndighet"), (f"Brottsförebyggande rådet {DEMO}", "myndighet"),
+            (f"Föreningen Trygga barn {DEMO}", "civilsamhalle")]
 
 
 def support_rows(world: DemoWorld, kommuner: pl.DataFrame) -> list[dict]:
@@ -127,10 +134,13 @@ def readiness_rows(kommuner: pl.DataFrame) -> list[dict]:
             visits = [(date(2025, 3, 1) + timedelta(days=int(rng.integers(0, 60))), level)]
             if lan == "05" and i == 0:  # assessed twice: readiness grew
                 visits.insert(0, (date(2023, 3, 15), level - 1.2))
-            for when, true_level in visits:
+            for v, (when, true_level) in enumerate(visits, start=1):
                 interviews = 3 if (lan == "13" and i == 0) else int(rng.integers(4, 7))
                 for n in range(interviews):
-                    rows.append({"area_code": code, "assessed_on": when, "issue": ISSUE,
+                    # Interviews of one assessment over a few days, as they are held.
+                    rows.append({"assessment_id": f"{code}-{when.year}-{v}", "area_code": code,
+                                 "assessed_on": when + timedelta(days=n // 2), "issue": ISSUE,
+                                 "prevention_star": ISSUE_STAR,
                                  "interview_id": str(n + 1), "sector": SECTORS[n % len(SECTORS)],
                                  **_scores(rng, true_level)})
     return rows
@@ -158,7 +168,7 @@ def goal_rows(kommuner: pl.DataFrame, facts: pl.DataFrame, indicators: pl.DataFr
     for lan, codes in sorted(kommuner.group_by("lan_code").agg(pl.col("kommun_code").sort()).iter_rows()):
         rng = stable_rng("register", "mal", lan)
         for code in sorted(rng.choice(codes, size=min(3, len(codes)), replace=False).tolist()):
-            plan = f"Handlingsplan för barn och unga 2020–2027 ({code})"
+            plan = f"Handlingsplan för barn och unga 2020–2027 ({code}) {DEMO}"
             wanted = [(i, GOAL_INDICATORS[i], 2020) for i in
                       rng.choice(list(GOAL_INDICATORS), size=2, replace=False).tolist()]
             if lan in SURVEY_GOALS:
@@ -170,7 +180,7 @@ def goal_rows(kommuner: pl.DataFrame, facts: pl.DataFrame, indicators: pl.DataFr
                                       polarity[indicator] == "high_is_good", year))
         # Goals that cannot be followed, each for a stated reason.
         code = codes[0]
-        plan = f"Trygghetsplan 2022–2026 ({code})"
+        plan = f"Trygghetsplan 2022–2026 ({code}) {DEMO}"
         rows.append({"area_code": code, "plan": plan, "goal_text": "Färre flickor i hushåll med ekonomiskt bistånd",
                      "indicator_id": "N31807", "sex": "Flickor", "breakdown": "", "direction": "minska",
                      "baseline_year": 2022, "baseline_value": "från data", "target_value": 3.0,
@@ -183,7 +193,10 @@ def goal_rows(kommuner: pl.DataFrame, facts: pl.DataFrame, indicators: pl.DataFr
     return rows
 
 
-def application_rows(kommuner: pl.DataFrame) -> list[dict]:
+def application_rows(kommuner: pl.DataFrame, world: DemoWorld) -> list[dict]:
+    """One call per county. High-need kommuner apply more often: the county's most
+    disadvantaged kommun is always among the applicants."""
+    disadvantage = dict(world.structure.select("kommun_code", "disadvantage").iter_rows())
     rows = []
     for lan, lan_name, codes in sorted(kommuner.group_by("lan_code", "lan_name")
                                        .agg(pl.col("kommun_code").sort()).iter_rows()):
@@ -192,12 +205,14 @@ def application_rows(kommuner: pl.DataFrame) -> list[dict]:
         factors = sorted(rng.choice(FACTORS, size=int(rng.integers(1, 3)), replace=False).tolist(),
                          key=FACTORS.index)
         drawn = rng.choice(codes, size=min(len(codes), int(rng.integers(3, 7))), replace=False).tolist()
-        applicants = sorted({*drawn, *readiness_kommuner(lan, codes)})
+        neediest = max(codes, key=lambda c: (disadvantage.get(c, 0.0), c))
+        applicants = sorted({*drawn, neediest, *readiness_kommuner(lan, codes)})
         for code in applicants:
             rows.append({"call_id": f"LST{lan}-2025-1",
-                         "call_title": f"Utvecklingsmedel för förebyggande arbete 2025, {lan_name}",
+                         "call_title": f"Utvecklingsmedel för förebyggande arbete 2025, {lan_name} {DEMO}",
                          "factors": ", ".join(FACTOR_CODES[f] for f in factors),
-                         "support_kind": SUPPORT_TYPE[kind], "area_code": code,
+                         "support_kind": SUPPORT_TYPE[kind], "places": 3, "issue": ISSUE,
+                         "prevention_star": ISSUE_STAR, "area_code": code,
                          "applied_on": _day(rng, 2025, 2, 3), "contact": "Demo Kontakt",
                          "email": "kontakt@example.org"})
     return rows
@@ -213,7 +228,6 @@ def _replace_if_changed(path: Path, write) -> Path:
     return path
 
 
-DEMO_FILES = ("stod_demo.xlsx", "beredskap_demo.csv", "mal_demo.xlsx", "ansokningar_demo.csv")
 
 
 def write_demo_registers(folder: Path, world: DemoWorld, kommuner: pl.DataFrame,
@@ -225,7 +239,7 @@ def write_demo_registers(folder: Path, world: DemoWorld, kommuner: pl.DataFrame,
         lambda p: write_xlsx(STOD, p, support_rows(world, kommuner), title=title),
         lambda p: write_csv(BEREDSKAP, p, readiness_rows(kommuner), delimiter=";", encoding="cp1252"),
         lambda p: write_xlsx(MAL, p, goal_rows(kommuner, facts, indicators), title=title),
-        lambda p: write_csv(ANSOKNINGAR, p, application_rows(kommuner), delimiter=",", encoding="utf-8",
+        lambda p: write_csv(ANSOKNINGAR, p, application_rows(kommuner, world), delimiter=",", encoding="utf-8",
                             decimal_comma=False),
     ]
     return [_replace_if_changed(folder / name, write) for name, write in zip(DEMO_FILES, writers, strict=True)]

@@ -11,6 +11,7 @@ Cell kinds:
   date       ÅÅÅÅ-MM-DD (an Excel date cell is fine)
   number     decimal comma or point, spaces as thousands separator, "kr" allowed
   year       four-digit year
+  count      a whole number of at least 1
   score      a Community Readiness score 1–9, decimals allowed
   choice     one of the listed values (Swedish words; case and å/ä/ö do not matter)
   choices    several listed values separated by comma
@@ -188,16 +189,28 @@ _SCORES = tuple(
 
 BEREDSKAP = Layout(
     "beredskap", "Beredskap (Community Readiness)",
-    "Community Readiness-intervjuer: en rad per intervju i en bedömning (kommun, datum, "
-    "fråga), med båda bedömarnas poäng och den poäng de enats om för var och en av de sex "
-    "dimensionerna A–F.",
+    "Community Readiness-intervjuer: en rad per intervju, med bedömningens id, kommun, datum "
+    "och fråga, och med båda bedömarnas poäng och den poäng de enats om för var och en av de "
+    "sex dimensionerna A–F. Alla intervjuer i samma bedömning har samma id i kolumnen "
+    "Bedömning (de får ha olika datum).",
     (
+        Column("assessment_id", "Bedömning", "text", required=True, example="0580-2025-1",
+               help="Bedömningens id: samma för alla intervjuer i bedömningen (till exempel "
+                    "kommunkod, år och löpnummer). Intervjuerna får ha olika datum.",
+               aliases=("Bedömnings-id", "Bedömningens id")),
         KOMMUN,
         Column("assessed_on", "Bedömningsdatum", "date", required=True, example="2025-03-15",
-               help="Dagen bedömningen gjordes (samma för alla intervjuer i bedömningen)."),
+               help="Dagen intervjun gjordes, ÅÅÅÅ-MM-DD. Bedömningens datum är dess senaste "
+                    "intervjus.", aliases=("Intervjudatum", "Datum")),
         Column("issue", "Frågan", "text", required=True,
                example="Förebygga våld bland unga",
-               help="Frågan beredskapen gäller, med samma ordalydelse vid varje bedömning."),
+               help="Frågan beredskapen gäller, med samma ordalydelse vid varje bedömning och i "
+                    "ansökningsregistrets kolumn Beredskapsfråga."),
+        _choice("prevention_star", "Preventionsstjärnan", PREVENTION_STAR, kind="choices",
+                synonyms="star", example="Brott, Våld",
+                help="Valfritt: frågans punkter i Preventionsstjärnan (Brott, Våld, Utanförskap, "
+                     "ANDTS, Psykisk ohälsa), åtskilda med kommatecken. En utlysning med samma "
+                     "punkt räknar bedömningen som sin."),
         Column("interview_id", "Intervju", "text", required=True, example="1",
                help="Intervjuns nummer eller id inom bedömningen."),
         Column("sector", "Sektor", "text", example="Skola",
@@ -241,10 +254,13 @@ MAL = Layout(
     aliases=("mål",),
 )
 
+FRAMES = {"lan": "Länet", "riket": "Riket"}
+
 ANSOKNINGAR = Layout(
     "ansokningar", "Ansökningar till en utlysning",
-    "Kommuner som sökt stöd i en utlysning: en rad per utlysning och kommun. Utlysningens "
-    "faktorer och stödform ska vara desamma på alla rader för samma utlysning.",
+    "Kommuner som sökt stöd i en utlysning: en rad per utlysning och kommun. Uppgifterna om "
+    "utlysningen (namn, faktorer, stödform, platser, jämförelse, beredskapsfråga, "
+    "Preventionsstjärnan, stödår) ska vara desamma på alla rader för samma utlysning.",
     (
         Column("call_id", "Utlysning", "text", required=True, example="LST05-2025-1",
                help="Utlysningens id."),
@@ -257,6 +273,21 @@ ANSOKNINGAR = Layout(
         _choice("support_kind", "Stödform", SUPPORT_TYPE, required=True, example="Processtöd",
                 help="Vad utlysningen ger: Kunskapsstöd, Processtöd, Utbildning, Ekonomiskt "
                      "stöd eller Data och analys."),
+        Column("places", "Antal platser", "count", example="3",
+               help="Hur många kommuner utlysningen kan ge stöd (valfritt; annars gäller "
+                    "inställningen i data/catalog/coordination.yaml)."),
+        _choice("frame", "Jämförs med", FRAMES, example="Länet",
+                help="Länet (standard) eller Riket: var de sökandes behov jämförs."),
+        Column("issue", "Beredskapsfråga", "text", example="Förebygga våld bland unga",
+               help="Frågan vars beredskap (Community Readiness) utlysningen bygger på, med "
+                    "samma ordalydelse som i beredskapsregistret (valfritt)."),
+        _choice("prevention_star", "Preventionsstjärnan", PREVENTION_STAR, kind="choices",
+                synonyms="star", example="Brott, Våld",
+                help="Valfritt: utlysningens punkter i Preventionsstjärnan. En beredskapsbedömning "
+                     "med samma punkt eller samma fråga räknas som bedömningen för utlysningen."),
+        Column("support_year", "Stödår", "year", example="",
+               help="Året vars pågående stöd visas för de sökande (valfritt; annars årets, "
+                    "aldrig ett kommande år)."),
         KOMMUN,
         Column("applied_on", "Ansökningsdatum", "date", required=True, example="2025-02-01",
                help="Dagen ansökan kom in."),

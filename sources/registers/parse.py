@@ -3,9 +3,16 @@
 The reader (`sources/tabular/readers.py`) gives every cell as text with its file row. Here
 each layout column is found by its Swedish header (or an alias; case and å/ä/ö do not
 matter), each cell is parsed by its kind, and each register's row rules are applied: end
-before start, a goal year before its baseline, a call whose factors differ between rows,
-duplicated rows. Registers are small (hundreds of rows), so cells are parsed once per
-distinct text in Python, where a message can say exactly what is wrong.
+before start, a goal year before its baseline, a call whose details differ between rows,
+an interview scored by its scorers but without a consensus, an assessment with two issues,
+rows with the same key but different content. Rows that are exact copies of an earlier row
+are not errors: they are reported as warnings and counted once. Registers are small
+(hundreds of rows), so cells are parsed once per distinct text in Python, where a message
+can say exactly what is wrong.
+
+Warnings (a file is still accepted): exact duplicates, and a readiness file in the layout
+before assessment ids (its interviews are then grouped by kommun, date and issue, as
+before, and the warning says how to add the column).
 
 Personal data (contact person, e-mail) are never read: the typed frame has no such
 columns and no message repeats such a cell.
@@ -17,7 +24,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -31,8 +38,11 @@ DIMENSION_CODES = list(DIMENSIONS)
 YEAR_RANGE = (1990, 2100)
 FROM_DATA = {"fran data", "data", "fran uppvaxt"}
 POLARS_TYPES = {"text": pl.String, "kommun": pl.String, "date": pl.Date, "number": pl.Float64,
-                "year": pl.Int32, "score": pl.Float64, "choice": pl.String, "choices": pl.String,
-                "indicator": pl.String}
+                "year": pl.Int32, "count": pl.Int32, "score": pl.Float64, "choice": pl.String,
+                "choices": pl.String, "indicator": pl.String}
+# Columns a register derives itself, or keeps as written beside the derived value: they do
+# not make two rows different.
+NOT_CONTENT = ("source_file", "source_row", "actor_written")
 
 
 @dataclass(frozen=True)
@@ -42,17 +52,25 @@ class Known:
     kommun_codes: frozenset[str]
     kommun_names: dict[str, str]  # folded name → code
     indicator_ids: frozenset[str]
+    actors: dict[str, str] = field(default_factory=dict)  # folded alias → the actor's name
+    names: dict[str, str] = field(default_factory=dict)   # kommun code → name
 
     @classmethod
-    def of(cls, kommuner: pl.DataFrame, indicator_ids: list[str]) -> Known:
-        names = {fold(n): c for c, n in kommuner.select("kommun_code", "kommun_name").iter_rows()}
-        return cls(frozenset(kommuner["kommun_code"].to_list()), names, frozenset(indicator_ids))
+    def of(cls, kommuner: pl.DataFrame, indicator_ids: list[str],
+           actors: dict[str, str] | None = None) -> Known:
+        pairs = list(kommuner.select("kommun_code", "kommun_name").iter_rows())
+        return cls(frozenset(c for c, _ in pairs), {fold(n): c for c, n in pairs},
+                   frozenset(indicator_ids), dict(actors or {}), dict(pairs))
+
+    def kommun_name(self, code: str) -> str:
+        return f"{self.names[code]} ({code})" if code in self.names else code
 
 
 @dataclass(frozen=True)
 class Parsed:
     frame: pl.DataFrame      # typed layout columns + source_file, source_row
     problems: pl.DataFrame
+    warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SCHEMA))
 
 
 class CellError(ValueError):
@@ -128,6 +146,13 @@ def _year(text: str) -> int:
     return int(value)
 
 
+def _count(text: str) -> int:
+    value = _number(text)
+    if value != int(value) or value < 1:
+        raise CellError("bad_value", f"{text!r} är inget heltal från 1 och uppåt")
+    return int(value)
+
+
 def _score(text: str) -> float:
     value = _number(text)
     if not SCORE_RANGE[0] <= value <= SCORE_RANGE[1]:
@@ -150,6 +175,7 @@ def parse_cell(text: str, column: Column, known: Known) -> object:
         "kommun": lambda t: _kommun(t, known),
         "date": _date,
         "year": _year,
+        "count": _count,
         "score": _score,
         "choice": lambda t: _choice(t, column),
         "choices": lambda t: _choices(t, column),
@@ -159,6 +185,17 @@ def parse_cell(text: str, column: Column, known: Known) -> object:
 
 
 # --- one file -------------------------------------------------------------------------------
+
+# Required columns a file may lack because it was made before they existed: the register
+# derives them (as it did then) and warns. Column name → the warning's text.
+OLDER_LAYOUT = {
+    ("beredskap", "assessment_id"): (
+        "filen har den äldre layouten utan kolumnen Bedömning; intervjuerna har grupperats "
+        "efter kommun, datum och fråga, så intervjuer med olika datum blir olika bedömningar. "
+        "Lägg till kolumnen Bedömning (se mallen från make templates) och ge alla intervjuer "
+        "i samma bedömning samma id"),
+}
+
 
 def _locate(table: RawTable, layout: Layout) -> tuple[dict[str, str], pl.DataFrame]:
     """Layout column name → the file's column; problems for missing required headers."""
@@ -170,7 +207,7 @@ def _locate(table: RawTable, layout: Layout) -> tuple[dict[str, str], pl.DataFra
         hit = next((by_fold[fold(h)] for h in (column.header, *column.aliases) if fold(h) in by_fold), None)
         if hit is not None:
             found[column.name] = hit
-        elif column.required:
+        elif column.required and (layout.name, column.name) not in OLDER_LAYOUT:
             missing.append(problem(
                 table.file, "missing_column",
                 f"kolumnen {column.header!r} saknas i rubrikraden (rubrikerna ska vara: "
@@ -209,10 +246,12 @@ def _parse_column(table: RawTable, column: Column, source: str | None,
 
 
 def parse_register(table: RawTable, layout: Layout, known: Known) -> Parsed:
-    """The file's rows typed by the layout, plus every problem found."""
+    """The file's rows typed by the layout, plus every problem and warning found."""
     found, missing = _locate(table, layout)
     if missing.height:
         return Parsed(empty_register(layout), missing)
+    older = [(name, text) for (register, name), text in OLDER_LAYOUT.items()
+             if register == layout.name and name not in found]
     series, problems = [], []
     for column in layout.columns:
         if column.kind == "private":
@@ -222,15 +261,38 @@ def parse_register(table: RawTable, layout: Layout, known: Known) -> Parsed:
         problems.append(bad)
     frame = pl.DataFrame(series).with_columns(
         source_file=pl.lit(table.file), source_row=table.frame.get_column("_row").cast(pl.Int32))
-    frame = frame.pipe(DERIVED.get(layout.name, lambda f: f))
+    frame = DERIVED.get(layout.name, _as_is)(frame, known)
     problems.append(RULES[layout.name](frame, layout, table.file))
-    return Parsed(frame, combine(problems))
+    copies = exact_copies(frame)
+    warnings = [problem(table.file, "old_layout", text, row=table.first_row - 1,
+                        column=layout.column(name).header) for name, text in older]
+    first = pl.col("source_row").min().over(content_columns(frame))
+    warnings.append(rule_problems(frame.with_columns(_first=first).filter(copies), pl.lit(True), table.file,
+                                  None, "exact_duplicate",
+                                  pl.format("raden är en exakt kopia av rad {}; den räknas en gång",
+                                            pl.col("_first"))))
+    return Parsed(frame.filter(~copies), combine(problems), combine(warnings))
+
+
+def _as_is(frame: pl.DataFrame, known: Known) -> pl.DataFrame:
+    return frame
+
+
+def content_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in NOT_CONTENT]
+
+
+def exact_copies(frame: pl.DataFrame) -> pl.Series:
+    """True for each row that repeats an earlier row's content exactly."""
+    if frame.height == 0:
+        return pl.Series([], dtype=pl.Boolean)
+    return frame.select(pl.int_range(pl.len()).over(content_columns(frame)) > 0).to_series()
 
 
 def empty_register(layout: Layout) -> pl.DataFrame:
     schema = {c.name: POLARS_TYPES[c.kind] for c in layout.columns if c.kind != "private"}
     frame = pl.DataFrame(schema={**schema, "source_file": pl.String, "source_row": pl.Int32})
-    return frame.pipe(DERIVED.get(layout.name, lambda f: f))
+    return DERIVED.get(layout.name, _as_is)(frame, Known(frozenset(), {}, frozenset()))
 
 
 # --- derived columns ------------------------------------------------------------------------
@@ -244,7 +306,7 @@ def _breakdown(text: str | None) -> str:
     return "all" if folded in ("", "alla", "all", "totalt") else folded
 
 
-def _goal_ids(frame: pl.DataFrame) -> pl.DataFrame:
+def _goal_ids(frame: pl.DataFrame, known: Known) -> pl.DataFrame:
     frame = frame.with_columns(
         sex=pl.col("sex").fill_null("T"),
         breakdown=pl.col("breakdown").map_elements(_breakdown, return_dtype=pl.String,
@@ -256,8 +318,9 @@ def _goal_ids(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(goal_id=pl.Series(derived, dtype=pl.String))
 
 
-def _assessment_ids(frame: pl.DataFrame) -> pl.DataFrame:
-    """kommun-date, with a short hash of the issue when one day has several issues."""
+def _assessment_ids(frame: pl.DataFrame, known: Known) -> pl.DataFrame:
+    """Without an assessment id (the older layout): kommun-date, with a short hash of the
+    issue when one day has several issues."""
     issue_key = pl.col("issue").map_elements(lambda t: fold(t or ""), return_dtype=pl.String,
                                              skip_nulls=False)
     frame = frame.with_columns(issue_key=issue_key)
@@ -265,20 +328,27 @@ def _assessment_ids(frame: pl.DataFrame) -> pl.DataFrame:
     base = pl.concat_str(pl.col("area_code"), pl.lit("-"), pl.col("assessed_on").cast(pl.String))
     hashed = pl.col("issue_key").map_elements(lambda t: _short_hash(t)[:4], return_dtype=pl.String,
                                               skip_nulls=False)
-    return frame.with_columns(
-        assessment_id=pl.when(several).then(pl.concat_str(base, pl.lit("-"), hashed)).otherwise(base)
-    ).drop("issue_key")
+    derived = pl.when(several).then(pl.concat_str(base, pl.lit("-"), hashed)).otherwise(base)
+    return frame.with_columns(assessment_id=pl.coalesce("assessment_id", derived)).drop("issue_key")
 
 
-DERIVED: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
+def _actors(frame: pl.DataFrame, known: Known) -> pl.DataFrame:
+    """The actor's name through the alias list (data/catalog/actors.yaml); as written beside."""
+    named = [known.actors.get(fold(a), a) if a is not None else None for a in frame["actor"].to_list()]
+    return frame.with_columns(actor_written=pl.col("actor"),
+                              actor=pl.Series(named, dtype=pl.String))
+
+
+DERIVED: dict[str, Callable[[pl.DataFrame, Known], pl.DataFrame]] = {
     "mal": _goal_ids,
     "beredskap": _assessment_ids,
+    "stod": _actors,
 }
 
 
 # --- row rules ------------------------------------------------------------------------------
 
-def rule_problems(frame: pl.DataFrame, bad: pl.Expr, file: str, column: str, kind: str,
+def rule_problems(frame: pl.DataFrame, bad: pl.Expr, file: str, column: str | None, kind: str,
                   message: pl.Expr) -> pl.DataFrame:
     """A problem for each row where `bad` holds (null counts as fine)."""
     hits = frame.filter(bad.fill_null(False)).select(
@@ -288,31 +358,51 @@ def rule_problems(frame: pl.DataFrame, bad: pl.Expr, file: str, column: str, kin
 
 
 KEYS: dict[str, tuple[str, ...]] = {
-    "beredskap": ("area_code", "assessed_on", "issue", "interview_id"),
+    "beredskap": ("area_code", "assessment_id", "interview_id"),
     "mal": ("goal_id",),
     "ansokningar": ("call_id", "area_code"),
 }
 KEY_COLUMN = {"beredskap": "Intervju", "mal": "Mål-id", "ansokningar": "Kommunkod"}
 
 
-def duplicate_problems(frame: pl.DataFrame, layout: Layout, file: str,
-                       seen: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Rows whose key repeats an earlier row of the file, or a row of an earlier file."""
+def duplicate_problems(frame: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
+    """Rows whose key repeats an earlier row of the file with different content."""
     keys = KEYS.get(layout.name)
     if not keys or frame.height == 0:
         return combine([])
-    earlier = pl.lit(False)
-    if seen is not None and seen.height:
-        marked = seen.select(*keys).unique().with_columns(_seen=pl.lit(True))
-        frame = frame.join(marked, on=list(keys), how="left", nulls_equal=False, maintain_order="left")
-        earlier = pl.col("_seen").fill_null(False)
+    frame = frame.filter(~exact_copies(frame)).with_columns(
+        _first=pl.col("source_row").min().over(list(keys)))
     repeated = pl.int_range(pl.len()).over(list(keys)) > 0
     complete = pl.all_horizontal([pl.col(k).is_not_null() for k in keys])
-    where = "i en tidigare fil" if seen is not None else "tidigare i filen"
     return rule_problems(
-        frame, complete & (repeated | earlier), file, KEY_COLUMN[layout.name], "duplicate_row",
-        pl.lit(f"raden har samma {' + '.join(layout.column(k).header for k in keys)} som en rad "
-               f"{where}"))
+        frame, complete & repeated, file, KEY_COLUMN[layout.name], "duplicate_row",
+        pl.format(f"raden har samma {' + '.join(layout.column(k).header for k in keys)} som rad {{}} "
+                  "men annat innehåll", pl.col("_first")))
+
+
+def conflicts(frame: pl.DataFrame, layout: Layout, file: str, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Against rows that already count (earlier files): problems for rows whose key is taken
+    with other content (naming the other file and row), and which rows are exact copies of
+    a counted row (to be counted once)."""
+    if frame.height == 0 or seen.height == 0:
+        return combine([]), pl.Series([False] * frame.height, dtype=pl.Boolean)
+    columns = content_columns(frame)
+    marked = seen.select(columns).unique().with_columns(_copy=pl.lit(True))
+    copy = (frame.select(columns).join(marked, on=columns, how="left", nulls_equal=True,
+                                       maintain_order="left")["_copy"].fill_null(False))
+    keys = KEYS.get(layout.name)
+    if not keys:
+        return combine([]), copy
+    taken = (seen.sort("source_file", "source_row").unique(list(keys), keep="first", maintain_order=True)
+             .select(*keys, _file="source_file", _row="source_row"))
+    hit = frame.with_columns(_copy=copy).join(taken, on=list(keys), how="left", maintain_order="left")
+    found = rule_problems(
+        hit, pl.col("_file").is_not_null() & ~pl.col("_copy"), file, KEY_COLUMN[layout.name], "conflict",
+        pl.format(f"{' + '.join(layout.column(k).header for k in keys)} finns redan med annat innehåll "
+                  "i den godkända filen {} (rad {}); filen läggs åt sidan och den godkända filen "
+                  "räknas. Ge raden ett eget id eller ändra i den godkända filen",
+                  pl.col("_file"), pl.col("_row")))
+    return found, copy
 
 
 def _stod_rules(frame: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
@@ -327,10 +417,23 @@ def _stod_rules(frame: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
 
 def _beredskap_rules(frame: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
     scores = [c.name for c in layout.columns if c.kind == "score"]
+    blank = []
+    for d in DIMENSION_CODES:
+        one, two, agreed = (f"{d.lower()}_scorer_1", f"{d.lower()}_scorer_2", f"{d.lower()}_consensus")
+        blank.append(rule_problems(
+            frame, (pl.col(one).is_not_null() | pl.col(two).is_not_null()) & pl.col(agreed).is_null(),
+            file, layout.column(agreed).header, "missing_value",
+            pl.lit(f"bedömarna har gett poäng för dimension {d} men konsensuspoängen saknas; "
+                   "fyll i den poäng bedömarna enats om")))
+    issues = pl.col("issue").n_unique().over("area_code", "assessment_id")
     return combine([
         rule_problems(frame, pl.all_horizontal([pl.col(s).is_null() for s in scores]), file,
                       "A konsensus", "missing_value",
                       pl.lit("raden har inga poäng alls; fyll i poängen eller ta bort intervjun")),
+        *blank,
+        rule_problems(frame, issues > 1, file, "Frågan", "inconsistent",
+                      pl.format("bedömningen {} har olika frågor på olika rader; en bedömning "
+                                "gäller en fråga", pl.col("assessment_id"))),
         duplicate_problems(frame, layout, file),
     ])
 
@@ -353,13 +456,14 @@ def _mal_rules(frame: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
 
 def _ansokningar_rules(frame: pl.DataFrame, layout: Layout, file: str) -> pl.DataFrame:
     checks = []
-    for name in ("factors", "support_kind", "call_title"):
+    for name in ("factors", "support_kind", "call_title", "places", "frame", "issue",
+                 "prevention_star", "support_year"):
         first = pl.col(name).first().over("call_id", order_by="source_row")
         header = layout.column(name).header
         checks.append(rule_problems(
             frame, pl.col(name).ne_missing(first), file, header, "inconsistent",
             pl.format("utlysningen {} har en annan uppgift i kolumnen {} på en tidigare rad ({})",
-                      pl.col("call_id"), pl.lit(header), first.fill_null("tomt"))))
+                      pl.col("call_id"), pl.lit(header), first.cast(pl.String).fill_null("tomt"))))
     return combine([*checks, duplicate_problems(frame, layout, file)])
 
 
@@ -377,8 +481,8 @@ def as_table(layout: Layout, frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.sort("source_file", "source_row")
     if layout.name != "beredskap":
         return frame
-    ids = ["area_code", "assessment_id", "assessed_on", "issue", "interview_id", "sector",
-           "source_file", "source_row"]
+    ids = ["area_code", "assessment_id", "assessed_on", "issue", "prevention_star", "interview_id",
+           "sector", "source_file", "source_row"]
     parts = [frame.select(*ids, dimension=pl.lit(d),
                           scorer_1=f"{d.lower()}_scorer_1", scorer_2=f"{d.lower()}_scorer_2",
                           consensus=f"{d.lower()}_consensus")

@@ -52,6 +52,13 @@ KINDS = {
     "date_order": "slutdatum före startdatum",
     "inconsistent": "motstridiga uppgifter",
     "duplicate_row": "dubblerad rad",
+    "conflict": "krockar med en godkänd fil",
+    # Warnings about register files (the file is still accepted).
+    "exact_duplicate": "exakt dubblett (räknas en gång)",
+    "old_layout": "äldre kolumnlayout",
+    "dropped_kommun": "kommuner saknas i den nya versionen",
+    "similar_actor": "liknande aktörsnamn",
+    "baseline_mismatch": "basvärdet skiljer sig från data",
 }
 
 SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "kind": pl.String,
