@@ -30,11 +30,17 @@ class SurveyValue(pa.DataFrameModel):
                               description="T = alla (även de som inte angett kön), K = flickor, M = pojkar")
     breakdown: pl.String = pa.Field(description="Årskurs (t.ex. ak9, gy2) eller all för alla årskurser")
     numerator: pl.Float64 = pa.Field(nullable=True, ge=0,
-                                     description="Antal svarande med risk eller skydd (viktat om enkäten har vikter)")
+                                     description="Antal svarande med risk eller skydd; i en enkät med vikter "
+                                                 "ett vägt antal (den vägda andelen × antal svarande), som inte "
+                                                 "behöver vara ett heltal eller summera över kön och årskurser")
     denominator: pl.Float64 = pa.Field(nullable=True, ge=MIN_RESPONDENTS,
                                        description="Antal svarande med giltigt värde på skalan")
     value: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 100},
                                  description="Andel i procent; tom när cellen är dold")
+    effective_n: pl.Float64 = pa.Field(nullable=True, ge=0,
+                                       description="Effektivt antal svarande för en vägd andel (Kish: "
+                                                   "(Σvikt)² / Σvikt²), som konfidensintervallet bygger på; "
+                                                   "tom för enkäter utan vikter och för dolda celler")
     status: pl.String = pa.Field(isin=["ok", "suppressed"], description="ok eller suppressed (dold)")
     status_reason: pl.String = pa.Field(nullable=True, isin=[PUBLIC_REASON],
                                         description="Samma skäl för varje dold cell (dold av röjandeskäl)")
@@ -55,7 +61,8 @@ class SurveyValue(pa.DataFrameModel):
     def hidden_is_never_zero(cls, data: PolarsData) -> pl.LazyFrame:
         shown = pl.col("status") == "ok"
         return _rows(data, pl.all_horizontal([pl.col(c).is_not_null() == shown
-                                              for c in ("numerator", "denominator", "value")]))
+                                              for c in ("numerator", "denominator", "value")])
+                     & (shown | pl.col("effective_n").is_null()))
 
     @pa.dataframe_check
     def reason_for_every_hidden_cell(cls, data: PolarsData) -> pl.LazyFrame:

@@ -17,10 +17,11 @@
    (transforms/survey_privacy.py).
 
 Weights: the denominator is always the number of respondents with a score (n), so that the
-disclosure rule and the Wilson interval rest on real respondents. With a weight column the
-share is the weighted one, Σw·flag / Σw, and the numerator is n × that share (so that
-numerator / denominator is the weighted share; the interval then ignores the design
-effect of the weights). Without weights the numerator is the count flagged.
+disclosure rule rests on real respondents. With a weight column the share is the weighted
+one, Σw·flag / Σw, and the numerator a *weighted count*, n × that share (so that numerator /
+denominator is the weighted share; it need not be whole, and girls and boys need not add up
+to the total); `effective_n`, Kish's (Σw)²/Σw², gives the share's interval its sample size
+(transforms/intervals.py::wilson_weighted). Without weights the numerator is the count flagged.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from transforms.survey_privacy import Protected, Protection, protect
 
 SCORE = "score__"
 CELL_KEYS = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
-SUMS = ["n", "n_flag", "w", "w_flag"]
+SUMS = ["n", "n_flag", "w", "w_flag", "w2"]
 OUTPUT_SCHEMA = {
     "indicator_id": pl.String,
     "area_code": pl.String,
@@ -43,6 +44,7 @@ OUTPUT_SCHEMA = {
     "numerator": pl.Float64,
     "denominator": pl.Float64,
     "value": pl.Float64,
+    "effective_n": pl.Float64,
     "status": pl.String,
     "status_reason": pl.String,
     "survey_id": pl.String,
@@ -149,13 +151,14 @@ def kommun_cells(scores: pl.DataFrame | pl.LazyFrame, book: Codebook,
                 n_flag=flag.sum().cast(pl.Float64),
                 w=exact_sum(pl.col("weight").filter(valid)),
                 w_flag=exact_sum(pl.col("weight").filter(flag)),
+                w2=exact_sum((pl.col("weight") * pl.col("weight")).filter(valid)),
             ).with_columns(indicator_id=pl.lit(book.indicator_id(name, cut_id)), scale=pl.lit(name)))
     base = pl.concat(frames)
     cells = _rollup(_rollup(base, "sex", "T"), "grade", "all")
     return (cells.filter(pl.col("n") > 0)
             .select(survey_id=pl.lit(book.id), indicator_id="indicator_id", scale="scale",
                     period=pl.col("year").cast(pl.Int32), area_code="kommun", sex="sex",
-                    breakdown="grade", n="n", n_flag="n_flag", w="w", w_flag="w_flag")
+                    breakdown="grade", n="n", n_flag="n_flag", w="w", w_flag="w_flag", w2="w2")
             .collect().sort(CELL_KEYS))
 
 
@@ -214,6 +217,8 @@ def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
         numerator=pl.when(is_weighted).then(pl.col("n") * pl.col("w_flag") / pl.col("w"))
         .otherwise(pl.col("n_flag")),
         denominator=pl.col("n"),
+        # Kish's effective sample size, for the weighted share's interval (fact table).
+        effective_n=pl.when(is_weighted & (pl.col("w2") > 0)).then(pl.col("w") * pl.col("w") / pl.col("w2")),
     ).with_columns(value=pl.when(pl.col("n") > 0).then(100 * pl.col("numerator") / pl.col("denominator")))
     protected = protect(valued, protection, history)
     titles = titles or {}
@@ -222,7 +227,7 @@ def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
         return_dtype=pl.String)
     hidden = pl.col("status") == "suppressed"
     values = (protected.cells.with_columns([pl.when(~hidden).then(pl.col(c)).alias(c)
-                                            for c in ("numerator", "denominator", "value")],
+                                            for c in ("numerator", "denominator", "value", "effective_n")],
                                            source_title=title)
               .select([pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items()])
               .sort("indicator_id", "period", "area_type", "area_code", "sex", "breakdown"))
