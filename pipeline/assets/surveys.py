@@ -192,7 +192,7 @@ def survey_value(context: dg.AssetExecutionContext, paths: Paths, survey_setting
                      f"of {tables.values.height}")
     problems = [{"omgång": line} for line in tables.revised + tables.shrunk]
     warning = CheckWarning(RELEASE_CHECK, "survey_value", RELEASE_CHECK_TEXT, problems,
-                           headline="; ".join(tables.shrunk + tables.revised),
+                           headline="; ".join(tables.revised + tables.shrunk),
                            extra={"versions": dg.MetadataValue.json(tables.versions),
                                   "releases": dg.MetadataValue.md("\n".join(f"- {line}" for line in tables.changes))
                                   if tables.changes else "inga nya versioner"})
