@@ -225,9 +225,12 @@ class SiteData:
     # -- the latest values -------------------------------------------------------------------
     @cached_property
     def latest_period(self) -> dict[str, int]:
-        """Per indicator, the latest year with a national value (riket or all respondents)."""
+        """Per indicator, the latest year with a national value (riket or all respondents). A
+        survey's all-respondents row counts hidden too: a new version of a wave may hide it
+        (a late delivery's pupils would show in its difference), not the wave's other cells."""
         facts = self.m.facts
-        frame = (facts.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")
+        frame = (facts.filter(pl.col("area_type").is_in(NATIONAL)
+                              & ((pl.col("status") == "ok") | (pl.col("area_type") == "total"))
                               & (pl.col("sex") == "T") & (pl.col("breakdown") == "all"))
                  .group_by("indicator_id").agg(pl.col("period").max()).sort("indicator_id"))
         return dict(frame.iter_rows())
