@@ -94,7 +94,7 @@ class SurveyRelease(pa.DataFrameModel):
     cells: pl.Int64 = pa.Field(ge=0, description="Celler (rader) i omgångens rutnät för skalan: "
                                                  "kommuner, län och alla svarande × kön × årskurs × gräns")
     cells_shown: pl.Int64 = pa.Field(ge=0, description="Celler som visas (resten är dolda av röjandeskäl)")
-    respondents_shown: pl.Int64 = pa.Field(ge=0, description="Svarande i de kommuner vars totala "
+    pupils_covered: pl.Int64 = pa.Field(ge=0, description="Svarande i de kommuner vars totala "
                                                              "antal (båda könen, alla årskurser) visas")
     pinned: pl.Int64 = pa.Field(ge=0, description="Dolda värden (antal svarande eller antal med risk "
                                                   "eller skydd) som går att räkna fram exakt ur de "

@@ -29,10 +29,10 @@ CHANGE = {NEW: "Ny omgång", SUPPLEMENT: "Komplettering (fler svarande)",
 WORD = {code: label.split(" (")[0].lower() for code, label in CHANGE.items()}
 AUDIT_SCHEMA = {"survey_id": pl.String, "period": pl.Int32, "version": pl.Int32, "scale": pl.String,
                 "change": pl.String, "change_text": pl.String, "cells": pl.Int64, "cells_shown": pl.Int64,
-                "cells_publishable": pl.Int64, "respondents_shown": pl.Int64, "pinned": pl.Int64,
+                "cells_publishable": pl.Int64, "pupils_covered": pl.Int64, "pinned": pl.Int64,
                 "narrowed": pl.Int64}
 PUBLIC_COLUMNS = ["survey_id", "period", "version", "scale", "change", "cells", "cells_shown",
-                  "respondents_shown", "pinned", "narrowed"]
+                  "pupils_covered", "pinned", "narrowed"]
 MAX_NAMED = 5  # kommuner named in a change; the rest are counted
 
 

@@ -192,13 +192,13 @@ def _audit_rows(audit: pl.DataFrame, wave: pl.DataFrame, survey: str, period: in
                           pl.col("shown"))
               .group_by("scale", "indicator_id").agg(pl.col("n").sum())
               .sort("scale", "indicator_id").group_by("scale", maintain_order=True).first()
-              .select("scale", respondents_shown=pl.col("n").cast(pl.Int64)))
+              .select("scale", pupils_covered=pl.col("n").cast(pl.Int64)))
     return (audit.filter(pl.col("survey_id") == survey, pl.col("period") == period)
             .join(totals, on="scale", how="left")
             .select(survey_id=pl.lit(survey), period=pl.lit(period, pl.Int32), version=pl.lit(version, pl.Int32),
                     scale="scale", change=pl.lit(kind), change_text=pl.lit(text), cells="cells",
                     cells_shown="shown", cells_publishable="publishable",
-                    respondents_shown=pl.col("respondents_shown").fill_null(0), pinned="pinned",
+                    pupils_covered=pl.col("pupils_covered").fill_null(0), pinned="pinned",
                     narrowed="narrowed"))
 
 
