@@ -448,26 +448,24 @@ def _flag_rows(cols0: np.ndarray, q: int, row0: int):
 def _add_sign_rows(rows: _Rows, sign: int, q: int, var) -> None:
     """sign·Δ ≥ 0 per quantity, and sign·(Δf − Δn) ≤ 0 (no more flagged added than added)."""
     # `var(layer, q)` gives (column, None) for a variable or (None, value) for a constant.
-    for k in range(q):
+    def row(parts: tuple[tuple[int, int, float], ...]) -> tuple[dict[int, float], float]:
         terms, const = defaultdict(float), 0.0
-        for layer, coef in ((1, sign), (0, -sign)):
+        for layer, k, coef in parts:
             col, val = var(layer, k)
             if col is None:
                 const += coef * val
             else:
                 terms[col] += coef
+        return dict(terms), const
+
+    for k in range(q):
+        terms, const = row(((1, k, sign), (0, k, -sign)))
         if terms:
-            rows.add(dict(terms), -const, np.inf)
+            rows.add(terms, -const, np.inf)
         if k:
-            terms, const = defaultdict(float), 0.0
-            for layer, kk, coef in ((1, k, sign), (0, k, -sign), (1, 0, -sign), (0, 0, sign)):
-                col, val = var(layer, kk)
-                if col is None:
-                    const += coef * val
-                else:
-                    terms[col] += coef
+            terms, const = row(((1, k, sign), (0, k, -sign), (1, 0, -sign), (0, 0, sign)))
             if terms:
-                rows.add(dict(terms), -np.inf, -const)
+                rows.add(terms, -np.inf, -const)
 
 
 class Component:
