@@ -256,7 +256,6 @@ def measure_demo(folder: Path) -> None:
     from sources.surveys.intake import take_in
     from sources.surveys.private_store import PrivateStore
     from sources.surveys.tables import build_survey_values
-    from transforms.survey import survey_values  # noqa: F401  (the same path as the pipeline)
 
     kommuner = load_kommuner()
     names = dict(zip(kommuner["kommun_code"], kommuner["kommun_name"], strict=True))

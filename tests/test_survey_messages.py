@@ -9,7 +9,6 @@ import json
 import re
 
 import polars as pl
-import pyreadstat
 import pytest
 
 from sources.surveys.intake import take_in

@@ -252,10 +252,6 @@ class Target:
         return self.low is not None or self.high is not None
 
 
-def _hidden_sum(values: np.ndarray, members: list[tuple[int, float]]) -> np.ndarray:
-    return sum(coef * values[m] for m, coef in members)
-
-
 class Joint:
     """The attacker's view of a block: one version, or an earlier released version and the
     new one (layers 0 and 1), with the direction of the change (`sign`: +1 every cell grew
@@ -376,6 +372,12 @@ class _Rows:
             self.rows.append(r), self.cols.append(var), self.data.append(coef)
         self.lo.append(low), self.hi.append(high)
 
+    def extend(self, block) -> None:
+        """Rows given as arrays (rows, columns, coefficients, lows, highs), numbered on."""
+        r, c, d, lo, hi = block
+        self.rows += r.tolist(); self.cols += c.tolist(); self.data += d.tolist()  # noqa: E702
+        self.lo += lo.tolist(); self.hi += hi.tolist()  # noqa: E702
+
     def highs(self, n: int, lower: np.ndarray, upper: np.ndarray, cost: np.ndarray | None = None) -> highspy.Highs:
         """A quiet HiGHS model of these rows over n columns with the given bounds."""
         matrix = coo_array((self.data, (self.rows, self.cols)), shape=(len(self.lo), n)).tocsc()
@@ -397,14 +399,6 @@ class _Rows:
         lp.a_matrix_.value_ = matrix.data.astype(float)
         h.passModel(lp)
         return h
-
-
-def _highs(n: int, rows: np.ndarray, cols: np.ndarray, data: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-           lower: np.ndarray, upper: np.ndarray, cost: np.ndarray | None = None) -> highspy.Highs:
-    """A quiet HiGHS model from constraint triplets low ≤ Σ data·x ≤ high."""
-    r = _Rows()
-    r.rows, r.cols, r.data, r.lo, r.hi = rows, cols, data, lo, hi
-    return r.highs(n, lower, upper, cost)
 
 
 def _table_rows(table: Table, q: int, col: np.ndarray, inside: np.ndarray, row0: int):
@@ -492,8 +486,7 @@ class Component:
             parts.append(block)
         rows = _Rows()
         for block in parts:
-            rows.rows += block[0].tolist(); rows.cols += block[1].tolist(); rows.data += block[2].tolist()
-            rows.lo += block[3].tolist(); rows.hi += block[4].tolist()
+            rows.extend(block)
         if len(joint.layers) == 2 and joint.sign:
             node_set = set(nodes)
             for c in sorted({c for _, c in nodes}):
@@ -697,13 +690,10 @@ class Repair:
         for li, layer in enumerate(joint.layers):
             col = np.full(size, -1, dtype=np.int64)
             col[cells] = li * len(cells) * q + np.arange(len(cells)) * q
-            (r, c, d, lo, hi), row_next = _table_rows(layer.table, q, col, inside, row)
-            rows.rows += r.tolist(); rows.cols += c.tolist(); rows.data += d.tolist()
-            rows.lo += lo.tolist(); rows.hi += hi.tolist()
-            (r, c, d, lo, hi), row_next = _flag_rows(col[cells], q, row_next)
-            rows.rows += r.tolist(); rows.cols += c.tolist(); rows.data += d.tolist()
-            rows.lo += lo.tolist(); rows.hi += hi.tolist()
-            row = row_next
+            block, row = _table_rows(layer.table, q, col, inside, row)
+            rows.extend(block)
+            block, row = _flag_rows(col[cells], q, row)
+            rows.extend(block)
             if li != new:
                 shown = [c for c in self.region if c not in layer.hidden]
                 for c in shown:  # an earlier version's shown cell is what it was
