@@ -31,15 +31,16 @@ class Wave:
         self.inbox = root / "inbox"
         self.store = PrivateStore(root / "private")
         self.releases: list[tuple[pl.DataFrame, pl.DataFrame]] = []
+        self.tables = None
 
     def deliver(self, name: str, rows: list[dict]) -> pl.DataFrame:
         write_csv(self.inbox / name, rows)
         outcome = take_in(self.inbox / name, inbox=self.inbox, codebooks=BOOKS, kommun_codes=NAMES,
                           store=self.store)
         assert outcome.ok, outcome.problems
-        values = build_survey_values(self.store, BOOKS).values
-        self.releases.append((values, truth_from_private(str(self.store.root))))
-        return values
+        self.tables = build_survey_values(self.store, BOOKS)
+        self.releases.append((self.tables.values, truth_from_private(str(self.store.root))))
+        return self.tables.values
 
     def attacked(self) -> list:
         """Every finding of the attacker on the latest release, alone and with the one before."""
@@ -76,6 +77,13 @@ def test_a_late_pupil_keeps_the_wave_and_hides_only_cells_it_changed(tmp_path):
     # One pupil more in a mid-sized kommun (Kristianstad), delivered late.
     second = wave.deliver("lupp_2023_sen.csv", lupp_rows([("1290", "Åk 9", "Tjej", 1)], start=90_000, seed=5))
     assert shown(second).height >= 0.95 * shown(first).height
+    # Recognised and reported for the operator; the published record says only its kind.
+    assert len(wave.tables.revised) == 1
+    assert "version 2 (komplettering: 1 svarande i Kristianstad): " in wave.tables.revised[0]
+    release = wave.tables.releases.filter(pl.col("version") == 2).row(0, named=True)
+    assert (release["change"], release["current"], release["pinned"], release["narrowed"]) == \
+        ("supplement", True, 0, 0)
+    assert release["cells_shown"] == shown(second).height
     moved = changed(wave.releases[0][1], wave.releases[1][1])
     hidden_now = newly_hidden(first, second)
     assert set(hidden_now.select("area_code", "sex", "breakdown").iter_rows()) <= moved
@@ -129,10 +137,25 @@ def test_a_one_row_correction_hides_no_county_cell_it_did_not_change(tmp_path):
     pupil.update({item: ("4" if pupil[item] != "4" else "1") for item in ("d1a", "d1b", "d1c")},
                  d1d="1" if pupil["d1d"] != "1" else "4")
     second = wave.deliver("lupp_2023.csv", rows)
+    assert "(rättelse: ändrade svar i Kristianstad (bristande föräldraskap))" in wave.tables.revised[0]
     moved = changed(wave.releases[0][1], wave.releases[1][1])
     assert moved, "the correction changed no cell"
     hidden_now = newly_hidden(first, second)
     county = hidden_now.filter(pl.col("area_type") != "kommun")
     assert set(county.select("area_code", "sex", "breakdown").iter_rows()) <= moved
     assert set(hidden_now.select("area_code", "sex", "breakdown").iter_rows()) <= moved
+    assert wave.attacked() == []
+
+
+def test_a_withdrawn_school_is_reported_and_audited_like_the_rest(tmp_path):
+    wave = Wave(tmp_path)
+    wave.deliver("lupp_2023.csv", lupp_rows(wave_cells(REGION)))
+    wave.deliver("lupp_2023_sen.csv", lupp_rows(wave_cells({"1290": 25}, seed=9), start=90_000, seed=5))
+    (wave.inbox / "lupp_2023_sen.csv.withdraw").write_bytes(b"")
+    assert take_in(wave.inbox / "lupp_2023_sen.csv.withdraw", inbox=wave.inbox, codebooks=BOOKS,
+                   kommun_codes=NAMES, store=wave.store).withdrawn == "lupp_2023_sen.csv"
+    wave.tables = build_survey_values(wave.store, BOOKS)
+    wave.releases.append((wave.tables.values, truth_from_private(str(wave.store.root))))
+    assert "version 3 (tillbakadragande: 25 svarande i Kristianstad färre): " in wave.tables.revised[0]
+    assert wave.tables.releases.filter(pl.col("current"))["version"].unique().to_list() == [3]
     assert wave.attacked() == []
