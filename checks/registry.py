@@ -35,6 +35,7 @@ TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
 
 # Survey cells (issue 4); row-level survey data have no table: see sources/surveys/.
 TABLES["survey_value"] = ("staging", survey_models.SurveyValue)
+TABLES["survey_release"] = ("meta", survey_models.SurveyRelease)
 
 # Data quality and source vintages (issue 9).
 TABLES["kolada_vintage"] = ("meta", models.KoladaVintage)

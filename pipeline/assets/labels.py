@@ -26,6 +26,7 @@ from sources.catalog import CatalogError, load_peer_settings
 from sources.registers.folder import FILE_STATUS, UNKNOWN
 from sources.registers.layouts import DIRECTION, FRAMES, REGISTER_TITLES, SUPPORT_TYPE
 from sources.surveys.codebook import CodebookError
+from sources.surveys.releases import CHANGE as SURVEY_CHANGE
 from transforms import goals, health_economics, need, readiness, selection, support
 from transforms.data_quality import (DATA_PROBLEM, QUALITY_STATE, QUALITY_STATE_DESCRIPTION,
                                      USED_FOR, VINTAGE_STATE)
@@ -71,6 +72,7 @@ CODE_LISTS = [
     CodeList("data_problem", DATA_PROBLEM,
              ("data_quality.problem", "kolada_vintage.problem", "scb_vintage.problem")),
     CodeList("used_for", USED_FOR, ("data_quality.used_for",)),
+    CodeList("survey_change", SURVEY_CHANGE, ("survey_release.change",)),
     # The coordination layer (registers, need index, readiness, support, goals, selection).
     CodeList("register", {UNKNOWN: "Okänt register (filnamnet visar inget)", **REGISTER_TITLES},
              ("register_file.register",)),

@@ -31,8 +31,10 @@ MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indi
                                                   "watch_list")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
 MART_KEYS += [dg.AssetKey(["marts", t]) for t in HEALTH_MARTS]
-# Published meta tables besides the raw-response log (data quality and source vintages).
-META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage")]
+# Published meta tables besides the raw-response log (data quality, source vintages and
+# the survey waves' releases).
+META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage",
+                                                 "survey_release")]
 SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
 
 
