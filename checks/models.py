@@ -296,8 +296,12 @@ class FactIndicator(pa.DataFrameModel):
     period: pl.Int32 = pa.Field(description="År")
     sex: pl.String = pa.Field(isin=SEX, description="T = totalt, K = kvinnor/flickor, M = män/pojkar")
     breakdown: pl.String = pa.Field(description=BREAKDOWN_DOC)
-    numerator: pl.Float64 = pa.Field(nullable=True, ge=0, description="Täljare (summerad för län och riket)")
-    denominator: pl.Float64 = pa.Field(nullable=True, ge=0, description="Nämnare (summerad för län och riket)")
+    numerator: pl.Float64 = pa.Field(nullable=True, ge=0,
+                                     description="Täljare (summerad för län och riket); i elevenkäter med "
+                                                 "vikter ett vägt antal (den vägda andelen × antal svarande)")
+    denominator: pl.Float64 = pa.Field(nullable=True, ge=0,
+                                       description="Nämnare (summerad för län och riket); i elevenkäter antal "
+                                                   "svarande, ovägt")
     value: pl.Float64 = pa.Field(nullable=True, description="Värde; aldrig 0 i stället för saknat eller dolt")
     unit: pl.String = pa.Field(description="Enhet")
     lower_95: pl.Float64 = pa.Field(nullable=True, description="Nedre gräns, 95 % konfidensintervall")
@@ -305,7 +309,8 @@ class FactIndicator(pa.DataFrameModel):
     lower_998: pl.Float64 = pa.Field(nullable=True, description="Nedre gräns, 99,8 % konfidensintervall")
     upper_998: pl.Float64 = pa.Field(nullable=True, description="Övre gräns, 99,8 % konfidensintervall")
     ci_method: pl.String = pa.Field(isin=CI_METHODS, description="Metod för konfidensintervallet")
-    ci_approximate: pl.Boolean = pa.Field(description="Intervallet bygger på härledd täljare och nämnare")
+    ci_approximate: pl.Boolean = pa.Field(description="Intervallet bygger på härledd täljare och nämnare "
+                                                      "(för vägda enkätandelar: effektivt antal svarande, Kish)")
     status: pl.String = pa.Field(isin=STATUS, description="Status för värdet")
     status_reason: pl.String = pa.Field(nullable=True, description="Orsak till status eller förbehåll")
     stale: pl.Boolean = pa.Field(
@@ -530,7 +535,8 @@ class DataQuality(pa.DataFrameModel):
     values_from: pl.String = pa.Field(nullable=True,
                                       description="När de värden som visas hämtades (tomt om inga visas)")
     used_for: pl.String = pa.Field(isin=list(USED_FOR),
-                                   description="Vad nyckeltalet används till: indikator, liknande kommuner eller båda")
+                                   description="Vad nyckeltalet används till: indikator, liknande "
+                                               "kommuner, båda, eller hälsoekonomi (marts.late_cost)")
 
     class Config:
         strict = True

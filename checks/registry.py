@@ -9,6 +9,7 @@ import pandera.polars as pa
 
 from checks import models
 from checks import coordination_models as coordination
+from checks import health_economics_models as health
 from checks import survey_models
 from checks import watch_model
 
@@ -34,6 +35,7 @@ TABLES: dict[str, tuple[str, type[pa.DataFrameModel]]] = {
 
 # Survey cells (issue 4); row-level survey data have no table: see sources/surveys/.
 TABLES["survey_value"] = ("staging", survey_models.SurveyValue)
+TABLES["survey_release"] = ("meta", survey_models.SurveyRelease)
 
 # Data quality and source vintages (issue 9).
 TABLES["kolada_vintage"] = ("meta", models.KoladaVintage)
@@ -59,3 +61,8 @@ TABLES.update({
 
 # The watch list (issue 16): the rule is transforms/watch.py, shared with the site.
 TABLES["watch_list"] = ("marts", watch_model.WatchList)
+# Hälsoekonomi (issue 17): late-intervention cost and prevention scenarios.
+TABLES["late_cost"] = ("marts", health.LateCost)
+TABLES["prevention_scenario"] = ("marts", health.PreventionScenario)
+TABLES["late_cost_kpi"] = ("marts", health.LateCostKpi)
+TABLES["prevention_assumption"] = ("marts", health.PreventionAssumption)

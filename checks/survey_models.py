@@ -11,6 +11,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks.models import KOMMUN_CODE, LAN_CODE, SEX, _rows
+from sources.surveys.releases import CHANGE
 from transforms.survey_codebook import MIN_RESPONDENTS
 from transforms.survey_privacy import PUBLIC_REASON
 
@@ -29,11 +30,17 @@ class SurveyValue(pa.DataFrameModel):
                               description="T = alla (även de som inte angett kön), K = flickor, M = pojkar")
     breakdown: pl.String = pa.Field(description="Årskurs (t.ex. ak9, gy2) eller all för alla årskurser")
     numerator: pl.Float64 = pa.Field(nullable=True, ge=0,
-                                     description="Antal svarande med risk eller skydd (viktat om enkäten har vikter)")
+                                     description="Antal svarande med risk eller skydd; i en enkät med vikter "
+                                                 "ett vägt antal (den vägda andelen × antal svarande), som inte "
+                                                 "behöver vara ett heltal eller summera över kön och årskurser")
     denominator: pl.Float64 = pa.Field(nullable=True, ge=MIN_RESPONDENTS,
                                        description="Antal svarande med giltigt värde på skalan")
     value: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 100},
                                  description="Andel i procent; tom när cellen är dold")
+    effective_n: pl.Float64 = pa.Field(nullable=True, ge=0,
+                                       description="Effektivt antal svarande för en vägd andel (Kish: "
+                                                   "(Σvikt)² / Σvikt²), som konfidensintervallet bygger på; "
+                                                   "tom för enkäter utan vikter och för dolda celler")
     status: pl.String = pa.Field(isin=["ok", "suppressed"], description="ok eller suppressed (dold)")
     status_reason: pl.String = pa.Field(nullable=True, isin=[PUBLIC_REASON],
                                         description="Samma skäl för varje dold cell (dold av röjandeskäl)")
@@ -54,7 +61,8 @@ class SurveyValue(pa.DataFrameModel):
     def hidden_is_never_zero(cls, data: PolarsData) -> pl.LazyFrame:
         shown = pl.col("status") == "ok"
         return _rows(data, pl.all_horizontal([pl.col(c).is_not_null() == shown
-                                              for c in ("numerator", "denominator", "value")]))
+                                              for c in ("numerator", "denominator", "value")])
+                     & (shown | pl.col("effective_n").is_null()))
 
     @pa.dataframe_check
     def reason_for_every_hidden_cell(cls, data: PolarsData) -> pl.LazyFrame:
@@ -71,3 +79,37 @@ class SurveyValue(pa.DataFrameModel):
         return _rows(data, pl.when(kind == "kommun").then(code.str.contains(KOMMUN_CODE))
                      .when(kind == "lan").then(code.str.contains(LAN_CODE))
                      .otherwise(code == "ALLA"))
+
+
+class SurveyRelease(pa.DataFrameModel):
+    """Varje publicerad version av en enkätomgång per skala: vad som ändrades och vad skyddet kostade."""
+
+    survey_id: pl.String = pa.Field(description="Kodbokens id (enkät och upplägg)")
+    period: pl.Int32 = pa.Field(in_range={"min_value": 1990, "max_value": 2100}, description="Enkätår")
+    version: pl.Int32 = pa.Field(ge=1, description="Version av omgången: 1 är den först publicerade, "
+                                                   "sedan en ny för varje komplettering, rättelse eller "
+                                                   "tillbakadragen fil")
+    scale: pl.String = pa.Field(description="Skalan (alla gränser på en skala döljer samma celler)")
+    change: pl.String = pa.Field(isin=list(CHANGE), description="Vad versionen ändrade.")
+    cells: pl.Int64 = pa.Field(ge=0, description="Celler (rader) i omgångens rutnät för skalan: "
+                                                 "kommuner, län och alla svarande × kön × årskurs × gräns")
+    cells_shown: pl.Int64 = pa.Field(ge=0, description="Celler som visas (resten är dolda av röjandeskäl)")
+    pupils_covered: pl.Int64 = pa.Field(ge=0, description="Svarande i de kommuner vars totala "
+                                                             "antal (båda könen, alla årskurser) visas")
+    pinned: pl.Int64 = pa.Field(ge=0, description="Dolda värden (antal svarande eller antal med risk "
+                                                  "eller skydd) som går att räkna fram exakt ur de "
+                                                  "publicerade summorna, också med tidigare versioner "
+                                                  "kända; skyddet håller det på 0")
+    narrowed: pl.Int64 = pa.Field(ge=0, description="Dolda värden som går att ringa in till ett "
+                                                    "spann på högst två svarande (t.ex. 0–1 eller 0–2); "
+                                                    "skyddet håller det på 0")
+    current: pl.Boolean = pa.Field(description="Sant för den version som publiceras nu")
+
+    class Config:
+        strict = True
+        description = ("Enkätomgångarnas versioner: per publicerad version och skala vad som ändrades, "
+                       "hur många celler som visas och hur många svarande de täcker, och vad en "
+                       "angripare kan räkna fram ur de publicerade summorna (ska vara 0). Antalet "
+                       "celler som regeln om små grupper döljer och vilka kommuner en ändring gällde "
+                       "publiceras inte: de kunde avslöja var en sen svarande hamnade.")
+        unique = ["survey_id", "period", "version", "scale"]

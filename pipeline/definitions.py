@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipeline.assets import labels, marts, quality, reports, sources, staging, watch
+from pipeline.assets import (health_economics, labels, marts, quality, reports, sources, staging,
+                             watch)
 from pipeline.coordination import coordination_definitions
 from pipeline.jobs import build_all, nightly
 from pipeline.nightly import run_summary_on_failure, run_summary_on_success
@@ -15,7 +16,8 @@ from pipeline.surveys import survey_definitions
 
 def make_definitions(resources: dict[str, object]) -> dg.Definitions:
     registry = dg.Definitions(
-        assets=dg.load_assets_from_modules([sources, staging, marts, quality, labels, reports, watch]),
+        assets=dg.load_assets_from_modules([sources, staging, marts, quality, labels, reports, watch,
+                                             health_economics]),
         jobs=[build_all],
         schedules=[nightly],
         sensors=[run_summary_on_success, run_summary_on_failure, run_watchdog],

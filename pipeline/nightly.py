@@ -26,6 +26,7 @@ from pipeline.summary import SNAPSHOT_KEY, post, summarise
 from pipeline.warehouse import published_run
 from sources.build_record import RecordError, read_record
 from sources.catalog import CatalogError, load_indicators, load_peer_settings
+from sources.health_economics_catalog import health_kpis
 from sources.http import ApiError
 from sources.kolada_refresh import no_data_yet, plan_incremental, previous_rows
 from sources.scb_refresh import tables_changed
@@ -57,7 +58,7 @@ class Changes:
 
 def wanted_kpis(paths: Paths) -> list[str]:
     kpis = {i.source_id for i in load_indicators(paths.indicators_file) if i.source == "kolada"}
-    return sorted(kpis | set(load_peer_settings(paths.peers_file).kpis))
+    return sorted(kpis | set(load_peer_settings(paths.peers_file).kpis) | set(health_kpis(paths.catalog)))
 
 
 def probe(paths: Paths, apis: StatisticsApis, today: date | None = None) -> Changes:

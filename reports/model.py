@@ -34,7 +34,8 @@ LATEST_COLUMNS = [
     "compared_to_lan", "compared_to_riket", "compared_to_rest_of_lan", "compared_to_peers",
     "rank_band", "quintile", "trend", "red_red", "source_title",
 ]
-OPTIONAL_COLUMNS = ["stale", "value_note"]  # data quality (issue 9), when present
+OPTIONAL_COLUMNS = ["stale", "value_note",  # data quality (issue 9), when present
+                    "ci_approximate", "source_id"]  # a weighted survey's count is weighted
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class Marts:
     publication_history: pl.DataFrame | None = None
     publication_change: pl.DataFrame | None = None
     decision_history: pl.DataFrame | None = None
+    late_cost: pl.DataFrame | None = None               # hälsoekonomi (reports/health_economics.py)
+    late_cost_kpi: pl.DataFrame | None = None
+    prevention_scenario: pl.DataFrame | None = None
+    prevention_assumption: pl.DataFrame | None = None
 
 
 def county_file(code: str, name: str) -> str:
@@ -110,10 +115,22 @@ STALE_NOTE = ("Värdet är från den senaste godkända leveransen; nyare uppgift
               "användas (se Datakvalitet).")
 
 
+WEIGHTED_NOTE = ("Vägt antal: enkäten har vikter, så antalet är den vägda andelen × antalet "
+                 "svarande och behöver varken vara ett heltal eller summera över kön och årskurser. "
+                 "Antalet svarande är ovägt; konfidensintervallet bygger på det effektiva antalet "
+                 "svarande (Kish).")
+
+
+def weighted_survey(row: dict) -> bool:
+    """A weighted survey share: its count is weighted, its interval rests on Kish's n."""
+    return bool(row.get("ci_approximate")) and str(row.get("source_id") or "").startswith("survey:")
+
+
 def row_notes(row: dict) -> list[str]:
     """The footnote texts a row needs: why it has no value, that it is stale, its caveat."""
     texts = [reader_text(row.get("status_reason")) if row["status"] != "ok" else None,
-             STALE_NOTE if row.get("stale") else None, row.get("value_note")]
+             STALE_NOTE if row.get("stale") else None, row.get("value_note"),
+             WEIGHTED_NOTE if row["status"] == "ok" and weighted_survey(row) else None]
     return [t for t in texts if t]
 
 
@@ -133,7 +150,8 @@ def value_cell(row: dict | None, unit: str, notes: Notes | None = None, count: b
     return {
         "text": number(row["value"], unit) if ok else STATUS.get(row["status"], row["status"]),
         "ci": interval(row["lower_95"], row["upper_95"], unit) if ok else "–",
-        "n": number(row["numerator"], "antal") if count and ok and row["numerator"] is not None else "",
+        "n": (number(row["numerator"], "antal") + (" (vägt)" if weighted_survey(row) else "")
+              if count and ok and row["numerator"] is not None else ""),
         "ok": ok,
         "notes": [m for m in marks if m is not None],
     }
@@ -207,9 +225,12 @@ class SiteData:
     # -- the latest values -------------------------------------------------------------------
     @cached_property
     def latest_period(self) -> dict[str, int]:
-        """Per indicator, the latest year with a national value (riket or all respondents)."""
+        """Per indicator, the latest year with a national value (riket or all respondents). A
+        survey's all-respondents row counts hidden too: a new version of a wave may hide it
+        (a late delivery's pupils would show in its difference), not the wave's other cells."""
         facts = self.m.facts
-        frame = (facts.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")
+        frame = (facts.filter(pl.col("area_type").is_in(NATIONAL)
+                              & ((pl.col("status") == "ok") | (pl.col("area_type") == "total"))
                               & (pl.col("sex") == "T") & (pl.col("breakdown") == "all"))
                  .group_by("indicator_id").agg(pl.col("period").max()).sort("indicator_id"))
         return dict(frame.iter_rows())
@@ -430,6 +451,12 @@ class SiteData:
             "need_sensitivity": self._partition(m.need_sensitivity, "factor", ["factor", "rank_of_effect"]),
             "need_contribution": self._partition(m.need_contribution, "area_code",
                                                  ["area_code", "factor", "rank_of_contribution"]),
+            "late_cost": self._partition(m.late_cost, "area_code", ["area_code", "cost_kind", "year"]),
+            "late_cost_kpi": self._partition(m.late_cost_kpi, "cost_kind", ["sort_order"]),
+            "prevention_scenario": self._partition(m.prevention_scenario, "area_code",
+                                                   ["area_code", "scenario_order"]),
+            "prevention_assumption": self._partition(m.prevention_assumption, "scenario_id",
+                                                     ["scenario_id", "sort_order"]),
         }
 
     def rows_for(self, table: str, keys: list[str]) -> list[dict] | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sources.catalog import load_indicators, load_source_settings  # noqa: E402
+from sources.demo.costs import cost_indicators  # noqa: E402
 from sources.demo.standin import StandIn  # noqa: E402
 from sources.demo.world import DemoWorld  # noqa: E402
 from sources.geography import load_kommuner  # noqa: E402
@@ -45,7 +46,8 @@ def main() -> None:
     parser.add_argument("--scb-updated", default=None, help="SCB tables' `updated` stamp")
     args = parser.parse_args()
     years = load_source_settings(CATALOG / "sources.yaml").years.span
-    world = DemoWorld.build(load_kommuner(), load_indicators(CATALOG / "indicators.yaml"), years)
+    world = DemoWorld.build(load_kommuner(), load_indicators(CATALOG / "indicators.yaml")
+                            + cost_indicators(CATALOG), years)
     world = world.variant(
         kpi_retired=set(args.retire), kpi_empty=set(args.empty),
         kpi_scale={k: float(v) for k, v in pairs(args.scale).items()},

@@ -39,7 +39,7 @@ from sources.http import ApiError, SourceUnavailable
 from sources.kolada import (KPI_SCHEMA, KoladaClient, MalformedResponse, Page, chunked,
                             parse_kpis, parse_values_by_kpi, values_frame)
 from sources.raw_store import RawStore
-from transforms.vintage import level_shift, swedish_number, title_unit
+from transforms.vintage import level_shift, out_of_range, swedish_number, title_unit
 
 FULL, INCREMENTAL, REPLAY = "full", "incremental", "replay"
 # Problems worth asking again on a night without news: the answer may simply come through.
@@ -69,6 +69,7 @@ class Use:
 
     indicator_ids: tuple[str, ...] = ()
     peer_variable: bool = False
+    value_type: str | None = None
 
 
 @dataclass
@@ -329,7 +330,16 @@ def judge(kpi: str, frame: pl.DataFrame, prev: dict | None, cache: PageCache, un
         return "no_data", f"för åren {min(years)}–{max(years)}"
     if failure:
         return "failed_check", failure
-    # A value outside its plausible range costs nothing here: it is flagged where it shows.
+    # A catalogue indicator's value outside its plausible range costs nothing here: it is
+    # flagged where it shows (a share above 100 % can be real). A KPI read only for other
+    # uses (the cost catalogue) is still refused when a value is impossible for its type.
+    if use.value_type and not use.indicator_ids:
+        bad = out_of_range(frame, use.value_type)
+        if bad.height:
+            first = bad.row(0, named=True)
+            return "failed_check", (f"{bad.height} värden är omöjliga för typen {use.value_type}, "
+                                    f"t.ex. {swedish_number(first['value'], 6)} för område "
+                                    f"{first['municipality']} år {first['period']}.")
     if prev is None or _accepted(kpi, prev, acceptances):
         return None
     if prev.get("unit") and unit and prev["unit"] != unit:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_array
 
 KEY = ["area_code", "sex", "breakdown"]
 
@@ -120,27 +121,61 @@ def _model(snaps: list[Snapshot], exact_sums: bool, sign: int):
         for c in range(len(snaps[0].cells)):
             for q in range(snaps[0].q):
                 add([(sign, 1, c, q), (-sign, 0, c, q)], 0.0, np.inf)
-    matrix = np.zeros((len(rows), len(index)))
-    for r, row in enumerate(rows):
-        for v, coef in row.items():
-            matrix[r, v] = coef
+    triples = [(r, v, coef) for r, row in enumerate(rows) for v, coef in row.items()]
+    r, v, coef = zip(*triples) if triples else ((), (), ())
+    matrix = csr_array((coef, (r, v)), shape=(len(rows), len(index)))
     return index, matrix, np.array(lo), np.array(hi)
 
 
 def _solve(matrix, lo, hi, objective, cap):
+    """An integer point of the published constraints maximising −objective: each group of
+    unknowns that shares no constraint with the rest (its own small programme) is solved
+    on its own where the objective touches it; unknowns it does not touch are NaN."""
     n = len(objective)
     if n == 0:
         return np.zeros(0)
+    groups = _groups(matrix)
+    point = np.full(n, np.nan)
+    for g in np.unique(groups[objective != 0]):
+        cols = np.flatnonzero(groups == g)
+        rows = np.flatnonzero(np.asarray(abs(matrix[:, cols]).sum(axis=1)).ravel() > 0)
+        sub = _solve_group(matrix[rows][:, cols], lo[rows], hi[rows], objective[cols], cap)
+        if sub is None:
+            return None
+        point[cols] = sub
+    return point
+
+
+def _groups(matrix) -> np.ndarray:
+    """A label per unknown: unknowns in one constraint share a label (kept on the matrix)."""
+    from scipy.sparse.csgraph import connected_components
+
+    if getattr(matrix, "groups_", None) is not None:
+        return matrix.groups_
+    n = matrix.shape[1]
+    incidence = (abs(matrix) > 0).astype(float)
+    _, labels = connected_components(incidence.T @ incidence + csr_array((n, n)), directed=False)
+    matrix.groups_ = labels
+    return labels
+
+
+def _solve_group(matrix, lo, hi, objective, cap):
+    n = len(objective)
     constraints = [LinearConstraint(matrix, lo, hi)] if len(lo) else []
-    result = milp(objective, constraints=constraints, integrality=np.ones(n),
-                  bounds=Bounds(np.zeros(n), np.full(n, cap)), options={"time_limit": 20})
+    bounds = Bounds(np.zeros(n), np.full(n, cap))
+    # An integral optimum of the relaxation is an integer optimum: branch only when it is not.
+    relaxed = milp(objective, constraints=constraints, integrality=np.zeros(n), bounds=bounds)
+    if relaxed.x is not None and np.all(np.abs(relaxed.x - np.round(relaxed.x)) < 1e-7):
+        return np.round(relaxed.x)
+    result = milp(objective, constraints=constraints, integrality=np.ones(n), bounds=bounds,
+                  options={"time_limit": 20})
     return None if result.x is None else np.round(result.x)
 
 
-def _reachable(snaps, exact_sums, sign, targets, layers, cap):
+def _reachable(snaps, exact_sums, sign, targets, layers, cap, model=None):
     """Of `targets` {(cell, q, direction): end}, those no integer point reaches; the value
     audited is Σ coef · (snapshot's cell) over `layers` [(snapshot, coef)]."""
-    index, matrix, lo, hi = _model(snaps, exact_sums, sign)
+    index, matrix, lo, hi = model or _model(snaps, exact_sums, sign)
 
     def value(x, c, q):
         return sum(coef * (x[index[(s, c, q)]] if (s, c, q) in index else snaps[s].shown[c, q])
@@ -172,6 +207,59 @@ def _reachable(snaps, exact_sums, sign, targets, layers, cap):
     return unreached
 
 
+def _range(snaps, exact_sums, sign, cell, q, layers, cap, model=None) -> tuple[float, float]:
+    """The exact integer range of one audited value."""
+    index, matrix, lo, hi = model or _model(snaps, exact_sums, sign)
+    ends = []
+    for d in (1, -1):
+        objective = np.zeros(len(index))
+        const = 0.0
+        for s, coef in layers:
+            if (s, cell, q) in index:
+                objective[index[(s, cell, q)]] -= d * coef
+            else:
+                const += coef * snaps[s].shown[cell, q]
+        point = _solve(matrix, lo, hi, objective, cap)
+        used = objective != 0
+        ends.append(const - d * float(objective[used] @ point[used]) if point is not None else np.nan)
+    return ends[1], ends[0]
+
+
+def _judge(snaps, exact_sums, sign, values, layers, cap, ids, period, cells, what, width=3):
+    """(cell, quantity, finding) for audited values [(cell, q, true, interval or None)]: a value with an
+    interval (a sensitive one) must reach true ± interval (clipped by `clip`); every value
+    must keep a feasible range of at least `width` (never pinned, never 0–1 or 0–2)."""
+    model = _model(snaps, exact_sums, sign)
+    targets, loose = {}, []
+    for c, q, true, interval, low_clip, high_clip in values:
+        if interval is not None:
+            high, low = min(true + interval, high_clip), max(true - interval, low_clip)
+            if high != true:
+                targets[(c, q, 1)] = high
+            if low != true:
+                targets[(c, q, -1)] = low
+        else:
+            loose.append((c, q, true))
+            targets[(c, q, 1)] = true + width
+            if true - width >= low_clip:
+                targets[(c, q, -1)] = true - width
+    unreached = set(_reachable(snaps, exact_sums, sign, targets, layers, cap, model))
+    out = []
+    sensitive = {(c, q) for c, q, _, interval, _, _ in values if interval is not None}
+    for c, q, d in sorted(unreached):
+        if (c, q) in sensitive:
+            out.append((c, q, Finding(ids[max(q - 1, 0)], period, cells[c],
+                        f"{'respondents' if q == 0 else 'flagged'} {what}: cannot move {'up' if d > 0 else 'down'}")))
+    for c, q, true in loose:
+        if (c, q, 1) in unreached and ((c, q, -1) in unreached or (c, q, -1) not in targets):
+            low, high = _range(snaps, exact_sums, sign, c, q, layers, cap, model)
+            if high - low < width:
+                kind = "pinned" if high - low < 1e-6 else f"narrowed to {low:g}–{high:g}"
+                out.append((c, q, Finding(ids[max(q - 1, 0)], period, cells[c],
+                                          f"{'respondents' if q == 0 else 'flagged'} {what}: {kind}")))
+    return out
+
+
 def _blocks(rows: pl.DataFrame, cuts: set[str]):
     rows = rows.with_columns(_scale=pl.col("indicator_id").map_elements(lambda i: _scale(i, cuts), return_dtype=pl.String))
     for (scale, period), block in rows.partition_by("_scale", "period", as_dict=True).items():
@@ -201,41 +289,24 @@ def attack(rows: pl.DataFrame, cuts: set[str], truth: pl.DataFrame, *, interval:
     area_code, sex, breakdown, n, n_flag) only judges the attack: a sensitive hidden cell
     (fewer than `min_respondents`, or a 0 %/100 % share under `extreme_below`) whose
     respondents or flagged count cannot be moved the interval up and down (clipped at 0)
-    from its true value is recovered too closely; any hidden cell that cannot move at all
-    (a single feasible value) is recovered."""
+    from its true value is recovered too closely; any hidden value with a feasible range of
+    two respondents or less (0–1, 0–2, or a single value) is recovered."""
     findings = shown_findings(rows, min_respondents, extreme_below)
     for scale, period, block, ids in _blocks(rows, cuts):
         snap = Snapshot(block, ids, _numerators_are_counts(block))
         true = _truth(truth, ids, period, snap)
         full = _truth(truth, ids, period, Snapshot(block, ids, True))
-        targets, loose = {}, set()
+        values = []
         for c, hid in enumerate(snap.hidden):
             n, flagged = full[c, 0], full[c, 1:]
             sensitive = n < min_respondents or (n < extreme_below and bool(np.any((flagged == 0) | (flagged == n))))
             for q in range(snap.q if hid else 0):
-                p, t = (interval if q == 0 else flagged_interval), true[c, q]
-                if not sensitive:
-                    p = 1
-                    loose.add((c, q))
-                targets[(c, q, 1)] = t + p
-                if t > 0:
-                    targets[(c, q, -1)] = max(t - p, 0)
+                p = (interval if q == 0 else flagged_interval) if sensitive else None
+                values.append((c, q, true[c, q], p, 0.0, np.inf))
         cap = 4 * max(np.nanmax(snap.shown[:, 0], initial=0), true[:, 0].max()) + 100
-        unreached = _reachable([snap], exact_sums, 0, targets, [(0, 1.0)], cap)
-        findings += _recovered(unreached, loose, targets, ids, period, snap.cells, "cannot move")
+        findings += [f for _, _, f in _judge([snap], exact_sums, 0, values, [(0, 1.0)], cap, ids, period,
+                                             snap.cells, "recovered")]
     return findings
-
-
-def _recovered(unreached, loose, targets, ids, period, cells, what) -> list[Finding]:
-    """Findings for the ends not reached; a cell that is not sensitive only when it can move
-    neither way."""
-    out = []
-    for c, q, d in unreached:
-        if (c, q) in loose and (c, q, -d) in targets and (c, q, -d) not in unreached:
-            continue
-        out.append(Finding(ids[max(q - 1, 0)], period, cells[c],
-                           f"{'respondents' if q == 0 else 'flagged'} {what} {'up' if d > 0 else 'down'}"))
-    return out
 
 
 def _truth(truth: pl.DataFrame, ids: list[str], period: int, snap: Snapshot) -> np.ndarray:
@@ -254,7 +325,11 @@ def _truth(truth: pl.DataFrame, ids: list[str], period: int, snap: Snapshot) -> 
 def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *, interval: int = 5,
                     flagged_interval: int = 5, truth_before: pl.DataFrame, truth_after: pl.DataFrame,
                     exact_sums: bool = False, min_respondents: int = 10) -> list[Finding]:
-    """Findings on the difference after − before of two snapshots of the same table."""
+    """Findings with both snapshots known: the difference after − before of every cell
+    that changed and is hidden in either (a change of 1–9 respondents, or a 0 %/100 % share among the changed
+    under 30, must keep ± the interval; any other must keep a range of three), and each
+    snapshot's hidden values, where knowing the other snapshot narrows them to two
+    respondents or less (or a sensitive one within its interval) and its own did not."""
     findings = []
     b_blocks = {(s, p): (blk, ids) for s, p, blk, ids in _blocks(before, cuts)}
     for scale, period, block, ids in _blocks(after, cuts):
@@ -269,9 +344,9 @@ def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *
         if not diff.any():
             continue  # the same cells in both: there is no difference to learn
         sign = 1 if (diff >= 0).all() else (-1 if (diff <= 0).all() else 0)
-        targets, loose = {}, set()
         full_diff = _truth(truth_after, ids, period, Snapshot(block, ids, True)) - \
             _truth(truth_before, ids, period, Snapshot(old_rows, ids, True))
+        values = []
         for c in range(len(new.cells)):
             if not (old.hidden[c] or new.hidden[c]):
                 dn = abs(new.shown[c, 0] - old.shown[c, 0])
@@ -279,25 +354,34 @@ def attack_versions(before: pl.DataFrame, after: pl.DataFrame, cuts: set[str], *
                     findings.append(Finding(ids[0], period, new.cells[c], f"shown in both, changed by {dn:g}"))
                 continue
             dn, df = abs(full_diff[c, 0]), np.abs(full_diff[c, 1:])
+            if dn == 0 and not df.any():
+                continue  # no pupil of this cell changed: its difference tells of no one
             sensitive = bool(0 < dn < min_respondents or (dn == 0 and np.any((df > 0) & (df < 30)))
                              or (0 < dn < 30 and np.any((df == 0) | (df == dn))))
             for q in range(new.q):
-                p = interval if q == 0 else flagged_interval
-                if not sensitive:
-                    p = 1
-                    loose.add((c, q))
-                high, low = diff[c, q] + p, diff[c, q] - p
-                if sign > 0:
-                    low = max(low, 0)
-                if sign < 0:
-                    high = min(high, 0)
-                if high != diff[c, q]:
-                    targets[(c, q, 1)] = high
-                if low != diff[c, q]:
-                    targets[(c, q, -1)] = low
+                p = (interval if q == 0 else flagged_interval) if sensitive else None
+                values.append((c, q, diff[c, q], p, 0.0 if sign > 0 else -np.inf, 0.0 if sign < 0 else np.inf))
         cap = 4 * max(t_new[:, 0].max(), t_old[:, 0].max()) + 100
-        unreached = _reachable([old, new], exact_sums, sign, targets, [(1, 1.0), (0, -1.0)], cap)
-        findings += _recovered(unreached, loose, targets, ids, period, new.cells, "difference pinned")
+        findings += [f for _, _, f in _judge([old, new], exact_sums, sign, values, [(1, 1.0), (0, -1.0)], cap,
+                                             ids, period, new.cells, "difference")]
+        # Each snapshot's own hidden values, judged with the other known.
+        for s, (snap, true_s, rows_s, truth_s) in enumerate(((old, t_old, old_rows, truth_before),
+                                                               (new, t_new, block, truth_after))):
+            full = _truth(truth_s, ids, period, Snapshot(rows_s, ids, True))
+            own = []
+            for c, hid in enumerate(snap.hidden):
+                n, flagged = full[c, 0], full[c, 1:]
+                sensitive = n < min_respondents or (n < 30 and bool(np.any((flagged == 0) | (flagged == n))))
+                for q in range(snap.q if hid else 0):
+                    p = (interval if q == 0 else flagged_interval) if sensitive else None
+                    own.append((c, q, true_s[c, q], p, 0.0, np.inf))
+            if not own:
+                continue
+            alone = {(c, q) for c, q, _ in _judge([snap], exact_sums, 0, own, [(0, 1.0)], cap, ids, period,
+                                                   snap.cells, "")}
+            both = _judge([old, new], exact_sums, sign, own, [(s, 1.0)], cap, ids, period, snap.cells,
+                          f"of the {'earlier' if s == 0 else 'new'} version, with the other known")
+            findings += [f for c, q, f in both if (c, q) not in alone]
     return findings
 
 

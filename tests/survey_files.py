@@ -65,3 +65,40 @@ def write_sav(path: Path, frame: pl.DataFrame, labels: dict | None = None) -> Pa
                "ARSKURS": {1.0: "Åk 9", 2.0: "Gy 2"}}
     pyreadstat.write_sav(frame, str(path), variable_value_labels=labels if labels is not None else default)
     return path
+
+
+def one_scale_codebooks(scale: str = "foraldraskap") -> dict[str, Codebook]:
+    """The LUPP-like codebook with one scale (two cuts): the same files, a fifth of the audit."""
+    book = codebooks()["lupp"].model_dump()
+    book["scales"] = {scale: book["scales"][scale]}
+    return {"lupp": Codebook.model_validate(book)}
+
+
+def kommun_names() -> dict[str, str]:
+    from sources.geography import load_kommuner
+
+    kommuner = load_kommuner()
+    return dict(zip(kommuner["kommun_code"].to_list(), kommuner["kommun_name"].to_list(), strict=True))
+
+
+GRADES_SEXES = [("Åk 9", "Tjej"), ("Åk 9", "Kille"), ("Gy 2", "Tjej"), ("Gy 2", "Kille")]
+
+
+def wave_cells(sizes: dict[str, int], seed: int = 0) -> list[tuple[str, str, str, int]]:
+    """(kommun, grade, sex, n) cells for kommuner of the given sizes, split over grades and
+    sexes at random (åk 9 a little larger than gy 2, as in the surveys)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for kommun, n in sizes.items():
+        for (grade, sex), m in zip(GRADES_SEXES, rng.multinomial(n, [0.3, 0.3, 0.2, 0.2]), strict=True):
+            if m:
+                out.append((kommun, grade, sex, int(m)))
+    return out
+
+
+def regional_sizes(lans: tuple[str, ...], seed: int = 3) -> dict[str, int]:
+    """Pupils per kommun for every kommun of the given län: a few hundred in most, a few
+    dozen in the smallest (lognormal, at least 5)."""
+    rng = np.random.default_rng(seed)
+    codes = sorted(c for c in kommun_names() if c[:2] in lans)
+    return {c: int(max(5, rng.lognormal(4.3, 0.8))) for c in codes}

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.intervals import add_intervals, byar, exact_poisson, poisson, student_t, wilson
+from transforms.intervals import (add_intervals, byar, exact_poisson, kish_effective_n, poisson,
+                                 student_t, wilson, wilson_weighted)
 
 
 def test_wilson_30_of_200():
@@ -30,6 +31,36 @@ def test_wilson_zero_events():
 def test_wilson_rejects_impossible_inputs():
     lo, hi = wilson(np.array([5, 3, 1]), np.array([4, 0, -2]))
     assert np.isnan(lo).all() and np.isnan(hi).all()
+
+
+def test_kish_effective_sample_size():
+    # 100 respondents weighted 1 and 100 weighted 3: (100 + 300)² / (100·1² + 100·3²)
+    # = 160 000 / 1 000 = 160; equal weights give n back.
+    w = np.array([1.0] * 100 + [3.0] * 100)
+    assert kish_effective_n(w.sum(), (w * w).sum()) == pytest.approx(160.0)
+    assert kish_effective_n(12 * 2.5, 12 * 2.5**2) == pytest.approx(12.0)
+    assert np.isnan(kish_effective_n(0.0, 0.0))
+
+
+def test_weighted_share_interval_with_the_effective_sample_size():
+    # p̂ = 15 %, n_eff = 160: x = 24 of 160. By hand at 95 % (z² = 3.841459):
+    # 2x + z² = 51.841459; z·√(z² + 4x(1 − x/n)) = 1.959964·√(3.841459 + 81.6) = 18.116800;
+    # 2(n + z²) = 327.682918 → (51.841459 ∓ 18.116800) / 327.682918 = 10.292 % – 21.349 %,
+    # wider than the 10.714–20.606 % of 30 unweighted respondents of 200.
+    lo, hi = wilson_weighted(0.15, 160.0)
+    assert (lo * 100, hi * 100) == pytest.approx((10.292, 21.349), abs=5e-4)
+    lo, hi = wilson_weighted(0.15, 160.0, 0.998)
+    assert (lo * 100, hi * 100) == pytest.approx((8.271, 25.672), abs=5e-4)
+
+
+def test_add_intervals_uses_the_effective_sample_size_of_a_weighted_share():
+    rows = pl.DataFrame({"value": [15.0, 15.0], "numerator": [30.0, 30.0], "denominator": [200.0, 200.0],
+                         "effective_n": [160.0, None], "multiplier": [100.0, 100.0],
+                         "value_type": ["proportion"] * 2, "ci_method_catalog": ["wilson"] * 2,
+                         "status": ["ok", "ok"]})
+    out = add_intervals(rows)
+    assert out["lower_95"].to_list() == pytest.approx([10.292, 10.714], abs=5e-4)
+    assert out["ci_method"].to_list() == ["wilson", "wilson"]
 
 
 def test_byar_50_events():

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.resources import LIVE_LABEL, StatisticsApis
 from sources.catalog import load_indicators, load_source_settings
+from sources.demo.costs import cost_indicators
 from sources.demo.standin import StandIn
 from sources.demo.world import DemoWorld
 from sources.geography import load_kommuner
@@ -20,7 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 @pytest.fixture(scope="module")
 def world():
     years = load_source_settings(CATALOG / "sources.yaml").years.span
-    return DemoWorld.build(load_kommuner(), load_indicators(CATALOG / "indicators.yaml"), years)
+    return DemoWorld.build(load_kommuner(), load_indicators(CATALOG / "indicators.yaml")
+                           + cost_indicators(CATALOG), years)
 
 
 def test_live_build_over_http_with_faults_then_rescale_then_outage(world, tmp_path):

@@ -209,10 +209,8 @@ def test_call_details_must_agree_between_rows(tmp_path, known):
     assert (first["places"], first["frame"], first["prevention_star"]) == (3, "lan", "brott")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: the shared CSV reader (sources/tabular/readers.py) does not "
-                                        "look for the header below a title row yet; remove this mark when it does")
 def test_a_csv_with_a_title_row_above_the_header_is_read_like_xlsx(tmp_path, known):
-    """The README promises it; the shared reader's fix is the survey engineer's (issue 19)."""
+    """The README promises it; the shared reader finds the header below a title (issue 19)."""
     path = csv(tmp_path / "stod_2025.csv", ["Stöd till kommuner i Östergötland 2025;;;;;;;;;;;;",
                                             STOD_HEADER, stod_line()])
     parsed = check_file(path, STOD, known)

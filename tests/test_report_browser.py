@@ -18,6 +18,7 @@ import pytest
 
 from reports.render import ReportContext, render_site
 from tests.coordination_frames import with_coordination
+from tests.health_frames import with_health
 from tests.site_fixtures import small_marts, with_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -58,7 +59,8 @@ def browser():
 @pytest.fixture(scope="module")
 def site(catalog_indicators, kommuner, tmp_path_factory):
     out = tmp_path_factory.mktemp("browser-site")
-    render_site(with_history(with_coordination(small_marts(catalog_indicators, kommuner), "05")), out, CTX,
+    render_site(with_health(with_history(with_coordination(small_marts(catalog_indicators, kommuner), "05")),
+                            kommuner), out, CTX,
                 workers=1)
     return out
 

@@ -116,9 +116,15 @@ def test_everything_on_the_demo_files(tmp_path):
         con.close()
     assert not [c for c in columns if c[2] in ("respondent_id", "n_flag", "w_flag") or c[2].startswith("score__")]
     # (and the warehouse's build book: which version of each table is there, and from what)
-    assert {(s, t) for s, t, _ in columns} == {("staging", "survey_value"), ("meta", "table_build")}
+    assert {(s, t) for s, t, _ in columns} == {("staging", "survey_value"), ("meta", "survey_release"),
+                                               ("meta", "table_build")}
+    releases = read_table(data / "warehouse" / "uppvaxt.duckdb", "meta", "survey_release")
+    assert releases.height == 12 and set(releases["change"]) == {"new_wave"}  # 2 surveys × 6 scales
+    assert releases["current"].all() and (releases["pinned"] + releases["narrowed"]).sum() == 0
+    assert (releases["cells_shown"] < releases["cells"]).all()
     counts = publish(data / "warehouse" / "uppvaxt.duckdb", data / "published" / "uppvaxt.duckdb")
-    assert not any("survey" in table for table in counts)  # staging is not published
+    # Staging is not published; the releases are, with nothing an attacker could use.
+    assert [t for t in counts if "survey" in t] == ["meta.survey_release"]
     written = {p.relative_to(data).parts[0] for p in data.rglob("*") if p.is_file()}
     assert written == {"private", "warehouse", "published"}
     # Read files left the inbox for the private store (issue 10 item 8).

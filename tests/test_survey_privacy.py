@@ -99,7 +99,7 @@ def test_a_short_solver_budget_protects_more_never_less_and_the_same_every_run(t
     normal, _ = published(tmp_path / "c")
     hidden = lambda v: set(v.filter(pl.col("status") == "suppressed").select(
         "indicator_id", "area_code", "sex", "breakdown").iter_rows())
-    assert hidden(normal) < hidden(first)
+    assert hidden(normal) <= hidden(first)
 
 
 def test_the_attacker_does_find_a_weak_pattern(tmp_path):

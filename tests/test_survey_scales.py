@@ -112,17 +112,19 @@ def test_weighted_share_keeps_respondents_as_denominator():
     cells = kommun_cells(scores, book, resolve_cuts(scores, book)).with_columns(
         source_file=pl.lit("f.csv"), fetched_at=pl.lit("2026-01-01T00:00:00Z"),
         area_type=pl.lit("kommun"), parent=pl.lit("05"))
-    values = survey_values(cells, {"lupp": True}, 10)[0].filter(
+    values = survey_values(cells, {"lupp": True}, 10).cells.filter(
         pl.col("indicator_id") == "lupp_fritid_hogt_skydd", pl.col("sex") == "K",
         pl.col("breakdown") == "all")
     row = values.row(0, named=True)
     assert row["denominator"] == 20
     assert row["value"] == pytest.approx(75.0)  # 30 of 40 weight units
     assert row["numerator"] == pytest.approx(15.0)
-    unweighted = survey_values(cells, {"lupp": False}, 10)[0].filter(
+    # A weighted count, and the interval's sample size: (10·3 + 10·1)² / (10·9 + 10·1) = 16.
+    assert row["effective_n"] == pytest.approx(16.0)
+    unweighted = survey_values(cells, {"lupp": False}, 10).cells.filter(
         pl.col("indicator_id") == "lupp_fritid_hogt_skydd", pl.col("sex") == "K",
         pl.col("breakdown") == "all").row(0, named=True)
-    assert (unweighted["numerator"], unweighted["value"]) == (10.0, 50.0)
+    assert (unweighted["numerator"], unweighted["value"], unweighted["effective_n"]) == (10.0, 50.0, None)
 
 
 def test_weighted_sums_are_exact_and_the_same_in_any_row_order():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from transforms.vintage import level_shift, swedish_number, title_unit
+from transforms.vintage import level_shift, out_of_range, swedish_number, title_unit
 
 
 def series(values: dict[tuple[str, int], float | None], kpi: str = "N07403") -> pl.DataFrame:
@@ -56,6 +56,13 @@ def test_zeros_missing_and_too_few_overlaps_give_no_verdict():
 ])
 def test_unit_is_read_from_the_end_of_the_title(title, unit):
     assert title_unit(title) == unit
+
+
+def test_impossible_values_for_the_type():
+    frame = series({("0180", 2020): -1.0, ("0580", 2020): 100.0, ("1280", 2020): 100.5})
+    assert out_of_range(frame, "proportion")["value"].to_list() == [-1.0, 100.5]
+    assert out_of_range(frame, "rate")["value"].to_list() == [-1.0]
+    assert out_of_range(frame, "mean").is_empty()
 
 
 def test_numbers_with_a_decimal_comma():

@@ -38,7 +38,8 @@ DATA_PROBLEM = {
     "out_of_range": "Värden utanför det rimliga intervallet",
 }
 USED_FOR = {"indicator": "Indikator", "peers": "Liknande kommuner",
-            "indicator_and_peers": "Indikator och liknande kommuner"}
+            "indicator_and_peers": "Indikator och liknande kommuner",
+            "health_economics": "Hälsoekonomi (kostnader och volymer)"}
 
 SCHEMA = {
     "indicator_id": pl.String, "source_id": pl.String, "problem": pl.String,
@@ -53,8 +54,9 @@ def _kolada_indicators(catalog: pl.DataFrame) -> pl.DataFrame:
 
 
 def data_quality(vintage: pl.DataFrame, catalog: pl.DataFrame, previous: pl.DataFrame | None,
-                 today: str) -> pl.DataFrame:
-    """Rows for every KPI with a problem; `previous` is the last published table (or None)."""
+                 today: str, health_kpis: frozenset[str] = frozenset()) -> pl.DataFrame:
+    """Rows for every KPI with a problem; `previous` is the last published table (or None);
+    `health_kpis` are fetched for marts.late_cost, not for an indicator."""
     problems = vintage.filter(pl.col("problem").is_not_null()).select(
         "kpi_id", "problem", "message", "state", "peer_variable", values_from=pl.col("fetched_at").str.slice(0, 10))
     linked = problems.join(_kolada_indicators(catalog), on="kpi_id", how="left")
@@ -64,7 +66,9 @@ def data_quality(vintage: pl.DataFrame, catalog: pl.DataFrame, previous: pl.Data
         problem="problem", message="message",
         state="state",
         values_from=pl.when(pl.col("state") != "unavailable").then("values_from"),
-        used_for=pl.when(pl.col("indicator_id").is_null()).then(pl.lit("peers"))
+        used_for=pl.when(pl.col("indicator_id").is_null() & pl.col("kpi_id").is_in(sorted(health_kpis)))
+        .then(pl.lit("health_economics"))
+        .when(pl.col("indicator_id").is_null()).then(pl.lit("peers"))
         .when(pl.col("peer_variable")).then(pl.lit("indicator_and_peers"))
         .otherwise(pl.lit("indicator")),
     )

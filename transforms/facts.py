@@ -50,7 +50,9 @@ def survey_rows(survey: pl.DataFrame) -> pl.DataFrame:
     return survey.select(
         "indicator_id", "area_code", "area_type", "period", "sex", "breakdown", "value",
         "numerator", "denominator", "status", "status_reason", "fetched_at",
-        ci_approximate=pl.lit(False),
+        # A weighted share's interval rests on Kish's effective sample size (approximate).
+        effective_n=pl.col("effective_n") if "effective_n" in survey.columns else pl.lit(None, pl.Float64),
+        ci_approximate=pl.col("effective_n").is_not_null() if "effective_n" in survey.columns else pl.lit(False),
         value_note=pl.lit(None, dtype=pl.String),
         coverage=pl.lit(None, dtype=pl.Float64),
         source_title="source_title",  # the survey and wave, never a vendor's file name

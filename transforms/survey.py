@@ -17,10 +17,11 @@
    (transforms/survey_privacy.py).
 
 Weights: the denominator is always the number of respondents with a score (n), so that the
-disclosure rule and the Wilson interval rest on real respondents. With a weight column the
-share is the weighted one, Σw·flag / Σw, and the numerator is n × that share (so that
-numerator / denominator is the weighted share; the interval then ignores the design
-effect of the weights). Without weights the numerator is the count flagged.
+disclosure rule rests on real respondents. With a weight column the share is the weighted
+one, Σw·flag / Σw, and the numerator a *weighted count*, n × that share (so that numerator /
+denominator is the weighted share; it need not be whole, and girls and boys need not add up
+to the total); `effective_n`, Kish's (Σw)²/Σw², gives the share's interval its sample size
+(transforms/intervals.py::wilson_weighted). Without weights the numerator is the count flagged.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from __future__ import annotations
 import polars as pl
 
 from transforms.survey_codebook import Codebook, Cut
-from transforms.survey_privacy import Protection, protect
+from transforms.survey_privacy import Protected, Protection, protect
 
 SCORE = "score__"
 CELL_KEYS = ["survey_id", "indicator_id", "scale", "period", "area_code", "sex", "breakdown"]
-SUMS = ["n", "n_flag", "w", "w_flag"]
+SUMS = ["n", "n_flag", "w", "w_flag", "w2"]
 OUTPUT_SCHEMA = {
     "indicator_id": pl.String,
     "area_code": pl.String,
@@ -43,6 +44,7 @@ OUTPUT_SCHEMA = {
     "numerator": pl.Float64,
     "denominator": pl.Float64,
     "value": pl.Float64,
+    "effective_n": pl.Float64,
     "status": pl.String,
     "status_reason": pl.String,
     "survey_id": pl.String,
@@ -149,13 +151,14 @@ def kommun_cells(scores: pl.DataFrame | pl.LazyFrame, book: Codebook,
                 n_flag=flag.sum().cast(pl.Float64),
                 w=exact_sum(pl.col("weight").filter(valid)),
                 w_flag=exact_sum(pl.col("weight").filter(flag)),
+                w2=exact_sum((pl.col("weight") * pl.col("weight")).filter(valid)),
             ).with_columns(indicator_id=pl.lit(book.indicator_id(name, cut_id)), scale=pl.lit(name)))
     base = pl.concat(frames)
     cells = _rollup(_rollup(base, "sex", "T"), "grade", "all")
     return (cells.filter(pl.col("n") > 0)
             .select(survey_id=pl.lit(book.id), indicator_id="indicator_id", scale="scale",
                     period=pl.col("year").cast(pl.Int32), area_code="kommun", sex="sex",
-                    breakdown="grade", n="n", n_flag="n_flag", w="w", w_flag="w_flag")
+                    breakdown="grade", n="n", n_flag="n_flag", w="w", w_flag="w_flag", w2="w2")
             .collect().sort(CELL_KEYS))
 
 
@@ -201,9 +204,9 @@ def combine_files(per_file: list[pl.DataFrame]) -> pl.DataFrame:
 def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
                   protection: Protection | int = Protection(),
                   history: dict[tuple[str, int], list[pl.DataFrame]] | None = None,
-                  titles: dict[tuple[str, int], str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The published contract (OUTPUT_SCHEMA): values per cell, disclosure applied; and the
-    private reasons of the hidden cells.
+                  titles: dict[tuple[str, int], str] | None = None) -> Protected:
+    """The published contract (OUTPUT_SCHEMA) as `cells`: values per cell, disclosure
+    applied; the private reasons of the hidden cells; and per block the audit.
 
     `history` holds earlier released versions of each wave (see protect); `titles` the
     published source of each (survey_id, period), the survey and wave (never a file name)."""
@@ -214,19 +217,21 @@ def survey_values(cells: pl.DataFrame, weighted: dict[str, bool],
         numerator=pl.when(is_weighted).then(pl.col("n") * pl.col("w_flag") / pl.col("w"))
         .otherwise(pl.col("n_flag")),
         denominator=pl.col("n"),
+        # Kish's effective sample size, for the weighted share's interval (fact table).
+        effective_n=pl.when(is_weighted & (pl.col("w2") > 0)).then(pl.col("w") * pl.col("w") / pl.col("w2")),
     ).with_columns(value=pl.when(pl.col("n") > 0).then(100 * pl.col("numerator") / pl.col("denominator")))
-    protected, reasons = protect(valued, protection, history)
+    protected = protect(valued, protection, history)
     titles = titles or {}
     title = pl.struct("survey_id", "period").map_elements(
         lambda r: titles.get((r["survey_id"], int(r["period"])), f"{r['survey_id']} {r['period']}"),
         return_dtype=pl.String)
     hidden = pl.col("status") == "suppressed"
-    values = (protected.with_columns([pl.when(~hidden).then(pl.col(c)).alias(c)
-                                      for c in ("numerator", "denominator", "value")],
-                                     source_title=title)
+    values = (protected.cells.with_columns([pl.when(~hidden).then(pl.col(c)).alias(c)
+                                            for c in ("numerator", "denominator", "value", "effective_n")],
+                                           source_title=title)
               .select([pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items()])
               .sort("indicator_id", "period", "area_type", "area_code", "sex", "breakdown"))
-    return values, reasons
+    return Protected(values, protected.reasons, protected.audit)
 
 
 def empty_values() -> pl.DataFrame:

@@ -59,6 +59,19 @@ def level_shift(new: pl.DataFrame, old: pl.DataFrame, *, low: float = LOW,
     )
 
 
+def out_of_range(values: pl.DataFrame, value_type: str) -> pl.DataFrame:
+    """Rows whose value cannot be of this type: negative counts, rates and shares, or a
+    share above 100 %. Means may be anything."""
+    value = pl.col("value")
+    if value_type == "proportion":
+        bad = (value < 0) | (value > 100 + 1e-9)
+    elif value_type in ("rate", "count"):
+        bad = value < 0
+    else:
+        return values.clear()
+    return values.filter(value.is_not_null() & bad)
+
+
 def swedish_number(x: float, digits: int = 3) -> str:
     """A number to `digits` significant digits with a decimal comma (e.g. 95,2)."""
     text = f"{x:.{digits}g}"

@@ -27,7 +27,8 @@ from sources.catalog import CatalogError, load_peer_settings
 from sources.registers.folder import FILE_STATUS, UNKNOWN
 from sources.registers.layouts import DIRECTION, FRAMES, REGISTER_TITLES, SUPPORT_TYPE
 from sources.surveys.codebook import CodebookError
-from transforms import goals, need, readiness, selection, support
+from sources.surveys.releases import CHANGE as SURVEY_CHANGE
+from transforms import goals, health_economics, need, readiness, selection, support
 from transforms.data_quality import (DATA_PROBLEM, QUALITY_STATE, QUALITY_STATE_DESCRIPTION,
                                      USED_FOR, VINTAGE_STATE)
 from transforms.changes import DECISION_KINDS
@@ -57,6 +58,7 @@ CODE_LISTS = [
     CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex", "goal_progress.sex",
                           "publication_change.sex")),
     CodeList("area_type", AREA_TYPE, ("area.area_type", "fact_indicator.area_type",
+                                      "late_cost.area_type", "prevention_scenario.area_type",
                                       "publication_change.area_type")),
     CodeList("ci_method", CI_METHOD,
              ("fact_indicator.ci_method", "indicator.ci_method", "funnel_limit.method"),
@@ -82,6 +84,7 @@ CODE_LISTS = [
     CodeList("data_problem", DATA_PROBLEM,
              ("data_quality.problem", "kolada_vintage.problem", "scb_vintage.problem")),
     CodeList("used_for", USED_FOR, ("data_quality.used_for",)),
+    CodeList("survey_change", SURVEY_CHANGE, ("survey_release.change",)),
     # The coordination layer (registers, need index, readiness, support, goals, selection).
     CodeList("register", {UNKNOWN: "Okänt register (filnamnet visar inget)", **REGISTER_TITLES},
              ("register_file.register",)),
@@ -106,6 +109,8 @@ CODE_LISTS = [
     CodeList("need_band", selection.NEED_BANDS, ("selection.need_band",)),
     CodeList("frame", FRAMES, ("selection.frame",)),
     CodeList("watch_reason", WATCH_REASON, ("watch_list.reason_code",)),
+    # Hälsoekonomi (late-intervention cost, prevention scenarios).
+    *health_economics.CODE_LISTS,
 ]
 
 # meta.publication and the publication history are written by the publication step itself,

@@ -9,6 +9,7 @@ import polars as pl
 from pipeline.assets.sources import previous_record
 from pipeline.factory import table_asset
 from pipeline.resources import Paths, StatisticsApis
+from sources.health_economics_catalog import health_kpis
 from transforms.data_quality import KEY, SCHEMA, range_problems
 from transforms.data_quality import data_quality as quality_rows
 
@@ -32,7 +33,8 @@ def data_quality(context: dg.AssetExecutionContext, paths: Paths, apis: Statisti
     if apis.is_replay:  # the replayed build's own table, as it was
         return previous.sort("indicator_id", "problem")
     today = datetime.now(UTC).strftime("%Y-%m-%d")
-    rows = pl.concat([quality_rows(kolada_vintage, indicator_catalog, previous, today),
+    health = frozenset(health_kpis(paths.catalog, strict=False))
+    rows = pl.concat([quality_rows(kolada_vintage, indicator_catalog, previous, today, health),
                       range_problems(fact_indicator, indicator_catalog, previous, today)]).sort(KEY)
     for row in rows.iter_rows(named=True):
         context.log.warning(f"{row['indicator_id']} ({row['state']}): {row['message']}")

@@ -18,6 +18,7 @@ import polars as pl
 from checks.registry import TABLES
 from checks.validate import column_docs, validate
 from pipeline.assets.coordination import COORDINATION_MARTS
+from pipeline.assets.health_economics import HEALTH_MARTS
 from checks.publication_models import HISTORY_MODELS
 from pipeline.factory import OWNER
 from pipeline.publication import (current_release, discard_release, finish_release, save_record,
@@ -38,6 +39,7 @@ MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indi
                                                   "funnel_limit", "method", "label",
                                                   "watch_list")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
+MART_KEYS += [dg.AssetKey(["marts", t]) for t in HEALTH_MARTS]
 # Published meta tables besides the raw-response log (data quality and source vintages).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage",
                                                  "raw_response")]

@@ -24,8 +24,10 @@ from pipeline.warehouse import published_run
 from sources.build_record import RecordError, read_record
 from sources.catalog import CatalogError, load_indicators, load_peer_settings
 from sources.catalog import indicators_frame as catalog_frame
+from sources.demo.costs import cost_indicators
 from sources.demo.world import shared_world
 from sources.geography import load_kommuner
+from sources.health_economics_catalog import health_kpis
 from sources.http import ApiError
 from sources.kolada import MalformedResponse
 from sources.kolada_refresh import FULL, INCREMENTAL, REPLAY, Use, load_acceptances, refresh_kolada
@@ -40,13 +42,14 @@ DEFAULT_CATALOG = REPO_ROOT / "data" / "catalog" / "indicators.yaml"
 
 def _demo_world(paths: Paths, kommun: pl.DataFrame | None = None):
     """The demo services know the default catalogue's KPIs (as Kolada knows its KPIs,
-    whatever a user's catalogue holds) and any user entry with a demo profile. Built only
-    when the demo services are used (live and replay never call it)."""
+    whatever a user's catalogue holds, and the cost catalogue's) and any user entry with a demo
+    profile. Built only when the demo services are used (live and replay never call it)."""
     def world():
         settings = paths.source_settings()
         user = load_indicators(paths.indicators_file)
         ids = {i.source_id for i in user}
         known = user + [i for i in load_indicators(DEFAULT_CATALOG) if i.source_id not in ids]
+        known += [i for i in cost_indicators(DEFAULT_CATALOG.parent) if i.source_id not in ids]
         return shared_world(load_kommuner() if kommun is None else kommun, known, settings.years.span)
 
     return world
@@ -103,7 +106,8 @@ def now() -> str:
 
 
 def kolada_uses(paths: Paths, catalog: pl.DataFrame) -> dict[str, Use]:
-    """Every KPI to fetch: the catalogue's, and those behind the similar-kommun groups."""
+    """Every KPI to fetch: the catalogue's, those behind the similar-kommun groups and the
+    health-economics cost KPIs (data/catalog/late_cost.yaml)."""
     try:
         peers = load_peer_settings(paths.peers_file)
     except CatalogError as err:
@@ -115,7 +119,10 @@ def kolada_uses(paths: Paths, catalog: pl.DataFrame) -> dict[str, Use]:
     for variable in peers.variables:
         for kpi in variable.indicators if variable.source == "indicator" else []:
             before = uses.get(kpi, Use())
-            uses[kpi] = Use(before.indicator_ids, True)
+            uses[kpi] = Use(before.indicator_ids, True, before.value_type)
+    for kpi, value_type in health_kpis(paths.catalog, strict=False).items():
+        before = uses.get(kpi, Use())
+        uses[kpi] = Use(before.indicator_ids, before.peer_variable, before.value_type or value_type)
     return uses
 
 

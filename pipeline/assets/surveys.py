@@ -18,7 +18,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from pipeline.factory import OWNER, table_asset
+from pipeline.factory import OWNER, CheckWarning, table_multi_asset
 from pipeline.resources import Paths, StatisticsApis
 from sources.catalog import CatalogError, load_source_settings
 from sources.demo.world import DEMO_LABEL, DemoWorld
@@ -35,9 +35,15 @@ from sources.surveys.validate import DEFAULT_MAX_BYTES
 SURVEY_FILES = dg.DynamicPartitionsDefinition(name="survey_file")
 SURVEY_FILE_KEY = dg.AssetKey(["private", "survey_file"])
 SURVEY_VALUE_KEY = dg.AssetKey(["staging", "survey_value"])
+SURVEY_RELEASE_KEY = dg.AssetKey(["meta", "survey_release"])
 SURVEY_DEMO_KEY = dg.AssetKey(["inbox", "survey_demo_files"])
 CHECK_NAME = "survey_file_problems"
 SIZE_CHECK = "survey_file_wave_size"
+RELEASE_CHECK = "survey_value_new_version"
+RELEASE_CHECK_TEXT = ("Varnar när en redan publicerad enkätomgång publiceras i en ny version "
+                      "(komplettering, rättelse eller tillbakadragen fil: vad som ändrades och hur "
+                      "många celler den nya versionen visar) och när en ny version visar minst 10 % "
+                      "färre celler än förra versionen.")
 
 
 class SurveySettings(dg.ConfigurableResource):
@@ -145,22 +151,31 @@ def survey_file(context: dg.AssetExecutionContext, paths: Paths, survey_settings
                               metadata={"failure_count": 0, "respondents": outcome.respondents})
     yield dg.AssetCheckResult(check_name=SIZE_CHECK, passed=not outcome.warnings,
                               severity=dg.AssetCheckSeverity.WARN,
-                              description="; ".join(outcome.warnings) or "Omgången är inte mindre än förra.",
+                              description="; ".join(outcome.warnings) or "Omgången har inte betydligt färre svarande än förra.",
                               metadata={"warnings": dg.MetadataValue.json(outcome.warnings)})
 
 
-@table_asset("survey_value", group="staging", deps=[SURVEY_FILE_KEY],
-             kinds=("polars", "duckdb", "parquet"))
-def survey_value(context: dg.AssetExecutionContext, paths: Paths,
-                 survey_settings: SurveySettings) -> pl.DataFrame:
-    """Elevenkäter: andel svarande med förhöjd risk, hög risk eller högt skydd per skala,
-    kommun, län och alla svarande, år, kön (T, K, M) och årskurs, från alla inlästa
-    enkätfiler i det privata lagret, på hela rutnätet av kommuner och årskurser som enkäten
-    täcker. Celler med färre än 10 svarande och andelar 0 % eller 100 % i grupper under 30
-    döljs, liksom celler som annars kunde ringas in (inom ±5 svarande) ur summorna över kön,
-    årskurser, kommuner och län – också jämfört med tidigare publicerade versioner av samma
-    omgång. Alla dolda celler har samma skäl, "dold av röjandeskäl". Inga uppgifter om
-    enskilda elever lämnar det privata lagret."""
+SURVEY_VALUE_TEXT = (
+    "Elevenkäter: andel svarande med förhöjd risk, hög risk eller högt skydd per skala, "
+    "kommun, län och alla svarande, år, kön (T, K, M) och årskurs, från alla inlästa "
+    "enkätfiler i det privata lagret, på hela rutnätet av kommuner och årskurser som enkäten "
+    "täcker. Celler med färre än 10 svarande och andelar 0 % eller 100 % i grupper under 30 "
+    "döljs, liksom de celler som behövs för att de inte ska kunna räknas fram (inom ±5 "
+    "svarande, och inget dolt värde på ett spann om högst två) ur summorna över kön, "
+    "årskurser, kommuner och län – också jämfört med tidigare publicerade versioner av samma "
+    "omgång. Alla dolda celler har samma skäl, \"dold av röjandeskäl\". Inga uppgifter om "
+    "enskilda elever lämnar det privata lagret.")
+SURVEY_RELEASE_TEXT = (
+    "Enkätomgångarnas versioner: per publicerad version och skala vad som ändrades (ny omgång, "
+    "komplettering, rättelse, tillbakadragande), hur många celler som visas, hur många svarande "
+    "de täcker och vad en angripare kan räkna fram ur summorna (ska vara 0).")
+
+
+@table_multi_asset({"survey_value": SURVEY_VALUE_TEXT, "survey_release": SURVEY_RELEASE_TEXT},
+                   group="staging", kinds=("polars", "duckdb", "parquet"),
+                   warns={RELEASE_CHECK: ("survey_value", RELEASE_CHECK_TEXT)})
+def survey_value(context: dg.AssetExecutionContext, paths: Paths, survey_settings: SurveySettings):
+    """Elevenkäternas publicerade celler och omgångarnas versioner, ur det privata lagret."""
     store = survey_settings.store(paths)
     store.secure()
     tables = build_survey_values(store, _codebooks(survey_settings, paths))
@@ -170,10 +185,18 @@ def survey_value(context: dg.AssetExecutionContext, paths: Paths,
         context.log.warning(f"survey {book} left out: {why}")
     for name in tables.withdrawn:
         context.log.warning(f"survey file {name} withdrawn (its raw file was deleted from the private store)")
+    for line in tables.changes:
+        context.log.info(line)
     context.log.info(f"survey files: {tables.files}; wave versions: {tables.versions}; "
                      f"hidden cells: {int((tables.values['status'] == 'suppressed').sum())} "
                      f"of {tables.values.height}")
-    return tables.values
+    problems = [{"omgång": line} for line in tables.revised + tables.shrunk]
+    warning = CheckWarning(RELEASE_CHECK, "survey_value", RELEASE_CHECK_TEXT, problems,
+                           headline="; ".join(tables.revised + tables.shrunk),
+                           extra={"versions": dg.MetadataValue.json(tables.versions),
+                                  "releases": dg.MetadataValue.md("\n".join(f"- {line}" for line in tables.changes))
+                                  if tables.changes else "inga nya versioner"})
+    return {"survey_value": tables.values, "survey_release": tables.releases}, [warning]
 
 
 @dg.asset(key=SURVEY_DEMO_KEY, group_name="sources", owners=[OWNER], kinds={"python", "spss", "csv"})
@@ -202,6 +225,6 @@ survey_file_job = dg.define_asset_job(
     description="Läser in en enkätfil från inkorgen (en partition per fil).")
 
 survey_value_job = dg.define_asset_job(
-    "survey_value_job", selection=dg.AssetSelection.assets(SURVEY_VALUE_KEY).downstream(),
+    "survey_value_job", selection=dg.AssetSelection.assets(SURVEY_VALUE_KEY, SURVEY_RELEASE_KEY).downstream(),
     description="Räknar om enkätandelarna (staging.survey_value) från alla inlästa enkätfiler "
                 "och allt som bygger på dem: faktatabellen, rapporterna och publiceringen.")

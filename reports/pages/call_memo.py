@@ -21,6 +21,7 @@ from datetime import datetime
 import polars as pl
 
 from reports import coordination as coord
+from reports import health_economics
 from reports.labels import STRATEGIC_FACTORS, join_words, number, percent, plural
 from reports.model import SiteData
 from reports.xlsx import Sheet, workbook_bytes
@@ -187,6 +188,15 @@ GROUPS: list[ColumnGroup] = [
         Column("n_goals", "Mål som följs", "int"),
         Column("off_track", "Åt fel håll eller ingen säker förändring", "int"),
         Column("achieved", "Säkert uppnådda", "int")), _goals, _goals_line, _goal_lines),
+    # Issue 17: this year's cost of late intervention beside need – context, never a reason.
+    ColumnGroup("late_cost", health_economics.MEMO_TITLE, (
+        Column("short", "Sena insatser, kr per invånare 0–20 år", summary=True),
+        Column("year", "Kostnadsår", "int"),
+        Column("value", "Barn- och ungdomsvård, kr per invånare 0–20 år (fast pris)", "number"),
+        Column("rolling", "Treårsmedel, kr", "number"), Column("lan", "Länet, kr", "number"),
+        Column("riket", "Riket, kr", "number"),
+        Column("reference", "Individ- och familjeomsorgen mot referenskostnaden")),
+        lambda data, r: health_economics.memo_values(data, r["area_code"]), health_economics.memo_line),
     ColumnGroup("reasons", "Skäl", (Column("reasons", "Skäl"),),
                 lambda data, r: {"reasons": r["reasons"]}, lambda v: v["reasons"]),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reports import coordination as coord
+from reports import health_economics
 from reports.charts.maps import Area, choropleth, map_defs
 from reports.changes import since_last_year, since_publication
 from reports.colours import COUNT_FILL
@@ -113,4 +114,5 @@ def county_page(data: SiteData, layers: Layers, lan: str) -> dict:
                         "factor": STRATEGIC_FACTORS[i["strategic_factor"]]}
                        for i in data.indicators if i["indicator_id"] in shown],
         "downloads": downloads(data.county_file(lan)[:-5]), "methods": data.methods(),
+        "health_economics": health_economics.county_section(data, lan),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reports import coordination as coord
+from reports import health_economics
 from reports.charts import spine as spine_chart
 from reports.charts import trend as trend_chart
 from reports.labels import (FACTOR_ORDER, RANK_BAND, STRATEGIC_FACTORS, TREND_SHORT, number,
@@ -173,6 +174,7 @@ def profile_page(data: SiteData, code: str) -> dict:
         "contributions": coord.contributions(data, code),
         "readiness": coord.readiness_profile(data, code), "goals": coord.goals(data, [code]),
         "support": coord.support_received(data, code),
+        "health_economics": health_economics.kommun_section(data, code),
         "downloads": downloads(data.kommun_file(code)[:-5]), "notes": notes.texts,
         "spine_legend": spine_chart.legend(), "trend_legend": trend_chart.legend(data.names[lan]),
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Profile:
-    kind: str                  # proportion | rate | mean | count_rate | population_count | population_share
+    kind: str                  # proportion | rate | mean | count_rate | population_count | population_share | cost
     level: float               # proportion p, events per person-year, or mean value
     disadvantage: float = 0.0  # logit (proportion), log (rate) or points (mean) per SD of the factor
     spread: float = 0.15       # between-municipality SD on the same scale
@@ -27,6 +27,8 @@ class Profile:
     mean_sd: float = 0.0       # within-group SD of individuals (means only)
     small_count_privacy: bool = False  # the source suppresses counts 1-4
     numerator_band: tuple[int, int] | None = None  # population_share: the age band counted
+    unit_cost: float = 0.0     # cost: SEK per unit of care drawn (lumpy, as placements are)
+    parts: tuple[str, ...] = ()  # cost: the sum of these KPIs' costs (Kolada's own totals)
 
 
 PROFILES: dict[str, Profile] = {
@@ -70,6 +72,20 @@ PROFILES: dict[str, Profile] = {
     "N01948": Profile("population_count", 0.0),
     "N02900": Profile("proportion", 0.08, disadvantage=0.45, spread=0.30, urban=0.25, trend=0.02),
     "N01994": Profile("population_share", 0.0, numerator_band=(0, 19)),
+    # Hälsoekonomi (data/catalog/late_cost.yaml): kronor per resident in current prices, about
+    # 4 % a year nominal growth. Care comes in lumps (a placement-year at an HVB costs about a
+    # million), so one placement moves a small kommun's figure, as in real accounts; the
+    # totals are the sums of their parts, so the demo's components add up.
+    "N33002": Profile("cost", 2600.0, disadvantage=0.35, spread=0.30, trend=0.04, unit_cost=900_000.0),
+    "N33004": Profile("cost", 3900.0, disadvantage=0.30, spread=0.25, trend=0.04, unit_cost=300_000.0),
+    "N33021": Profile("cost", 2800.0, disadvantage=0.20, spread=0.25, trend=0.04, unit_cost=40_000.0),
+    "N33022": Profile("cost", 0.0, parts=("N33002", "N33004")),
+    "N33006": Profile("cost", 0.0, parts=("N33002", "N33004", "N33021")),
+    "N30007": Profile("cost", 4700.0, disadvantage=0.22, spread=0.05, trend=0.04, unit_cost=1_000.0),
+    "N30005": Profile("cost", 4700.0, disadvantage=0.22, spread=0.12, trend=0.04, unit_cost=1_000.0),
+    "U31803": Profile("proportion", 0.05, disadvantage=0.60, spread=0.25, trend=-0.03),
+    "U31809": Profile("proportion", 0.025, disadvantage=0.65, spread=0.30, trend=-0.03),
+    "U31804": Profile("proportion", 0.05, disadvantage=0.50, spread=0.25, trend=-0.02),
 }
 
 def profile_for(kpi_id: str) -> Profile | None:

@@ -192,7 +192,7 @@ class DemoWorld:
         if kpi not in self._kolada_cache:
             if len(self._kolada_cache) >= KOLADA_CACHE_SIZE:  # bounded: a large catalogue
                 self._kolada_cache.clear()                    # would hold gigabytes of dicts
-            indicator = next((i for i in self.indicators if i.source_id == kpi), None)
+            indicator = self._indicator(kpi)
             known = indicator is not None and profile_for(kpi) is not None
             self._kolada_cache[kpi] = self._draw(indicator) if known else []
         objects = self._kolada_cache[kpi]
@@ -202,6 +202,9 @@ class DemoWorld:
         return [{**o, "values": [{**v, "value": None if v["value"] is None
                                   else round(v["value"] * factor, 2)} for v in o["values"]]}
                 for o in objects]
+
+    def _indicator(self, kpi: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.source_id == kpi), None)
 
     def _draw(self, ind: Indicator) -> list[dict]:
         prof = profile_for(ind.source_id)
@@ -265,6 +268,12 @@ class DemoWorld:
         if prof.kind in ("rate", "count_rate"):
             rate = prof.level * np.exp(linear)
             return rng.poisson(rate * den).astype(float)
+        if prof.kind == "cost" and prof.parts:
+            return sum(self._numerators(self._indicator(part), profile_for(part), den)
+                       for part in prof.parts)
+        if prof.kind == "cost":  # total SEK: lumps of care, each `unit_cost`
+            units = rng.poisson(prof.level * np.exp(linear) * den / prof.unit_cost)
+            return units * prof.unit_cost
         if prof.kind == "mean":
             sampling = prof.mean_sd / np.sqrt(np.maximum(den, 1.0))
             means = prof.level + linear + rng.normal(0, 1, den.shape) * sampling
@@ -290,7 +299,7 @@ class DemoWorld:
             value = 100 * n / d if d else None
         elif prof.kind == "rate":
             value = n / d * ind.multiplier if d else None
-        elif prof.kind == "mean":
+        elif prof.kind in ("mean", "cost"):
             value = n / d if d else None
         elif prof.kind in ("count_rate", "population_count"):
             value = n
@@ -299,7 +308,7 @@ class DemoWorld:
         if value is None:
             entry["status"] = "Missing"
             return entry
-        if prof.kind in ("count_rate", "population_count"):
+        if prof.kind in ("count_rate", "population_count", "cost"):
             entry["value"] = int(round(value))
         else:
             entry["value"] = round(value, 2 if prof.kind == "rate" and abs(value) < 10 else 1)

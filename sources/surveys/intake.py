@@ -29,6 +29,7 @@ from sources.surveys.inbox import (DELIVERY, SIDECARS, WITHDRAW, delivery_count,
                                    valid_name, write_report)
 from sources.surveys.private_store import INCOMING, LOG, QUARANTINE, RAW, PrivateStore
 from sources.tabular.problems import Summary, combine, empty_problems, problem
+from sources.tabular.identity import identity_columns
 from sources.tabular.readers import UnreadableFile, read_table
 from sources.surveys.validate import DEFAULT_MAX_BYTES, apply_codebook, size_problem
 from transforms.survey import score
@@ -97,20 +98,27 @@ def take_in(path: Path, *, inbox: Path, codebooks: dict[str, Codebook],
                                       "traceback": traceback.format_exc()}, ensure_ascii=False),
                           store.root / LOG / "errors.jsonl")
         problems = problem(path.name, "internal",
-                           f"ett internt fel ({type(err).__name__}) inträffade när filen "
-                           "kontrollerades; den har satts i karantän och felet har sparats i "
-                           "det privata lagret (log/errors.jsonl). Meddela förvaltaren av uppvaxt.")
+                           "ett internt fel inträffade när filen kontrollerades; den har satts i "
+                           "karantän och felet har sparats i det privata lagret (log/errors.jsonl). "
+                           "Meddela förvaltaren av uppvaxt.")
         return _refuse(incoming, problems, inbox, store, None, fetched_at)
 
 
 def _refuse(incoming: Path, problems: pl.DataFrame, inbox: Path, store: PrivateStore,
-            book: Codebook | None, fetched_at: str) -> Outcome:
+            book: Codebook | None, fetched_at: str, erase: bool = False) -> Outcome:
+    """Quarantine a file with its report; with `erase`, delete it (and its sidecars) from
+    the private store once the report is written."""
     moved = store.move_in(incoming, QUARANTINE)
+    sidecars = []
     for suffix in SIDECARS:
         sidecar = incoming.with_name(incoming.name + suffix)
         if sidecar.exists():
-            store.move_in(sidecar, QUARANTINE)
+            sidecars.append(store.move_in(sidecar, QUARANTINE))
     report = write_report(incoming.name, problems, inbox)
+    if erase:
+        for path in [moved, *sidecars]:
+            path.unlink(missing_ok=True)
+        moved = None
     return Outcome(incoming.name, book.id if book else None, problems, fetched_at=fetched_at,
                    quarantined=moved, report=report)
 
@@ -128,6 +136,15 @@ def _take(path: Path, *, inbox: Path, codebooks: dict[str, Codebook], kommuner,
         table = read_table(path, list(book.columns.roles().values()) + book.scale_items)
     except UnreadableFile as err:
         return _refuse(path, err.problems, inbox, store, book, fetched_at)
+    identified = identity_columns(table.header, table.sample)
+    if identified:
+        # A file with personal identity numbers is not kept at all, not even in quarantine.
+        return _refuse(path, combine([problem(
+            name, "personal_number",
+            f"kolumnen {column!r} ser ut att innehålla personnummer ({why}); uppvaxt tar bara emot "
+            "avidentifierade filer. Be leverantören om en ny export utan personnummer, med ett "
+            "löpnummer eller annat svars-id i stället. Filen har raderats ur det privata lagret.",
+            column=column) for column, why in identified]), inbox, store, book, fetched_at, erase=True)
     checked = apply_codebook(table, book, kommuner)
     if checked.problems.height:
         return _refuse(path, checked.problems, inbox, store, book, fetched_at)

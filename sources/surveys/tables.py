@@ -21,13 +21,22 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from sources.geography import load_kommuner
 from sources.surveys.private_store import CUTS, RELEASED, PrivateStore
+from sources.surveys.releases import (AUDIT_SCHEMA, all_recorded, describe_change, number,
+                                      public_releases, record, recorded, summary_lines)
 from transforms.survey import (area_cells, combine_files, empty_values, full_grid, kommun_cells,
                                resolve_cuts, survey_values, SurveyReferenceError)
 from transforms.survey_codebook import Codebook
 from transforms.survey_privacy import PATTERN_KEYS, Protection
 
 RELEASE_KEYS = [*PATTERN_KEYS, "indicator_id"]
+# A new version of a wave that shows this much less than the version before is warned about.
+SHOWN_WARNING = 0.10
+
+
+def all_recorded_empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=AUDIT_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,10 @@ class SurveyTables:
     left_out: dict[str, str] = field(default_factory=dict)  # codebook → why it is not published
     versions: dict[str, int] = field(default_factory=dict)  # "<survey> <year>" → released version
     withdrawn: list[str] = field(default_factory=list)  # stored files withdrawn by deleting them
+    releases: pl.DataFrame = field(default_factory=lambda: public_releases(all_recorded_empty(), {}))
+    changes: list[str] = field(default_factory=list)  # Swedish lines: waves released anew this build
+    revised: list[str] = field(default_factory=list)  # … of which new versions of released waves
+    shrunk: list[str] = field(default_factory=list)  # waves that show much less than before
 
 
 class CutPointError(ValueError):
@@ -122,29 +135,71 @@ def build_survey_values(store: PrivateStore, codebooks: dict[str, Codebook],
                                               released.partition_by("version", maintain_order=True)]
     weighted = {b.id: b.columns.weight is not None for b in codebooks.values()}
     # An unchanged wave keeps its latest pattern; a changed or new one is protected anew.
-    values, reasons = survey_values(cells, weighted, protection, history, titles=None)
+    protected = survey_values(cells, weighted, protection, history, titles=None)
+    values, reasons = protected.cells, protected.reasons
     shown = values.select(*[k for k in RELEASE_KEYS if k not in ("scale", "parent")],
                           shown=pl.col("status") == "ok")
     truth = (cells.select(*RELEASE_KEYS, "n", "n_flag")
              .join(shown, on=[k for k in RELEASE_KEYS if k not in ("scale", "parent")], how="left")
              .join(reasons, on=PATTERN_KEYS, how="left", nulls_equal=True))
-    titles = {}
+    titles, current, changes, revised, shrunk = {}, {}, [], [], []
+    names = _kommun_names()
     for survey, period in waves:
         wave = truth.filter(pl.col("survey_id") == survey, pl.col("period") == period).sort(RELEASE_KEYS, nulls_last=True)
         earlier = history.get((survey, int(period)), [])
         version = len(earlier)
-        if not earlier or not _same_cells(earlier[-1], wave):
+        new_version = not earlier or not _same_cells(earlier[-1], wave)
+        if new_version:
             version += 1
             _record(store, survey, int(period), earlier, wave, version)
         versions[f"{survey} {period}"] = version
+        current[(survey, int(period))] = version
         book = codebooks[survey]
         titles[(survey, int(period))] = (f"{book.name}, omgång {period}"
                                          + (f", version {version}" if version > 1 else "")
                                          + (f" (kodbok version {book.version})" if book.version > 1 else ""))
+        kept = recorded(store, survey, int(period))
+        if new_version or version not in kept["version"].to_list():
+            before = earlier[-1] if new_version and earlier else (earlier[-2] if len(earlier) > 1 else None)
+            kind, text = describe_change(before, wave, names, {s: sc.title for s, sc in book.scales.items()})
+            rows = _audit_rows(protected.audit, wave, survey, int(period), version, kind, text)
+            record(store, survey, int(period), rows)
+            if new_version:
+                changes += summary_lines(rows, titles)
+                revised += summary_lines(rows, titles) if version > 1 else []
+                previous = kept.filter(pl.col("version") == version - 1)["cells_shown"].sum()
+                now = rows["cells_shown"].sum()
+                if previous and now < (1 - SHOWN_WARNING) * previous:
+                    shrunk.append(f"{titles[(survey, int(period))]} visar {number(now)} celler mot "
+                                  f"{number(previous)} i version {version - 1} "
+                                  f"({100 * (now - previous) / previous:.0f} %)".replace("-", "−"))
     values = values.with_columns(source_title=pl.struct("survey_id", "period").map_elements(
         lambda r: titles[(r["survey_id"], int(r["period"]))], return_dtype=pl.String))
     store.write_frame(reasons, store.root / "suppression.parquet")
-    return SurveyTables(values, all_cuts, used, orphans, left_out, versions, withdrawn)
+    return SurveyTables(values, all_cuts, used, orphans, left_out, versions, withdrawn,
+                        public_releases(all_recorded(store), current), changes, revised, shrunk)
+
+
+def _kommun_names() -> dict[str, str]:
+    kommuner = load_kommuner()
+    return dict(zip(kommuner["kommun_code"].to_list(), kommuner["kommun_name"].to_list(), strict=True))
+
+
+def _audit_rows(audit: pl.DataFrame, wave: pl.DataFrame, survey: str, period: int, version: int,
+                kind: str, text: str) -> pl.DataFrame:
+    """A release's audit per scale, with the respondents in kommuner whose total is shown."""
+    totals = (wave.filter(pl.col("area_type") == "kommun", pl.col("sex") == "T", pl.col("breakdown") == "all",
+                          pl.col("shown"))
+              .group_by("scale", "indicator_id").agg(pl.col("n").sum())
+              .sort("scale", "indicator_id").group_by("scale", maintain_order=True).first()
+              .select("scale", pupils_covered=pl.col("n").cast(pl.Int64)))
+    return (audit.filter(pl.col("survey_id") == survey, pl.col("period") == period)
+            .join(totals, on="scale", how="left")
+            .select(survey_id=pl.lit(survey), period=pl.lit(period, pl.Int32), version=pl.lit(version, pl.Int32),
+                    scale="scale", change=pl.lit(kind), change_text=pl.lit(text), cells="cells",
+                    cells_shown="shown", cells_publishable="publishable",
+                    pupils_covered=pl.col("pupils_covered").fill_null(0), pinned="pinned",
+                    narrowed="narrowed"))
 
 
 def _same_cells(old: pl.DataFrame, new: pl.DataFrame) -> bool:

@@ -20,6 +20,7 @@ kommuner once å, ä, ö are dropped is refused); `municipality.map` adds other 
 from __future__ import annotations
 
 import difflib
+import math
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.tabular.problems import EXAMPLES, combine, empty_problems, problem
+from sources.tabular.problems import EXAMPLES, combine, empty_problems, problem, sizes
 from sources.tabular.readers import RawTable
 from transforms.survey_codebook import Codebook, code_text
 
@@ -51,10 +52,10 @@ def size_problem(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> pl.DataFrame
     size = path.stat().st_size
     if size <= max_bytes:
         return None
+    shown, limit = sizes(size, max_bytes)
     return problem(path.name, "too_large",
-                   f"filen är {size / 1024**2:,.0f} MB men gränsen är {max_bytes / 1024**2:,.0f} MB; "
-                   "dela upp den (t.ex. per kommun eller årskurs) eller höj gränsen "
-                   "(UPPVAXT_SURVEY_MAX_MB)".replace(",", " "))
+                   f"filen är {shown} men gränsen är {limit}; dela upp den (t.ex. per kommun eller "
+                   "årskurs) eller höj gränsen (UPPVAXT_SURVEY_MAX_MB)")
 
 
 def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
@@ -71,8 +72,31 @@ def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 def _number(frame: pl.DataFrame, column: str) -> pl.Expr:
     if frame.schema[column] == pl.String:
-        return _text(frame, column).str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
-    return pl.col(column).cast(pl.Float64, strict=False)
+        # "NaN", "inf" parse as floats; in a delivered file they are no answer.
+        number = _text(frame, column).str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+        return pl.when(number.is_finite()).then(number)
+    return pl.col(column).cast(pl.Float64, strict=False).fill_nan(None)
+
+
+# Texts that tools write for "no value". A file that uses one the codebook does not declare
+# is told so by name (they are no answers, so they may be shown), with where to declare it.
+MISSING_TOKENS = ("na", "n/a", "nan", ".", "-", "#n/a", "null", "#null!", "none", "saknas", "missing")
+
+
+def _token(text: pl.Expr, declared: list[str] | tuple[str, ...] = ()) -> pl.Expr:
+    """Whether a cell's text is a missing-value token the codebook does not declare."""
+    return text.str.to_lowercase().is_in(MISSING_TOKENS) & ~text.is_in(list(declared))
+
+
+def _token_message(what: str, book: Codebook, declare: str, codes: list | tuple) -> Callable[[pl.Expr], pl.Expr]:
+    """'NA' används i filen för ett saknat värde … (`declare`: where the codebook says it,
+    `codes`: what it says now)."""
+    now = ", ".join(c if _is_number(c) else f'"{c}"' for c in map(code_text, codes))
+    return lambda v: pl.format(
+        f"{what + ': ' if what else ''}{{}} används i filen för ett saknat värde men kodboken "
+        f"{book.id} har det inte bland bortfallskoderna; lägg till det i kodboken ({declare}: "
+        f"[{now + ', ' if now else ''}\"{{}}\"]) eller be leverantören lämna cellen tom",
+        pl.format("'{}'", v), v)
 
 
 Message = str | Callable[[pl.Expr], pl.Expr]
@@ -189,8 +213,13 @@ def _category(table: RawTable, column: str, mapping: dict[str, str], missing: li
     else:
         message = lambda v: pl.format(f"{what} {{}} finns inte i kodboken {book.id} (tillåtna: {allowed})", v)
         shown = text
-    unknown = found(frame, table.file, column, "unknown_code", text.is_not_null() & ~known,
-                    message, shown)
+    # A missing-value token the codebook lacks is named (it is no answer, even for sex).
+    token = _token(text, sorted(missing_texts))
+    declare = {"årskurskoden": "grade_missing", "könskoden": "sex: missing"}.get(what, "missing")
+    unknown = combine([
+        found(frame, table.file, column, "unknown_code", text.is_not_null() & ~known & ~token, message, shown),
+        found(frame, table.file, column, "unknown_code", token & ~known,
+              _token_message(what, book, declare, missing), text)])
     codes = {v: m for v, m in resolved.items() if m != MISSING}
     mapped = text.replace_strict(codes, default=None, return_dtype=pl.String)
     return mapped, combine([*conflicts, unknown])
@@ -271,9 +300,14 @@ def _bounded(table: RawTable, column: str, what: str, low: float, high: float,
     ok = value.is_between(low, high) & ((value == value.round()) if integer else pl.lit(True))
     span = f"{low:g}–{high:g}".replace(".", ",")
     rule = f"ska vara {'ett heltal ' if integer else ''}{span}"
+    token = _token(text)
     bad = combine([
-        found(table.frame, table.file, column, "impossible_value", text.is_null(), f"{what} saknas"),
-        found(table.frame, table.file, column, "impossible_value", text.is_not_null() & ~ok.fill_null(False),
+        found(table.frame, table.file, column, "impossible_value", text.is_null(), f"{what} saknas (tom cell)"),
+        found(table.frame, table.file, column, "impossible_value", token,
+              lambda v: pl.format(f"{what} saknas ({{}} används i filen för ett saknat värde); varje "
+                                  f"svarsrad behöver ett värde ({rule})", pl.format("'{}'", v)), shown=text),
+        found(table.frame, table.file, column, "impossible_value",
+              text.is_not_null() & ~token & ~ok.fill_null(False),
               lambda v: pl.format(f"{what} {{}} är omöjligt ({rule})", v), shown=text),
     ])
     return value, bad
@@ -294,6 +328,7 @@ def _duplicates(table: RawTable, column: str) -> tuple[pl.Expr, pl.DataFrame]:
 
 
 UNPARSED = "\x00unparsed"
+TOKEN = "\x00token"
 
 
 def parse_items(table: RawTable, book: Codebook) -> pl.DataFrame:
@@ -306,8 +341,10 @@ def parse_items(table: RawTable, book: Codebook) -> pl.DataFrame:
         if table.frame.schema[name] == pl.String:
             text_missing = [m for m in book.item(name).missing if not _is_number(m)]
             text = _text(table.frame, name)
-            exprs.append((text.is_not_null() & number.is_null() & ~text.is_in(text_missing))
+            token = _token(text, text_missing)
+            exprs.append((text.is_not_null() & number.is_null() & ~text.is_in(text_missing) & ~token)
                          .alias(name + UNPARSED))
+            exprs.append(pl.when(token).then(text).alias(name + TOKEN))
     return table.frame.lazy().select("_row", *exprs).collect()
 
 
@@ -322,39 +359,42 @@ def _item(parsed: pl.DataFrame, book: Codebook, name: str) -> tuple[pl.Expr, lis
     integral = value == value.round()
     in_range = value.is_between(spec.low, spec.high)
     unparsed = pl.col(name + UNPARSED) if name + UNPARSED in parsed.columns else pl.lit(False)
+    token = pl.col(name + TOKEN) if name + TOKEN in parsed.columns else pl.lit(None, pl.String)
     missing_note = f", bortfall {', '.join(spec.missing)}" if spec.missing else ""
+    declare = f"under items: {name}: missing, eller item_defaults: missing för alla frågor"
     checks = [
-        (unparsed, "impossible_value", f"värdet är inget tal (giltiga {spec.low}–{spec.high}{missing_note})"),
+        (unparsed, "impossible_value", f"värdet är inget tal (giltiga {spec.low}–{spec.high}{missing_note})", None),
+        (token.is_not_null(), "unknown_code", _token_message("", book, declare, spec.missing), token),
         (~is_missing & ~integral, "impossible_value",
-         f"värdet är omöjligt: svaren är heltal {spec.low}–{spec.high}"),
+         f"värdet är omöjligt: svaren är heltal {spec.low}–{spec.high}", None),
         (~is_missing & integral & ~in_range, "unknown_code",
-         f"koden finns inte i kodboken {book.id} (giltiga {spec.low}–{spec.high}{missing_note})"),
+         f"koden finns inte i kodboken {book.id} (giltiga {spec.low}–{spec.high}{missing_note})", None),
     ]
     clean = pl.when(~is_missing & integral & in_range).then(value)
-    return clean.alias(name), [(mask.fill_null(False), kind, msg) for mask, kind, msg in checks]
+    return clean.alias(name), [(mask.fill_null(False), kind, msg, shown) for mask, kind, msg, shown in checks]
 
 
 def _is_number(text: str) -> bool:
+    """A finite number ("NaN" and "inf" are texts here, as they are in a delivered file)."""
     try:
-        float(text)
+        return math.isfinite(float(text))
     except ValueError:
         return False
-    return True
 
 
 def _item_problems(parsed: pl.DataFrame, file: str, checks: dict[str, list]) -> pl.DataFrame:
     # One pass over the parsed numbers counts every item's problems; only items with
     # problems are passed again for their first rows.
     counts = parsed.lazy().select(
-        [mask.sum().alias(f"{name}\x00{i}") for name, triples in checks.items()
-         for i, (mask, _, _) in enumerate(triples)]).collect().row(0, named=True)
+        [mask.sum().alias(f"{name}\x00{i}") for name, checks_ in checks.items()
+         for i, (mask, _, _, _) in enumerate(checks_)]).collect().row(0, named=True)
     frames = []
     for key, n in counts.items():
         if not n:
             continue
         name, i = key.split("\x00")
-        mask, kind, message = checks[name][int(i)]
-        frames.append(found(parsed, file, name, kind, mask, message))
+        mask, kind, message, shown = checks[name][int(i)]
+        frames.append(found(parsed, file, name, kind, mask, message, shown))
     return combine(frames)
 
 

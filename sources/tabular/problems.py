@@ -42,6 +42,7 @@ KINDS = {
     "row_count": "fel antal svarsrader",
     "not_allowed": "inte tillåten i inkorgen",
     "internal": "internt fel vid kontrollen",
+    "personal_number": "personnummer i filen",
     # Local registers (sources/registers/).
     "unknown_register": "okänt register",
     "missing_value": "obligatoriskt värde saknas",
@@ -66,6 +67,18 @@ SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "kind": pl.St
 SAMPLE = 20
 EXAMPLES = 20  # example rows kept per column and kind; the rest are counted
 REPORT_LINES = 200
+
+
+def sizes(size: int, limit: int) -> tuple[str, str]:
+    """A file's size and its limit in Swedish, precise enough to tell them apart: "100,1 MB"
+    and "100 MB", or bytes ("104 857 608 byte" and "104 857 600 byte") when even tenths
+    of a thousandth of a megabyte agree."""
+    mib = 1024**2
+    for decimals in range(4):
+        a, b = (f"{v / mib:,.{decimals}f}".replace(",", " ").replace(".", ",") for v in (size, limit))
+        if a != b:
+            return f"{a} MB", f"{b} MB"
+    return (f"{size:,} byte".replace(",", " "), f"{limit:,} byte".replace(",", " "))
 
 
 def problem(file: str, kind: str, message: str, *, row: int | None = None,

@@ -5,7 +5,8 @@ CSV comes from many hands: comma or semicolon separated, UTF-8 (with or without 
 Windows-1252/Latin-1, decimal commas, trailing empty columns from Excel. The reader works
 these out from the bytes and keeps every cell as text, so that the codebook check can name
 the exact cell that does not parse (polars' own number parsing stops at the first bad cell
-and names no row). A file in another encoding (DOS CP850, Mac Roman …) is refused with the
+and names no row). The header is the line among the first ones that names the most expected
+columns, so a title or a note above it is skipped (rows keep the numbers the file has). A file in another encoding (DOS CP850, Mac Roman …) is refused with the
 encoding a detector (charset-normalizer) finds most likely; a zip, an Excel or an SPSS file
 under a .csv name is refused as what it is. XLSX is read from the sheet and row where the
 codebook's column names are (a title row above the header, data on a later sheet), also as
@@ -38,8 +39,9 @@ DELIMITERS = {";": "semikolon", ",": "komma"}
 # Seen in files saved by other tools; recognised only to say what went wrong.
 FOREIGN_DELIMITERS = {"\t": "tabb", "|": "lodstreck"}
 MAX_ROW_PROBLEMS = 50
+SAMPLE_ROWS = 1000  # rows of every column kept to look for personal identity numbers
 BLOCK_BYTES = 8 * 1024 * 1024  # the width check counts separators one block at a time
-HEADER_SEARCH_ROWS = 30  # XLSX: how far down a sheet the header row may be
+HEADER_SEARCH_ROWS = 30  # how far down a sheet or a CSV file the header row may be
 # Encodings the detector chooses among for a CSV that is not UTF-8; the Windows ones are
 # read, the others are named in the refusal.
 ACCEPTED_ENCODINGS = {"cp1252", "latin_1", "iso8859_15"}
@@ -75,6 +77,7 @@ class RawTable:
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     sheet: str | None = None
     header: tuple[str, ...] = ()  # every column name in the file, read or not
+    sample: pl.DataFrame | None = None  # the first rows of every column, as text (identity check)
 
 
 def file_format(path: Path) -> str | None:
@@ -167,18 +170,19 @@ def guess_encoding(raw: bytes, expected: list[str] | None = None) -> str:
     sample = b"\n".join(lines)[:200_000] or raw[:200_000]
     ranked = [m.encoding for m in from_bytes(sample, cp_isolation=sorted(ENCODING_NAMES))]
     candidates = list(dict.fromkeys(ranked + sorted(ENCODING_NAMES)))
-    header = raw.split(b"\n", 1)[0]
+    heads = raw[:BLOCK_BYTES].split(b"\n")[:HEADER_SEARCH_ROWS]  # the header may be below a title
     wanted = {c.strip() for c in expected or []}
 
     def score(encoding: str) -> tuple[int, float, int]:
         try:
-            head, text = header.decode(encoding), sample.decode(encoding)
+            lines, text = [h.decode(encoding) for h in heads], sample.decode(encoding)
         except UnicodeDecodeError:
             return (-1, -1.0, 0)
-        names = {c.strip().strip('"') for c in re.split(r"[;,\t|]", head)}
+        names = max(({c.strip().strip('"') for c in re.split(r"[;,\t|]", h)} & wanted for h in lines),
+                    key=len, default=set())
         letters = [ch for ch in text if ord(ch) > 127]
         swedish = sum(ch in SWEDISH for ch in letters) / max(len(letters), 1)
-        return (len(names & wanted), round(swedish, 2), -candidates.index(encoding))
+        return (len(names), round(swedish, 2), -candidates.index(encoding))
 
     return max(candidates, key=score)
 
@@ -214,8 +218,9 @@ def _split(line: str, sep: str) -> list[str]:
     return next(csv.reader([line], delimiter=sep, quotechar='"'))
 
 
-def choose_delimiter(name: str, header: str, expected: list[str] | None) -> str:
-    """The delimiter that best splits the header into the expected column names."""
+def choose_delimiter(name: str, header: str, expected: list[str] | None, row: int = 1) -> str:
+    """The delimiter that best splits the header (on file row `row`) into the expected
+    column names."""
     wanted = {c.strip() for c in (expected or [])}
 
     def score(sep: str) -> tuple[int, int]:
@@ -227,12 +232,26 @@ def choose_delimiter(name: str, header: str, expected: list[str] | None) -> str:
     if score(foreign) > score(best) and score(foreign)[1] > 1:
         raise UnreadableFile(problem(
             name, "delimiter", f"filen är avgränsad med {FOREIGN_DELIMITERS[foreign]}; "
-            "använd semikolon eller komma", row=1))
+            "använd semikolon eller komma", row=row))
     if score(best)[1] < 2:
         raise UnreadableFile(problem(
             name, "delimiter", "rubrikraden går inte att dela upp i kolumner med semikolon "
-            "eller komma (fel avgränsare?)", row=1))
+            "eller komma (fel avgränsare?)", row=row))
     return best
+
+
+def header_row(lines: list[str], expected: list[str] | None) -> int:
+    """Which of a CSV file's first lines is the header: the one that names the most expected
+    columns (a title or a note above it, as Excel users write them, is skipped); the first
+    line when none names any."""
+    wanted = {c.strip().casefold() for c in (expected or [])}
+    best, where = 0, 0
+    for r, line in enumerate(lines[:HEADER_SEARCH_ROWS]):
+        for sep in (*DELIMITERS, *FOREIGN_DELIMITERS):
+            found = len(wanted & {c.strip().strip('"').casefold() for c in _split(line, sep)}) if line else 0
+            if found > best:
+                best, where = found, r
+    return where
 
 
 def _blocks(data: bytes) -> list[tuple[int, int]]:
@@ -247,13 +266,14 @@ def _blocks(data: bytes) -> list[tuple[int, int]]:
 
 
 def _width_problems(name: str, data: bytes, sep: str, header: list[str],
-                    width_min: int) -> pl.DataFrame | None:
+                    width_min: int, first_line: int = 1) -> pl.DataFrame | None:
     """Rows whose number of fields differs from the header's (delimiter or quoting trouble).
 
     Separators are counted per line on the bytes, a block at a time (so memory stays flat
     however large the file), without a copy of the file as Python strings; only lines that
     look wrong or contain quotes are split properly. Rows may stop early only within the
     header's trailing columns without a name (`width_min` ≤ fields ≤ len(header)).
+    `data` starts with the header, which is file row `first_line`.
     """
     width = len(header)
     bad: list[tuple[int, int]] = []
@@ -276,7 +296,7 @@ def _width_problems(name: str, data: bytes, sep: str, header: list[str],
             text = data[start + starts[i]:start + ends[i]].decode("utf-8").rstrip("\r")
             got = len(_split(text, sep))
             if not width_min <= got <= width:
-                bad.append((line_offset + i + 1, got))
+                bad.append((first_line + line_offset + i, got))
                 if len(bad) >= MAX_ROW_PROBLEMS:
                     break
         line_offset += len(starts)
@@ -297,11 +317,16 @@ def _width_problems(name: str, data: bytes, sep: str, header: list[str],
 
 def read_csv(path: Path, wanted: list[str] | None = None, *, every_column: bool = False) -> RawTable:
     data, encoding = to_utf8(path.name, path.read_bytes(), wanted)
+    head = data[:BLOCK_BYTES].decode("utf-8", errors="replace").split("\n")[:HEADER_SEARCH_ROWS]
+    skip = header_row([line.rstrip("\r") for line in head], wanted)
+    row = skip + 1  # the header's row as the file's reader counts them
+    start = sum(len(line.encode("utf-8")) + 1 for line in head[:skip]) if skip else 0
+    data = data[start:]
     header_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
     if not header_line.strip():
         raise UnreadableFile(problem(path.name, "empty", "första raden är tom; den ska ha "
-                                     "kolumnnamnen", row=1))
-    sep = choose_delimiter(path.name, header_line, wanted)
+                                     "kolumnnamnen", row=row))
+    sep = choose_delimiter(path.name, header_line, wanted, row)
     header = [c.strip() for c in _split(header_line, sep)]
     # Excel leaves empty columns at the end of a sheet saved as CSV: ignored when empty.
     named = len(header)
@@ -311,27 +336,31 @@ def read_csv(path: Path, wanted: list[str] | None = None, *, every_column: bool 
     if duplicated:
         raise UnreadableFile(combine([
             problem(path.name, "unreadable", f"kolumnnamnet {c!r} förekommer flera gånger i "
-                    "rubrikraden", row=1, column=c or None) for c in duplicated]))
-    widths = _width_problems(path.name, data, sep, header, named)
+                    "rubrikraden", row=row, column=c or None) for c in duplicated]))
+    widths = _width_problems(path.name, data, sep, header, named, first_line=row)
     if widths is not None:
         raise UnreadableFile(widths)
     if not data.split(b"\n", 1)[-1].strip() or b"\n" not in data:
         raise UnreadableFile(problem(path.name, "empty", "filen har inga svarsrader, bara rubriker",
-                                     row=2))
+                                     row=row + 1))
     keep = [i for i, c in enumerate(header[:named]) if wanted is None or every_column or c in wanted] or [0]
     trailing = list(range(named, len(header)))
     try:
         # Every cell as text: the codebook check parses numbers and names the bad cells.
-        # polars keeps a blank line as an all-null row, so frame row i is file row i + 2.
+        # polars keeps a blank line as an all-null row, so frame row i is file row row + 1 + i.
         frame = pl.read_csv(io.BytesIO(data), separator=sep, infer_schema=False, quote_char='"',
                             has_header=False, skip_rows=1, columns=keep + trailing)
-    except pl.exceptions.PolarsError as err:
+    except pl.exceptions.PolarsError:
         raise UnreadableFile(problem(path.name, "unreadable", "filen går inte att läsa som CSV: "
-                                     f"{type(err).__name__}"))
+                                     "kontrollera citattecknen (ett fält som börjar med \" ska sluta "
+                                     "med \") och att den är sparad som text, inte som Excel-fil", row=row))
     frame.columns = [header[i] for i in keep] + [f"\x00tom{i}" for i in trailing]
-    frame = _drop_empty_trailing(path.name, frame, first_row=2)
-    return RawTable(path.name, "csv", frame, 2, encoding=encoding, delimiter=sep,
-                    header=tuple(c for c in header if c))
+    frame = _drop_empty_trailing(path.name, frame, first_row=row + 1)
+    sample = pl.read_csv(io.BytesIO(data), separator=sep, infer_schema=False, quote_char='"',
+                         has_header=False, skip_rows=1, n_rows=SAMPLE_ROWS, columns=list(range(named)))
+    sample.columns = [c or f"(kolumn {i + 1})" for i, c in enumerate(header[:named])]
+    return RawTable(path.name, "csv", frame, row + 1, encoding=encoding, delimiter=sep,
+                    header=tuple(c for c in header if c), sample=sample)
 
 
 def _drop_empty_trailing(name: str, frame: pl.DataFrame, first_row: int) -> pl.DataFrame:
@@ -360,9 +389,11 @@ def read_xlsx(path: Path, wanted: list[str] | None = None, *, every_column: bool
         sheets = pl.read_excel(path, sheet_id=0, has_header=False, infer_schema_length=0,
                                drop_empty_rows=False, drop_empty_cols=False,
                                read_options={"skip_rows": 0})
-    except Exception as err:  # fastexcel raises its own error classes
+    except Exception:  # fastexcel raises its own error classes; their names mean nothing to a reader
         raise UnreadableFile(problem(path.name, "unreadable",
-                                     f"filen går inte att läsa som XLSX ({type(err).__name__})"))
+                                     "filen går inte att läsa som XLSX: den är skadad, avklippt, "
+                                     "lösenordsskyddad eller ingen riktig Excel-arbetsbok; öppna den i "
+                                     "Excel och spara den igen som .xlsx (eller som CSV)"))
     want = {c.strip() for c in (wanted or [])}
     folded = {c.casefold() for c in want}
     best: tuple[int, int, str, int] | None = None  # (matches, -sheet index, sheet, header row)
@@ -382,6 +413,9 @@ def read_xlsx(path: Path, wanted: list[str] | None = None, *, every_column: bool
     keep = [(i, n) for i, n in enumerate(names) if n and (wanted is None or every_column or n in want)]
     keep = keep or [(i, n) for i, n in enumerate(names) if n][:1]
     unnamed = [(i, f"\x00tom{i}") for i, n in enumerate(names) if not n]
+    named = [(i, n) for i, n in enumerate(names) if n]
+    sample = body.head(SAMPLE_ROWS).select([pl.col(body.columns[i]).cast(pl.String).alias(n)
+                                            for i, n in named if [m for _, m in named].count(n) == 1])
     body = body.select([pl.col(body.columns[i]).alias(n) for i, n in keep + unnamed])
     duplicated = sorted({n for _, n in keep if [m for _, m in keep].count(n) > 1})
     if duplicated:
@@ -392,7 +426,7 @@ def read_xlsx(path: Path, wanted: list[str] | None = None, *, every_column: bool
     body = body.with_columns([pl.col(n).str.strip_chars().replace("", None) for _, n in unnamed])
     body = _drop_empty_trailing(path.name, body, first_row=r + 2)
     return RawTable(path.name, "xlsx", body, first_row=r + 2, sheet=str(sheet),
-                    header=tuple(n for n in names if n))
+                    header=tuple(n for n in names if n), sample=sample)
 
 
 # --- SPSS -----------------------------------------------------------------------------------
@@ -406,9 +440,25 @@ def read_sav(path: Path, wanted: list[str] | None = None) -> RawTable:
         usecols = [c for c in present if wanted is None or c in set(wanted)] or present[:1]
         frame, meta = pyreadstat.read_sav(str(path), output_format="polars", user_missing=True,
                                           disable_datetime_conversion=True, usecols=usecols)
-    except Exception as err:  # pyreadstat.ReadstatError and friends
+        sample, _ = pyreadstat.read_sav(str(path), output_format="polars", row_limit=SAMPLE_ROWS,
+                                        disable_datetime_conversion=True)
+    except Exception:  # pyreadstat.ReadstatError and friends; their names mean nothing to a reader
         raise UnreadableFile(problem(path.name, "unreadable",
-                                     f"filen går inte att läsa som SPSS (.sav) ({type(err).__name__})"))
+                                     "filen går inte att läsa som SPSS (.sav): den är skadad eller "
+                                     "avklippt, eller sparad i ett format som inte läses; spara den "
+                                     "igen från SPSS som .sav (eller som CSV)"))
     labels = {col: {code_text(k): str(v) for k, v in mapping.items()}
               for col, mapping in (meta.variable_value_labels or {}).items() if col in frame.columns}
-    return RawTable(path.name, "sav", frame, first_row=1, value_labels=labels, header=tuple(present))
+    return RawTable(path.name, "sav", frame, first_row=1, value_labels=labels, header=tuple(present),
+                    sample=sample.select([_as_text(sample, c) for c in sample.columns]))
+
+
+def _as_text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """A column as text; a whole number as its digits, and nine digits padded to ten (a
+    number stored as a number loses its leading zero: 0501011234 → 501011234)."""
+    col = pl.col(column)
+    if not frame.schema[column].is_numeric():
+        return col.cast(pl.String)
+    whole = col.cast(pl.Int64, strict=False).cast(pl.String)
+    digits = pl.when(whole.str.len_chars() == 9).then(whole.str.zfill(10)).otherwise(whole)
+    return pl.when(col == col.round()).then(digits).otherwise(col.cast(pl.String)).alias(column)
