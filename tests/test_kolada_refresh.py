@@ -272,3 +272,13 @@ def test_a_kpi_without_values_is_asked_again_only_on_news_or_when_told(world, kn
     news = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL,
                    kpi_modified={"N15428": "2026-11-24"})
     assert news.fetched == 1 and state(news, "N15428")["state"] == "fresh"
+
+
+def test_a_cost_kpi_with_an_impossible_value_is_still_refused(world, known_areas, tmp_path):
+    """A KPI read only for the cost catalogue (no indicator shows it, so no footnote can)
+    keeps its whole-series check: kronor per resident are never negative."""
+    uses = {**USES, "N07403": Use((), False, "rate")}
+    result = refresh(world, RawStore(tmp_path), known_areas, uses=uses, kpi_scale={"N07403": -1.0})
+    failed = state(result, "N07403")
+    assert (failed["state"], failed["problem"]) == ("unavailable", "failed_check")
+    assert "omöjliga för typen rate" in failed["message"]
