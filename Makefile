@@ -41,4 +41,4 @@ templates: $(STAMP)
 	$(BIN)/python -m sources.registers.templates
 
 clean:
-	rm -rf data/warehouse data/raw data/published data/reports data/logs data/.build.lock .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs
+	rm -rf data/warehouse data/raw data/published data/reports data/publications data/logs data/.build.lock .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

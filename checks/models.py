@@ -98,6 +98,9 @@ class IndicatorCatalog(pa.DataFrameModel):
     pooling_years: pl.Int32 = pa.Field(nullable=True, ge=2, le=5,
                                        description="Antal år som slås samman för små kommuner (tomt = ingen sammanslagning)")
     note: pl.String = pa.Field(nullable=True, description="Förbehåll som visas i rapporten")
+    plausible_min: pl.Float64 = pa.Field(nullable=True, description="Lägsta rimliga värde (lägre värden flaggas, visas med fotnot)")
+    plausible_max: pl.Float64 = pa.Field(nullable=True, description="Högsta rimliga värde (högre värden flaggas, visas med fotnot)")
+    plausible_note: pl.String = pa.Field(nullable=True, description="Varför värden utanför det rimliga kan förekomma")
 
     class Config:
         strict = True

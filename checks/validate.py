@@ -93,9 +93,36 @@ def failures_by(frame: pl.DataFrame, model: type[pa.DataFrameModel], key: str) -
                   .sort("index", nulls_last=True))
         out: dict[str, str] = {}
         for row in blamed.iter_rows(named=True):
-            out.setdefault(row[key], f"{model.__name__}: {row['column']}: {row['check']} "
-                                     f"(rad {row['index']}, värde {row['failure_case']!r})")
+            if row[key] in out:
+                continue
+            where = [f"{word} {frame[column][row['index']]}" for column, word in ROW_WORDS.items()
+                     if column in frame.columns and row["index"] is not None]
+            if row["schema_context"] == "Column":
+                where.append(f"kolumnen {row['column']} = {row['failure_case']}")
+            out[row[key]] = check_words(row["check"]) + (f" ({', '.join(where)})" if where else "")
         return out
     except pa_errors.SchemaError as err:
         return {"": f"{model.__name__}: {err}"}
     return {}
+
+
+# How a failing row is pointed out (a source's columns in Swedish words).
+ROW_WORDS = {"municipality": "område", "period": "år", "gender": "kön"}
+# What a failed check means, for the Swedish messages that name a series' first failure.
+CHECK_WORDS = {
+    "privacy_is_not_a_value": "ett värde som källan markerat som sekretesskyddat har ändå en siffra",
+    "str_matches": "en uppgift har fel form",
+    "isin": "en okänd kod",
+    "in_range": "ett värde utanför det tillåtna",
+    "greater_than_or_equal_to": "ett för litet värde",
+    "less_than_or_equal_to": "ett för stort värde",
+    "not_nullable": "en uppgift saknas",
+    "field_uniqueness": "samma rad förekommer två gånger",
+    "multiple_fields_uniqueness": "samma rad förekommer två gånger",
+}
+
+
+def check_words(check: str) -> str:
+    """A pandera check's name ("in_range(1990, 2100)") in Swedish words."""
+    name = check.split("(", 1)[0]
+    return CHECK_WORDS.get(name, f"regeln {name} bröts")

@@ -8,6 +8,10 @@
 
 `UPPVAXT_SOURCE=replay` with `build` rebuilds the last published build from the raw store.
 
+Both hold the data folder's build lock (pipeline/runs.py) for everything they run, waiting
+for a run another door started; before a run starts, runs a killed build left "in
+progress" in the Dagster instance are marked failed (said in the summary).
+
 Either ends with one summary (pipeline/summary.py): published or not, and each indicator
 that is unavailable, stale or blocked, each population year borrowed and each quarantined
 survey file on a line of its own. Everything else — Dagster's event log, warnings, stack
@@ -19,7 +23,6 @@ that arrived was quarantined and nothing else changed).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sys
 import time
@@ -47,38 +50,57 @@ def stderr_to(log: Path):
             os.close(saved)
 
 
-@contextlib.contextmanager
-def build_lock(data_dir: Path):
-    """One build at a time on a data folder (released by the OS if the process dies)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / ".build.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"ett annat bygge pågår redan i {data_dir} (låset {handle.name})") from None
-        yield
-
-
 def say(lines) -> None:
     for line in lines:
         print(line, flush=True)
 
 
-def summary_of(instance, paths, run_id: str, had_snapshot: bool, seconds: float | None = None):
+def summary_of(instance, paths, run_id: str, had_snapshot: bool, seconds: float | None = None,
+               orphans: list[str] | None = None):
     from pipeline.assets.surveys import SurveySettings
     from pipeline.summary import post, summarise
 
     summary = summarise(instance, run_id, paths.published, SurveySettings.from_env().inbox(paths),
-                        had_snapshot, seconds)
+                        had_snapshot, seconds, accept_file=paths.accept_file)
+    summary.orphans = orphans or []
     post(instance, run_id, summary)
     return summary
 
 
-def execute(defs, instance, paths, tags: dict | None, had_snapshot: bool):
+def execute(defs, instance, paths, tags: dict | None, had_snapshot: bool, orphans: list[str]):
+    from pipeline.runs import process_tags
+
     started = time.perf_counter()
     result = defs.resolve_job_def("build_all").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=LOG_CONFIG, tags=tags or {})
-    return summary_of(instance, paths, result.run_id, had_snapshot, time.perf_counter() - started)
+        instance=instance, raise_on_error=False, run_config=LOG_CONFIG,
+        tags={**(tags or {}), **process_tags()})
+    return summary_of(instance, paths, result.run_id, had_snapshot, time.perf_counter() - started,
+                      orphans)
+
+
+class Instance:
+    """The Dagster instance, opened when a run is about to start (a quiet night needs none);
+    runs a killed build left "in progress" are marked failed first."""
+
+    def __init__(self):
+        self._instance = None
+        self.orphans: list[str] = []
+
+    def get(self):
+        import dagster as dg
+
+        from pipeline.runs import fail_orphaned_runs
+
+        if self._instance is None:
+            self._instance = (dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME")
+                              else dg.DagsterInstance.ephemeral())
+            self.orphans = fail_orphaned_runs(self._instance)
+        return self._instance
+
+    def take_orphans(self) -> list[str]:
+        """The runs marked failed, said once (in the first summary)."""
+        found, self.orphans = self.orphans, []
+        return found
 
 
 def run(command: str, log: Path) -> int:
@@ -86,44 +108,50 @@ def run(command: str, log: Path) -> int:
 
     from pipeline.assets.surveys import SurveySettings
     from pipeline.definitions import defs
+    from pipeline.jobs import nightly_request
+    from pipeline.runs import build_lock
     from pipeline.summary import quarantined_files
     from pipeline.surveys import run_inbox
+    from sources.surveys.inbox import list_inbox
 
     resources = defs.resources
     paths, apis = resources["paths"], resources["apis"]
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     had_snapshot = paths.published.exists()
     source = "omspelning ur rålagret" if apis.is_replay else ("demodata" if apis.is_demo else "livedata")
     say([f"uppvaxt: {command} på {source}; loggen skrivs till {log}"])
-    summaries = []
-    with build_lock(paths.data):
+    summaries, instance, inbox = [], Instance(), None
+    inbox_dir = SurveySettings.from_env().inbox(paths)
+    with build_lock(paths.data, f"kommandoraden (python -m pipeline {command})",
+                    waiting=lambda message: say([f"uppvaxt: {message}"])):
         # The inbox first, as its sensors would; a quarantined file stops nothing else.
-        inbox = run_inbox(defs, instance, demo_files=apis.mode == "demo" and command == "build",
-                          refresh=command == "nightly")
-        if inbox.survey_value is not None:
-            summaries.append(summary_of(instance, paths, inbox.survey_value.run_id, had_snapshot))
+        if command == "build" or list_inbox(inbox_dir):
+            inbox = run_inbox(defs, instance.get(), demo_files=apis.mode == "demo" and command == "build",
+                              refresh=command == "nightly")
+        if inbox is not None and inbox.survey_value is not None:
+            summaries.append(summary_of(instance.get(), paths, inbox.survey_value.run_id, had_snapshot,
+                                        orphans=instance.take_orphans()))
             say(summaries[-1].lines())
         if command == "build":
-            summaries.append(execute(defs, instance, paths, None, had_snapshot))
+            summaries.append(execute(defs, instance.get(), paths, None, had_snapshot,
+                                   instance.take_orphans()))
             say(summaries[-1].lines())
         else:
-            context = dg.build_schedule_context(instance=instance, resources=resources,
-                                                scheduled_execution_time=datetime.now(UTC))
-            tick = defs.resolve_schedule_def("nightly_build").evaluate_tick(context)
-            for request in tick.run_requests or []:
+            request = nightly_request(paths, apis)  # exactly what the 03:30 schedule decides
+            if isinstance(request, dg.RunRequest):
                 say([f"uppvaxt: {request.tags.get('uppvaxt/changes', 'ändringar')}"])
-                summaries.append(execute(defs, instance, paths, request.tags, had_snapshot))
+                summaries.append(execute(defs, instance.get(), paths, request.tags, had_snapshot,
+                                         instance.take_orphans()))
                 say(summaries[-1].lines())
-            if not tick.run_requests:
-                say([f"uppvaxt: {tick.skip_message or 'inget att göra'}"]
-                    + [f"  Enkätfil i karantän: {q}"
-                       for q in quarantined_files(SurveySettings.from_env().inbox(paths))])
-    if summaries and summaries[-1].outcome in ("published", "reports"):
+            else:
+                say([f"uppvaxt: {request.skip_message or 'inget att göra'}"]
+                    + [f"  Enkätfil i karantän: {q}" for q in quarantined_files(inbox_dir)])
+    if summaries and summaries[-1].outcome == "published":
         say([f"  Rapporter: {paths.reports / 'index.html'}",
              f"  Databas:   {paths.published}  (duckdb -readonly {paths.published})"])
     code = max((s.exit_code for s in summaries), default=0)
-    if inbox.failed and not any(s.outcome == "published" for s in summaries):
-        say([f"  Nya enkätfiler som inte kunde tas in: {', '.join(inbox.failed)}; inget nytt publicerades."])
+    failed = inbox.failed if inbox is not None else []
+    if failed and not any(s.outcome == "published" for s in summaries):
+        say([f"  Nya enkätfiler som inte kunde tas in: {', '.join(failed)}; inget nytt publicerades."])
         code = 1  # what arrived could not be published
     return code
 

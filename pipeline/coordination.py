@@ -9,6 +9,7 @@ import dagster as dg
 from pipeline.assets import coordination
 from pipeline.assets.registers import (RegisterSettings, register_assets, register_demo_files,
                                        register_file, register_folder_sensor, register_job)
+from pipeline.runs import locked_in_process
 
 
 def coordination_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
@@ -18,5 +19,5 @@ def coordination_definitions(resources: dict[str, object] | None = None) -> dg.D
         jobs=[register_job],
         sensors=[register_folder_sensor],
         resources={"register_settings": RegisterSettings.from_env(), **(resources or {})},
-        executor=dg.in_process_executor,
+        executor=locked_in_process,
     )

@@ -10,6 +10,7 @@ from pipeline.coordination import coordination_definitions
 from pipeline.jobs import build_all, nightly
 from pipeline.nightly import run_summary_on_failure, run_summary_on_success
 from pipeline.resources import default_resources
+from pipeline.runs import locked_in_process, run_watchdog
 from pipeline.surveys import survey_definitions
 
 
@@ -19,10 +20,10 @@ def make_definitions(resources: dict[str, object]) -> dg.Definitions:
                                              health_economics]),
         jobs=[build_all],
         schedules=[nightly],
-        sensors=[run_summary_on_success, run_summary_on_failure],
+        sensors=[run_summary_on_success, run_summary_on_failure, run_watchdog],
         resources=resources,
-        # One process per run: the warehouse has a single writer.
-        executor=dg.in_process_executor,
+        # One process per run, under the build lock: the warehouse has a single writer.
+        executor=locked_in_process,
     )
     return dg.Definitions.merge(registry, survey_definitions(), coordination_definitions())
 

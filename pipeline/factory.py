@@ -88,7 +88,8 @@ class CheckWarning:
 
 
 def table_multi_asset(tables: dict[str, str], *, group: str, warns: dict[str, tuple[str, str]] | None = None,
-                      kinds: tuple[str, ...] = ("polars", "duckdb")):
+                      kinds: tuple[str, ...] = ("polars", "duckdb"),
+                      retry_policy: dg.RetryPolicy | None = None):
     """Like `table_asset`, for a function returning several tables at once:
     `tables` maps table → its Swedish description; the function returns
     (frames: dict[table, frame], warnings: list[CheckWarning]). `warns` declares the WARN checks
@@ -109,7 +110,7 @@ def table_multi_asset(tables: dict[str, str], *, group: str, warns: dict[str, tu
                 for t in tables}
 
         @dg.multi_asset(outs=outs, ins=ins, name=fn.__name__, description=inspect.getdoc(fn),
-                        check_specs=list(checks.values()) + warn_specs)
+                        check_specs=list(checks.values()) + warn_specs, retry_policy=retry_policy)
         @functools.wraps(fn)
         def _asset(*args, **kwargs):
             frames, warnings = fn(*args, **kwargs)

@@ -2,7 +2,9 @@
 
 Asset key [schema, table] → table schema.table, written in one transaction with the
 Swedish documentation of its pandera model as COMMENT ON (see pipeline/warehouse.py for
-why the stock DuckDB IO manager is not used).
+why the stock DuckDB IO manager is not used), and with its row in the build book: the
+versions of the tables it was built from (the asset's parents in the graph) and the code
+and catalogue versions, which the publication checks before it publishes anything.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from pydantic import PrivateAttr
 
 from checks.registry import TABLES
 from checks.validate import column_docs
-from pipeline.warehouse import read_table, write_table
+from pipeline.publication import catalog_version, code_version
+from pipeline.warehouse import BuildStamp, read_table, write_table
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
@@ -22,6 +26,22 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     database: str
     label: str = ""  # prefixed to every table comment, e.g. the demo-data label
+    catalog_dir: str = ""  # the catalogue whose version each table records
+    _catalog_version: str = PrivateAttr(default="")
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Once per run: a catalogue edited during a run does not split it into two versions.
+        self._catalog_version = catalog_version(Path(self.catalog_dir)) if self.catalog_dir else ""
+
+    def _stamp(self, context: dg.OutputContext) -> BuildStamp:
+        try:
+            node = context.step_context.job_def.asset_layer.asset_graph.get(context.asset_key)
+        except dg.DagsterInvariantViolationError:  # an output context built outside a run
+            node = None
+        parents = tuple(sorted(f"{k.path[0]}.{k.path[1]}" for k in (node.parent_keys if node else ())
+                               if len(k.path) == 2 and k.path[1] in TABLES))
+        return BuildStamp(parents=parents, code_version=code_version(),
+                          catalog_version=self._catalog_version, run_id=context.run_id)
 
     def _location(self, key: dg.AssetKey) -> tuple[str, str]:
         if len(key.path) != 2:
@@ -38,7 +58,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         if self.label:
             comment = f"{self.label}. {comment or ''}".strip()
         write_table(Path(self.database), schema, table, obj, comment=comment,
-                    column_comments=columns)
+                    column_comments=columns, stamp=self._stamp(context))
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, table = self._location(context.asset_key)

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from pipeline.assets.sources import REFRESH_TAG
+from pipeline.assets.sources import REFETCH_TAG, REFRESH_TAG
 from pipeline.assets.surveys import SURVEY_DEMO_KEY, SURVEY_FILE_KEY
 from pipeline.nightly import probe
 from pipeline.resources import Paths, StatisticsApis
@@ -31,7 +31,16 @@ build_all = dg.define_asset_job(
                 "publicerade data kvar. Samma sak som `python -m pipeline nightly`.",
 )
 def nightly(context: dg.ScheduleEvaluationContext, paths: Paths, apis: StatisticsApis):
+    return nightly_request(paths, apis)
+
+
+def nightly_request(paths: Paths, apis: StatisticsApis) -> dg.RunRequest | dg.SkipReason:
+    """The night's decision (the schedule's and `python -m pipeline nightly`'s): an
+    incremental build of what changed, or nothing."""
     changes = probe(paths, apis)
     if not changes.anything:
         return dg.SkipReason(changes.text())
-    return dg.RunRequest(tags={REFRESH_TAG: INCREMENTAL, "uppvaxt/changes": changes.text()[:1000]})
+    tags = {REFRESH_TAG: INCREMENTAL, "uppvaxt/changes": changes.text()[:1000]}
+    if changes.refetch:
+        tags[REFETCH_TAG] = ",".join(changes.refetch)
+    return dg.RunRequest(tags=tags)

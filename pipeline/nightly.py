@@ -14,6 +14,7 @@ prints (pipeline/summary.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import dagster as dg
 
@@ -21,15 +22,19 @@ from pipeline.assets.sources import _demo_world, _years
 from pipeline.assets.surveys import SurveySettings
 from pipeline.publication import catalog_version, code_version
 from pipeline.resources import Paths, StatisticsApis
-from pipeline.summary import post, summarise
+from pipeline.summary import SNAPSHOT_KEY, post, summarise
 from pipeline.warehouse import published_run
 from sources.build_record import RecordError, read_record
 from sources.catalog import CatalogError, load_indicators, load_peer_settings
-from sources.geography import load_kommuner
 from sources.health_economics_catalog import health_kpis
 from sources.http import ApiError
-from sources.kolada_refresh import plan_incremental, previous_rows
+from sources.kolada_refresh import no_data_yet, plan_incremental, previous_rows
 from sources.scb_refresh import tables_changed
+
+
+# KPIs that never had values are part of every night's question what changed; once a
+# week (Sunday nights) they are also asked in full, in case a source's change dates miss them.
+RECHECK_WEEKDAY = 6
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Changes:
 
     reasons: list[str] = field(default_factory=list)
     published_run: str | None = None
+    refetch: list[str] = field(default_factory=list)  # KPIs without values that now have some
 
     @property
     def anything(self) -> bool:
@@ -55,8 +61,9 @@ def wanted_kpis(paths: Paths) -> list[str]:
     return sorted(kpis | set(load_peer_settings(paths.peers_file).kpis) | set(health_kpis(paths.catalog)))
 
 
-def probe(paths: Paths, apis: StatisticsApis) -> Changes:
-    """What changed since the published build (a few requests; no data are fetched)."""
+def probe(paths: Paths, apis: StatisticsApis, today: date | None = None) -> Changes:
+    """What changed since the published build (a few requests; no data are fetched, but on
+    Sunday nights the KPIs that had no values are asked once in full)."""
     run = published_run(paths.published)
     if run is None:
         return Changes(["ingen databas har publicerats ännu"])
@@ -77,10 +84,16 @@ def probe(paths: Paths, apis: StatisticsApis) -> Changes:
         return changes
     try:
         settings = paths.source_settings()
-        world = _demo_world(paths, load_kommuner())
+        world = _demo_world(paths)
         kolada = apis.kolada(settings, paths.raw_store(), world)
-        plan = plan_incremental(kolada, previous_rows(record.get("kolada")), wanted_kpis(paths),
-                                _years(paths, apis))
+        previous, years = previous_rows(record.get("kolada")), _years(paths, apis)
+        wanted = wanted_kpis(paths)
+        recheck: set[str] = set()
+        if (today or date.today()).weekday() == RECHECK_WEEKDAY:
+            empty = sorted(k for k in wanted if no_data_yet(previous.get(k)))
+            recheck = kolada.changed(empty, years, None) if empty else set()
+        plan = plan_incremental(kolada, previous, wanted, years, recheck)
+        changes.refetch = sorted(recheck & plan.refetch)
         for kpi in sorted(plan.refetch):
             changes.reasons.append(f"Kolada {kpi}: {plan.reasons[kpi]}")
         for kpi in sorted(plan.metadata_changed - plan.refetch):
@@ -97,13 +110,19 @@ def probe(paths: Paths, apis: StatisticsApis) -> Changes:
 
 
 def summary_sensor_targets() -> list[str]:
-    return ["build_all", "survey_value_job"]
+    return ["build_all", "survey_value_job", "register_job"]
+
+
+def wants_summary(run: dg.DagsterRun) -> bool:
+    """The jobs that end in a publication, and any run from the UI that publishes."""
+    return run.job_name in summary_sensor_targets() or SNAPSHOT_KEY in (run.asset_selection or set())
 
 
 def _post_summary(context: dg.RunStatusSensorContext, paths: Paths) -> None:
     inbox = SurveySettings.from_env().inbox(paths)
     run = context.dagster_run
-    summary = summarise(context.instance, run.run_id, paths.published, inbox)
+    summary = summarise(context.instance, run.run_id, paths.published, inbox,
+                        accept_file=paths.accept_file)
     post(context.instance, run.run_id, summary)
 
 
@@ -113,7 +132,7 @@ def _post_summary(context: dg.RunStatusSensorContext, paths: Paths) -> None:
                                   "eller inte, indikatorer som saknas eller är inaktuella och varför, "
                                   "spärrade nivåskiften och enkätfiler i karantän.")
 def run_summary_on_success(context: dg.RunStatusSensorContext, paths: Paths):
-    if context.dagster_run.job_name in summary_sensor_targets():
+    if wants_summary(context.dagster_run):
         _post_summary(context, paths)
 
 
@@ -121,5 +140,5 @@ def run_summary_on_success(context: dg.RunStatusSensorContext, paths: Paths):
                        description="Avslutar varje misslyckat bygge med en sammanfattning: vad som "
                                    "gick fel och att den publicerade databasen är orörd.")
 def run_summary_on_failure(context: dg.RunFailureSensorContext, paths: Paths):
-    if context.dagster_run.job_name in summary_sensor_targets():
+    if wants_summary(context.dagster_run):
         _post_summary(context, paths)

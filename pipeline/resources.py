@@ -63,6 +63,11 @@ class Paths(dg.ConfigurableResource):
         return self.catalog / "methods.yaml"
 
     @property
+    def accept_file(self) -> Path:
+        """Level shifts and unit changes a person has checked and accepted."""
+        return self.catalog / "accepted_changes.yaml"
+
+    @property
     def warehouse(self) -> Path:
         return self.data / "warehouse" / "uppvaxt.duckdb"
 
@@ -190,4 +195,5 @@ def default_resources(paths: Paths | None = None,
     )
     return {"paths": paths, "apis": apis,
             "io_manager": WarehouseIOManager(database=str(paths.warehouse),
-                                             label=DEMO_LABEL if apis.is_demo else "")}
+                                             label=DEMO_LABEL if apis.is_demo else "",
+                                             catalog_dir=str(paths.catalog))}

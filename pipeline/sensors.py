@@ -7,8 +7,8 @@ instance for events.
 
 import dagster as dg
 
-from pipeline.assets.surveys import (SURVEY_FILE_KEY, SURVEY_FILES, SurveySettings,
-                                     survey_file_job, survey_value_job)
+from pipeline.assets.surveys import (SURVEY_FILE_KEY, SURVEY_FILES, SURVEY_VALUE_KEY,
+                                     SurveySettings, survey_file_job, survey_value_job)
 from pipeline.resources import Paths
 from sources.surveys.codebook import CodebookError
 from sources.surveys.inbox import list_inbox, pair
@@ -49,4 +49,15 @@ def survey_value_sensor(context: dg.SensorEvaluationContext):
     if context.cursor and latest <= int(context.cursor):
         return dg.SkipReason("Inga nya enkätfiler sedan förra omräkningen")
     context.update_cursor(str(latest))
+    # A build (`make run`, the nightly) may have computed the cells since: nothing to redo.
+    cells = context.instance.fetch_materializations(SURVEY_VALUE_KEY, limit=1).records
+    if cells and cells[0].storage_id > latest:
+        return dg.SkipReason("Enkätandelarna är redan beräknade från de senast inlästa filerna")
     return dg.RunRequest(run_key=f"survey_value:{latest}")
+
+
+def materialized_since(instance: dg.DagsterInstance, key: dg.AssetKey, files: list) -> bool:
+    """Whether `key` was materialised after every one of `files` was last modified (a build
+    read them already: a sensor's first tick after `make run` has nothing to do)."""
+    records = instance.fetch_materializations(key, limit=1).records
+    return bool(records and files) and records[0].timestamp >= max(f.stat().st_mtime for f in files)

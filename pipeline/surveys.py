@@ -22,6 +22,7 @@ import dagster as dg
 from pipeline.assets.surveys import (SURVEY_DEMO_KEY, SURVEY_FILES, SurveySettings,
                                      survey_demo_files, survey_file, survey_file_job,
                                      survey_value, survey_value_job)
+from pipeline.runs import locked_in_process, process_tags
 from pipeline.sensors import survey_inbox_sensor, survey_value_sensor
 
 RUN_KEY_TAG = "dagster/run_key"
@@ -33,7 +34,7 @@ def survey_definitions(resources: dict[str, object] | None = None) -> dg.Definit
         jobs=[survey_file_job, survey_value_job],
         sensors=[survey_inbox_sensor, survey_value_sensor],
         resources={"survey_settings": SurveySettings.from_env(), **(resources or {})},
-        executor=dg.in_process_executor,
+        executor=locked_in_process,
     )
 
 
@@ -55,7 +56,7 @@ def run_inbox(defs: dg.Definitions, instance: dg.DagsterInstance, *, demo_files:
     if demo_files:
         job = dg.define_asset_job("_survey_demo", selection=[SURVEY_DEMO_KEY])
         demo = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def("_survey_demo")
-        demo.execute_in_process(instance=instance, run_config=quiet)
+        demo.execute_in_process(instance=instance, run_config=quiet, tags=process_tags())
     resources = dict(defs.resources or {})
     if settle_seconds is not None:
         settings = resources.get("survey_settings") or SurveySettings.from_env()
@@ -78,10 +79,10 @@ def run_inbox(defs: dg.Definitions, instance: dg.DagsterInstance, *, demo_files:
             continue
         run.files[request.partition_key] = file_job.execute_in_process(
             instance=instance, partition_key=request.partition_key, raise_on_error=False,
-            run_config=quiet, tags={RUN_KEY_TAG: request.run_key})
+            run_config=quiet, tags={RUN_KEY_TAG: request.run_key, **process_tags()})
     # Like the refresh sensor: only a newly stored file changes the cells (a quarantined
     # file stores nothing, so the published snapshot stays as it was).
     if refresh and any(result.success for result in run.files.values()):
         run.survey_value = defs.resolve_job_def(survey_value_job.name).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=quiet)
+            instance=instance, raise_on_error=False, run_config=quiet, tags=process_tags())
     return run

@@ -17,10 +17,12 @@ from pipeline.sql_text import quote as _quote
 VIEWS_SQL = Path(__file__).with_name("views.sql")
 
 # The tables the views read; without any of them (a partial warehouse) no view is made.
+# (The publication history they read too is always there: publish() adds it with the facts.)
 VIEW_TABLES = ("marts.fact_indicator", "marts.indicator", "marts.area", "marts.label",
                "marts.peer_group")
 
-INHERIT_FROM = ("marts.fact_indicator", "marts.indicator", "marts.area", "marts.peer_group")
+INHERIT_FROM = ("marts.fact_indicator", "marts.indicator", "marts.area", "marts.peer_group",
+                "meta.publication_change")
 
 COLUMN_COMMENTS = {
     "area_code": "Områdeskod: kommun fyra siffror, län två, riket 00, delregion län-kod, "
@@ -39,6 +41,10 @@ COLUMN_COMMENTS = {
     "peer_code": "Den liknande kommunens kod",
     "peer_name": "Den liknande kommunens namn",
     "peer_lan_code": "Den liknande kommunens län",
+    "change_label": "Vad som ändrats, i klartext (nytt, borttaget, reviderat värde, ny status, "
+                    "jämförelse eller trend)",
+    "difference": "Nytt värde minus gammalt",
+    "previous_run_id": "Publiceringen ändringen räknas mot",
 }
 
 

@@ -167,3 +167,95 @@ JOIN marts.area AS peer ON peer.area_code = p.peer_code
 ORDER BY p.kommun_code, p.rank;
 
 COMMENT ON VIEW marts.v_liknande_kommuner IS 'Varje kommuns mest liknande kommuner med namn, i ordning (1 = mest lik).';
+
+-- What changed since the previous publication: the latest publication's rows of
+-- meta.publication_change with names and the Swedish text of every code.
+CREATE VIEW marts.v_andringar AS
+WITH
+change_label AS (
+    SELECT column_name, code, label FROM marts.label WHERE table_name = 'meta.publication_change'
+)
+SELECT
+    c.run_id,
+    c.previous_run_id,
+    CASE
+        WHEN c.is_new THEN 'Nytt värde'
+        WHEN c.is_removed THEN 'Borttaget värde'
+        WHEN c.value_revised THEN 'Reviderat värde'
+        WHEN c.status_changed THEN 'Ny status'
+        WHEN c.comparison_changed THEN 'Ny jämförelse'
+        ELSE 'Ny trend'
+    END AS change_label,
+    c.indicator_id,
+    i.title,
+    i.short_title,
+    c.area_code,
+    a.area_name,
+    c.area_type,
+    l_type.label AS area_type_label,
+    a.lan_code,
+    lan.area_name AS lan_name,
+    c.period,
+    c.sex,
+    l_sex.label AS sex_label,
+    c.breakdown,
+    l_breakdown.label AS breakdown_label,
+    c.is_new,
+    c.is_removed,
+    c.value_revised,
+    c.beyond_interval,
+    c.status_changed,
+    c.comparison_changed,
+    c.trend_changed,
+    c.old_value,
+    c.new_value,
+    c.new_value - c.old_value AS difference,
+    c.old_lower_95,
+    c.old_upper_95,
+    c.new_lower_95,
+    c.new_upper_95,
+    c.old_status,
+    l_old_status.label AS old_status_label,
+    c.new_status,
+    l_new_status.label AS new_status_label,
+    c.old_compared_to_lan,
+    l_old_lan.label AS old_compared_to_lan_label,
+    c.new_compared_to_lan,
+    l_new_lan.label AS new_compared_to_lan_label,
+    c.old_compared_to_riket,
+    l_old_riket.label AS old_compared_to_riket_label,
+    c.new_compared_to_riket,
+    l_new_riket.label AS new_compared_to_riket_label,
+    c.old_trend,
+    l_old_trend.label AS old_trend_label,
+    c.new_trend,
+    l_new_trend.label AS new_trend_label
+FROM meta.publication_change AS c
+JOIN (SELECT run_id FROM meta.publication_history ORDER BY published_at DESC, run_id DESC LIMIT 1)
+    AS latest ON latest.run_id = c.run_id
+LEFT JOIN marts.indicator AS i ON i.indicator_id = c.indicator_id
+LEFT JOIN marts.area AS a ON a.area_code = c.area_code
+LEFT JOIN marts.area AS lan ON lan.area_code = a.lan_code AND lan.area_type = 'lan'
+LEFT JOIN change_label AS l_type ON l_type.column_name = 'area_type' AND l_type.code = c.area_type
+LEFT JOIN change_label AS l_sex ON l_sex.column_name = 'sex' AND l_sex.code = c.sex
+LEFT JOIN change_label AS l_breakdown
+    ON l_breakdown.column_name = 'breakdown' AND l_breakdown.code = c.breakdown
+LEFT JOIN change_label AS l_old_status
+    ON l_old_status.column_name = 'old_status' AND l_old_status.code = c.old_status
+LEFT JOIN change_label AS l_new_status
+    ON l_new_status.column_name = 'new_status' AND l_new_status.code = c.new_status
+LEFT JOIN change_label AS l_old_lan
+    ON l_old_lan.column_name = 'old_compared_to_lan' AND l_old_lan.code = c.old_compared_to_lan
+LEFT JOIN change_label AS l_new_lan
+    ON l_new_lan.column_name = 'new_compared_to_lan' AND l_new_lan.code = c.new_compared_to_lan
+LEFT JOIN change_label AS l_old_riket
+    ON l_old_riket.column_name = 'old_compared_to_riket' AND l_old_riket.code = c.old_compared_to_riket
+LEFT JOIN change_label AS l_new_riket
+    ON l_new_riket.column_name = 'new_compared_to_riket' AND l_new_riket.code = c.new_compared_to_riket
+LEFT JOIN change_label AS l_old_trend
+    ON l_old_trend.column_name = 'old_trend' AND l_old_trend.code = c.old_trend
+LEFT JOIN change_label AS l_new_trend
+    ON l_new_trend.column_name = 'new_trend' AND l_new_trend.code = c.new_trend
+ORDER BY c.indicator_id, c.area_code, c.period, c.sex, c.breakdown;
+
+COMMENT ON VIEW marts.v_andringar IS 'Vad som har ändrats sedan förra publiceringen: en rad per indikator, område, år, kön och nedbrytning som är ny (t.ex. ett nytt år), borttagen, har reviderat värde (beyond_interval: utanför det gamla 95-procentiga intervallet) eller ny status, jämförelse eller trend, med namn och svenska etiketter. Tom när databasen är den första publiceringen. Exempel: SELECT area_name, short_title, period, change_label, old_value, new_value FROM marts.v_andringar WHERE lan_name = ''Östergötlands län'' ORDER BY short_title, area_name.';

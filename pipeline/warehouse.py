@@ -15,18 +15,28 @@ rolls back on the next open when a writer was killed mid-way.
 
 `fingerprint` says whether a build changed anything users see: a hash of the published
 tables' content (run ids and fetch times aside), so an unchanged night rewrites nothing.
+
+The build book (meta.table_build, never published): every write records the table's
+content hash (its version), the versions of the tables it was built from, and the code and
+catalogue versions. `consistency` walks it from the published tables down, so a snapshot is
+only published from tables built from the same inputs, whichever door started the run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from checks.publication_models import HISTORY_MODELS, HISTORY_SCHEMAS, TableBuild
+from checks.validate import column_docs
 from sources.raw_store import pid_alive
 from pipeline.sql_text import literal as _literal
 from pipeline.sql_text import quote as _quote
@@ -34,15 +44,90 @@ from pipeline.views import create_views
 
 PUBLISHED_SCHEMAS = ("marts", "meta")
 PUBLISHED_STORAGE_VERSION = "v1.5.0"
-# What a fingerprint leaves out: when and by which run, not what.
-VOLATILE_COLUMNS = ("run_id", "fetched_at", "checked_at", "first_seen", "last_seen")
-# Meta tables that change with every fetch whatever the data (a log, the publication row).
-UNFINGERPRINTED = ("meta.raw_response", "meta.publication")
+# What a fingerprint leaves out: when, by which run and from which stored responses (the
+# same values asked alone or with other KPIs come back in other responses), not what.
+VOLATILE_COLUMNS = ("run_id", "fetched_at", "checked_at", "first_seen", "last_seen", "pages",
+                    "meta_page")
+# Meta tables that change with every fetch whatever the data (a log, the publication row,
+# the history of publications, the build book).
+BUILD_BOOK = "meta.table_build"
+HISTORY_TABLES = tuple(HISTORY_MODELS)
+UNFINGERPRINTED = ("meta.raw_response", "meta.publication", BUILD_BOOK, *HISTORY_TABLES)
+# Kept in the warehouse only.
+UNPUBLISHED = (BUILD_BOOK,)
+# How a series came to be in this build (fetched now, or kept from the last one) is not
+# what it is: both count as current in a table's version.
+SAME_STATE = {"meta.kolada_vintage": ("state", ("fresh", "kept")),
+              "meta.scb_vintage": ("state", ("fresh", "kept"))}
+
+
+@dataclass(frozen=True)
+class BuildStamp:
+    """What a table write records in the build book besides the table's own version."""
+
+    parents: tuple[str, ...] = ()   # the tables it was built from (schema.table)
+    code_version: str = ""
+    catalog_version: str = ""
+    run_id: str | None = None
+
+
+BUILD_BOOK_DDL = f"""CREATE TABLE IF NOT EXISTS {BUILD_BOOK} (
+    table_name VARCHAR, version VARCHAR, inputs VARCHAR, code_version VARCHAR,
+    catalog_version VARCHAR, run_id VARCHAR, built_at VARCHAR)"""
+
+
+def table_hash(con: duckdb.DuckDBPyConnection, schema: str, table: str, prefix: str = "") -> str:
+    """A table's content: row count and an order-free hash of its rows, volatile columns left
+    out and doubles as single precision (parallel sums may differ in the last bit)."""
+    name = f"{schema}.{table}"
+    columns = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND "
+        "table_name = ? AND database_name = coalesce(nullif(?, ''), current_database()) "
+        "ORDER BY column_index", [schema, table, prefix.rstrip(".")]).fetchall()
+    same_column, same_values = SAME_STATE.get(name, (None, ()))
+    parts = []
+    for column, kind in columns:
+        if column in VOLATILE_COLUMNS:
+            continue
+        if column == same_column:
+            listed = ", ".join(_literal(v) for v in same_values)
+            parts.append(f"CASE WHEN {_quote(column)} IN ({listed}) THEN {_literal(same_values[0])} "
+                         f"ELSE {_quote(column)} END AS {_quote(column)}")
+        elif kind == "DOUBLE":
+            parts.append(f"CAST({_quote(column)} AS FLOAT) AS {_quote(column)}")
+        else:
+            parts.append(_quote(column))
+    count, hashed = con.sql(
+        f"SELECT count(*), bit_xor(hash(t)) FROM (SELECT {', '.join(parts) or '1 AS one'} FROM "
+        f"{prefix}{_quote(schema)}.{_quote(table)}) t").fetchall()[0]
+    return f"{','.join(c for c, _ in columns)}:{count}:{hashed}"
+
+
+def _record_build(con: duckdb.DuckDBPyConnection, schema: str, table: str, stamp: BuildStamp) -> str:
+    """Write the table's row in the build book (inside the caller's transaction)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute(BUILD_BOOK_DDL)
+    comment, columns = column_docs(TableBuild)
+    con.execute(f"COMMENT ON TABLE {BUILD_BOOK} IS {_literal(comment)}")
+    for column, text in columns.items():
+        con.execute(f"COMMENT ON COLUMN {BUILD_BOOK}.{_quote(column)} IS {_literal(text)}")
+    name = f"{schema}.{table}"
+    version = hashlib.sha256(table_hash(con, schema, table).encode()).hexdigest()[:32]
+    known = dict(con.execute(f"SELECT table_name, version FROM {BUILD_BOOK}").fetchall())
+    inputs = {parent: known.get(parent) for parent in sorted(set(stamp.parents) - {name})}
+    con.execute(f"DELETE FROM {BUILD_BOOK} WHERE table_name = ?", [name])
+    con.execute(f"INSERT INTO {BUILD_BOOK} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [name, version, json.dumps(inputs, sort_keys=True), stamp.code_version,
+                 stamp.catalog_version, stamp.run_id,
+                 datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")])
+    return version
 
 
 def write_table(database: Path, schema: str, table: str, frame: pl.DataFrame, *,
-                comment: str | None = None, column_comments: dict[str, str] | None = None) -> None:
-    """Replace `schema.table` with `frame` and its comments in a single transaction."""
+                comment: str | None = None, column_comments: dict[str, str] | None = None,
+                stamp: BuildStamp | None = None) -> None:
+    """Replace `schema.table` with `frame` and its comments in a single transaction; with a
+    `stamp`, its row in the build book too (same transaction)."""
     database.parent.mkdir(parents=True, exist_ok=True)
     target = f"{_quote(schema)}.{_quote(table)}"
     con = duckdb.connect(str(database))
@@ -57,6 +142,8 @@ def write_table(database: Path, schema: str, table: str, frame: pl.DataFrame, *,
             for column, text in (column_comments or {}).items():
                 if column in frame.columns:
                     con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(text)}")
+            if stamp is not None:
+                _record_build(con, schema, table, stamp)
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -100,35 +187,105 @@ def published_run(published: Path) -> dict | None:
     return row.to_dicts()[0] if row is not None and row.height else None
 
 
+def _table_names(con: duckdb.DuckDBPyConnection, schemas: Iterable[str]) -> list[str]:
+    wanted = list(schemas)
+    return [f"{schema}.{table}" for schema, table in con.sql(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = "
+        "current_database() ORDER BY schema_name, table_name").fetchall() if schema in wanted]
+
+
 def fingerprint(warehouse: Path, schemas: Iterable[str] = PUBLISHED_SCHEMAS,
                 extra: Iterable[str] = ()) -> str:
-    """SHA-256 over every published table's rows (order-free), volatile columns left out;
+    """SHA-256 over every published table's content (order-free, volatile columns left out);
     `extra` strings (code and catalogue versions) are hashed in too."""
     con = duckdb.connect(str(warehouse))
     try:
-        wanted = list(schemas)
-        tables = con.sql("SELECT schema_name, table_name FROM duckdb_tables() "
-                         "ORDER BY schema_name, table_name").fetchall()
         digest = hashlib.sha256()
-        for schema_name, table_name in tables:
-            name = f"{schema_name}.{table_name}"
-            if schema_name not in wanted or name in UNFINGERPRINTED:
+        for name in _table_names(con, schemas):
+            if name in UNFINGERPRINTED:
                 continue
-            columns = con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND "
-                "table_name = ? ORDER BY column_index", [schema_name, table_name]).fetchall()
-            # Doubles as single precision (7 digits): parallel sums may differ in the last bit.
-            keep = ", ".join(f"CAST({_quote(c)} AS FLOAT) AS {_quote(c)}" if kind == "DOUBLE"
-                             else _quote(c) for c, kind in columns if c not in VOLATILE_COLUMNS)
-            count, hashed = con.sql(
-                f"SELECT count(*), bit_xor(hash(t)) FROM (SELECT {keep} FROM "
-                f"{_quote(schema_name)}.{_quote(table_name)}) t").fetchall()[0]
-            digest.update(f"{name}:{','.join(c for c, _ in columns)}:{count}:{hashed}\n".encode())
+            schema, table = name.split(".", 1)
+            digest.update(f"{name}:{table_hash(con, schema, table)}\n".encode())
         for text in extra:
             digest.update(f"{text}\n".encode())
         return digest.hexdigest()
     finally:
         con.close()
+
+
+def table_builds(warehouse: Path) -> dict[str, dict]:
+    """The build book: table -> its row (version, inputs as a dict, code and catalogue versions)."""
+    if not warehouse.exists():
+        return {}
+    con = duckdb.connect(str(warehouse))
+    try:
+        found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' "
+                            "AND table_name = 'table_build'").fetchall()[0][0]
+        rows = con.sql(f"SELECT * FROM {BUILD_BOOK}").pl().to_dicts() if found else []
+    finally:
+        con.close()
+    return {row["table_name"]: {**row, "inputs": json.loads(row["inputs"])} for row in rows}
+
+
+@dataclass
+class Consistency:
+    """Whether the tables behind a publication were built from the same inputs."""
+
+    tables: list[str] = field(default_factory=list)          # every table checked
+    unrecorded: list[str] = field(default_factory=list)      # no row in the build book
+    stale: dict[str, list[str]] = field(default_factory=dict)  # table -> inputs rebuilt since
+    code_version: str | None = None     # shared by all tables, else None
+    catalog_version: str | None = None
+    mixed: dict[str, list[str]] = field(default_factory=dict)  # "code"/"catalog" -> tables off
+    rebuild: list[str] = field(default_factory=list)  # the tables to rebuild, downstream ones too
+
+    @property
+    def ok(self) -> bool:
+        return not (self.unrecorded or self.stale or self.mixed)
+
+
+def _odd_ones(builds: dict[str, dict], tables: list[str], column: str) -> tuple[str | None, list[str]]:
+    """The version most recently built with, and the tables built with another one."""
+    versions = {t: builds[t][column] for t in tables if t in builds}
+    if len(set(versions.values())) <= 1:
+        return next(iter(versions.values()), None), []
+    newest = builds[max(versions, key=lambda t: (builds[t]["built_at"], t))][column]
+    return None, sorted(t for t, v in versions.items() if v != newest)
+
+
+def consistency(warehouse: Path, published: Iterable[str]) -> Consistency:
+    """Walk the build book from the `published` tables down through what each was built from:
+    every input must still be the version it was built from, and all must share one code and
+    one catalogue version."""
+    builds = table_builds(warehouse)
+    result = Consistency()
+    todo, seen = sorted(published), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        build = builds.get(name)
+        if build is None:
+            result.unrecorded.append(name)
+            continue
+        for parent, version in build["inputs"].items():
+            todo.append(parent)
+            if parent in builds and builds[parent]["version"] != version:
+                result.stale.setdefault(name, []).append(parent)
+    result.tables = sorted(seen)
+    result.unrecorded.sort()
+    result.code_version, code_off = _odd_ones(builds, result.tables, "code_version")
+    result.catalog_version, catalog_off = _odd_ones(builds, result.tables, "catalog_version")
+    result.mixed = {k: v for k, v in (("code", code_off), ("catalog", catalog_off)) if v}
+    off = set(result.stale) | set(result.unrecorded) | set(code_off) | set(catalog_off)
+    grew = True
+    while grew:  # and whatever was built from them
+        more = {t for t in result.tables if t in builds and off & set(builds[t]["inputs"])} - off
+        off |= more
+        grew = bool(more)
+    result.rebuild = sorted(off)
+    return result
 
 
 def remove_leftovers(published: Path) -> list[Path]:
@@ -147,14 +304,36 @@ def _flush(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+@dataclass(frozen=True)
+class ExtraTable:
+    """A table given to `publish` as a frame (it replaces the warehouse's copy, if any)."""
+
+    frame: pl.DataFrame
+    comment: str | None = None
+    column_comments: dict[str, str] = field(default_factory=dict)
+
+
+def empty_history(names: Iterable[str]) -> dict[str, ExtraTable]:
+    """History tables with no rows, for a snapshot published without them (the views read
+    them; a first publication says there is nothing to compare with)."""
+    out = {}
+    for name in names:
+        comment, columns = column_docs(HISTORY_MODELS[name])
+        out[name] = ExtraTable(pl.DataFrame(schema=HISTORY_SCHEMAS[name]), comment, columns)
+    return out
+
+
 def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLISHED_SCHEMAS,
-            publication: pl.DataFrame | None = None) -> dict[str, int]:
+            publication: pl.DataFrame | None = None,
+            extra: dict[str, ExtraTable] | None = None) -> dict[str, int]:
     """Copy the published schemas into a fresh file, add the analyst's views
     (pipeline/views.sql) and swap it in atomically.
 
     Returns row counts per published table and view. `publication` (one row) is stored as
-    meta.publication, describing the run and the data vintage.
+    meta.publication, describing the run and the data vintage; `extra` tables
+    ("schema.table" -> frame and comments) are stored as given (the publication history).
     """
+    extra = dict(extra or {})
     published.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(published)
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
@@ -173,7 +352,8 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
             "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
             "WHERE database_name = 'wh' AND comment IS NOT NULL").fetchall()
         for schema_name, table_name, comment in tables:
-            if schema_name not in wanted:
+            name = f"{schema_name}.{table_name}"
+            if schema_name not in wanted or name in UNPUBLISHED or name in extra:
                 continue
             source = f"wh.{_quote(schema_name)}.{_quote(table_name)}"
             target = f"pub.{_quote(schema_name)}.{_quote(table_name)}"
@@ -187,7 +367,22 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
             if f"{schema_name}.{table_name}" in counts:
                 con.execute(f"COMMENT ON COLUMN pub.{_quote(schema_name)}.{_quote(table_name)}."
                             f"{_quote(column_name)} IS {_literal(comment)}")
-        counts.update(create_views(con, "pub"))
+        present = {f"{schema}.{table}" for schema, table, _ in tables}
+        if "marts.fact_indicator" in present:  # a snapshot of facts always has its history
+            extra = {**empty_history(n for n in HISTORY_TABLES if n not in present), **extra}
+        for name, table in sorted(extra.items()):
+            schema_name, table_name = name.split(".", 1)
+            target = f"pub.{_quote(schema_name)}.{_quote(table_name)}"
+            con.register("_extra", table.frame)
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{_quote(schema_name)}")
+            con.execute(f"CREATE TABLE {target} AS SELECT * FROM _extra")
+            con.unregister("_extra")
+            if table.comment:
+                con.execute(f"COMMENT ON TABLE {target} IS {_literal(table.comment)}")
+            for column, text in table.column_comments.items():
+                if column in table.frame.columns:
+                    con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(text)}")
+            counts[name] = table.frame.height
         if publication is not None:
             con.register("_publication", publication)
             con.execute("CREATE SCHEMA IF NOT EXISTS pub.meta")
@@ -195,6 +390,7 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
             con.execute("COMMENT ON TABLE pub.meta.publication IS "
                         "'Publiceringen: körning, dataläge och tidpunkt.'")
             counts["meta.publication"] = publication.height
+        counts.update(create_views(con, "pub"))
         con.execute("DETACH pub")
         con.execute("DETACH wh")
     except Exception:

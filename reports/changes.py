@@ -113,13 +113,34 @@ def goal_changes(data: SiteData, codes: list[str]) -> list[dict] | None:
     return out
 
 
+# The history as plain rows, made once per site in the parent process: pages are drawn in
+# forked workers, where polars' thread pool does not exist (a sort there never returns).
+_PLAIN: dict[int, dict] = {}
+
+
+def plain_history(data: SiteData) -> dict:
+    """runs (sorted by time), changes (sex T, in display order), decisions, or None each."""
+    key = id(data.m)
+    if key not in _PLAIN:
+        m = data.m
+        _PLAIN.clear()
+        _PLAIN[key] = {
+            "runs": None if m.publication_history is None
+            else m.publication_history.sort("published_at").to_dicts(),
+            "changes": None if m.publication_change is None
+            else m.publication_change.filter(pl.col("sex") == "T")
+            .sort("indicator_id", "area_code", "period", "breakdown").to_dicts(),
+            "decisions": None if m.decision_history is None else m.decision_history.to_dicts(),
+        }
+    return _PLAIN[key]
+
+
 def since_publication(data: SiteData, lan: str) -> dict:
     """The latest publication against the one before it, for the county (None parts: the
     history is not there)."""
-    history = data.m.publication_history
-    if history is None or history.height == 0:
+    runs = plain_history(data)["runs"]
+    if not runs:
         return {"available": False}
-    runs = history.sort("published_at").to_dicts()
     latest = runs[-1]
     out = {"available": True, "first": latest["previous_run_id"] is None or len(runs) < 2,
            "published": latest["published_at"][:10], "label": latest.get("data_label") or "",
@@ -128,11 +149,8 @@ def since_publication(data: SiteData, lan: str) -> dict:
     if out["first"]:
         return out
     areas = {lan, *data.kommuner_of[lan]}
-    changes = data.m.publication_change
-    rows = [] if changes is None else (
-        changes.filter((pl.col("run_id") == latest["run_id"]) & pl.col("area_code").is_in(sorted(areas))
-                       & (pl.col("sex") == "T"))
-        .sort("indicator_id", "area_code", "period", "breakdown").to_dicts())
+    rows = [r for r in plain_history(data)["changes"] or []
+            if r["run_id"] == latest["run_id"] and r["area_code"] in areas]
     groups = []
     for flag, title in CHANGE_KINDS.items():
         items = []
@@ -181,13 +199,13 @@ def state_label(kind: str, state: str) -> str:
 
 def decision_changes(data: SiteData, lan: str, run: str, previous: str) -> list[dict] | None:
     """Goal statuses, watch-list entries and need levels that entered, left or changed."""
-    frame = data.m.decision_history
-    if frame is None:
+    rows = plain_history(data)["decisions"]
+    if rows is None:
         return None
-    areas = sorted({lan, *data.kommuner_of[lan]})
+    areas = {lan, *data.kommuner_of[lan]}
     def states(run_id: str) -> dict[tuple[str, str, str], str]:
-        part = frame.filter((pl.col("run_id") == run_id) & pl.col("area_code").is_in(areas))
-        return {(r["kind"], r["area_code"], r["item_id"]): r["state"] for r in part.to_dicts()}
+        return {(r["kind"], r["area_code"], r["item_id"]): r["state"] for r in rows
+                if r["run_id"] == run_id and r["area_code"] in areas}
     now, before = states(run), states(previous)
     out = []
     for key in sorted(set(now) | set(before)):

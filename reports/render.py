@@ -1,9 +1,16 @@
 """Write the site: start page, county pages, kommun profiles, indicator pages, downloads.
 
 The site is Swedish, opens offline from disk (one stylesheet, no script, no external
-request), prints, and is deterministic: the same marts give byte-identical files. Each
-file is written to a temporary name and renamed into place, so a failed run never leaves a
-half-written page over the previous one; pages the site no longer writes are removed.
+request), prints, and is deterministic: the same marts give byte-identical files. A page
+depends only on what it shows (no run id; an indicator page names its own indicator's
+fetch date), so a changed indicator rewrites only the pages that show it.
+
+How files are written (every page writer follows this): render into the `out_dir` given,
+through `write_file`. The publication renders into a staging folder where the current
+publication's files are hardlinked in; `write_file` leaves a file whose content is the same
+alone (the hardlink stays: nothing rewritten) and otherwise writes a temporary file and
+renames it over the name, which never touches the current publication's copy. Never open
+an existing file for writing in place. Files the render did not write are pruned.
 """
 
 from __future__ import annotations
@@ -12,11 +19,13 @@ import multiprocessing
 import os
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from reports.changes import plain_history
 from reports.colours import COMPARISON_FILL, COUNT_FILL, QUINTILE_FILL
 from reports.coordination import RANKABILITY_BANDS, memo_file
 from reports.downloads import write_downloads
@@ -33,7 +42,7 @@ ASSET_DIR = "assets"
 
 @dataclass(frozen=True)
 class ReportContext:
-    run_id: str
+    run_id: str           # the publication (named on the start page only)
     data_label: str
     is_demo: bool
     fetched: str  # date the source data were fetched, YYYY-MM-DD
@@ -43,6 +52,7 @@ class ReportContext:
 class SiteResult:
     pages: dict[str, list[Path]] = field(default_factory=dict)   # kind → files
     seconds: dict[str, float] = field(default_factory=dict)      # step → seconds
+    rewritten: list[Path] = field(default_factory=list)          # files whose content changed
 
     def bytes_of(self, kind: str) -> list[int]:
         return [p.stat().st_size for p in self.pages.get(kind, [])]
@@ -54,11 +64,20 @@ def environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def write_file(path: Path, content: str | bytes) -> None:
+def write_file(path: Path, content: str | bytes) -> bool:
+    """Write `content` to `path` unless the file already holds exactly that; atomically
+    (temporary name, then rename), never in place. True when the file was (re)written."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+    return True
 
 
 def stylesheet() -> str:
@@ -92,11 +111,14 @@ def prune(out_dir: Path, keep: set[Path]) -> None:
 _SHARED: dict = {}
 
 
-def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str]:
+def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str, bool]:
     kind, template, name, key = job
     data, layers, env, common, out_dir = (_SHARED[k] for k in ("data", "layers", "env", "common", "out"))
+    ctx, fetched = common["ctx"], _SHARED["fetched"]
+    context = dict(common)
     if kind == "start":
         page = start_page(data, layers)
+        context["publication"] = ctx  # the start page's colophon names the publication
     elif kind == "county":
         page = county_page(data, layers, key)
     elif kind == "profile":
@@ -109,8 +131,10 @@ def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str]:
         page = COUNTY_VIEW_PAGES[kind][2](data, key)
     else:
         page = indicator_page(data, layers, data.by_id[key])
-    write_file(out_dir / name, env.get_template(template).render(**common, **page))
-    return kind, name
+        # An indicator page shows one indicator: its own fetch date, not the newest of all.
+        context["ctx"] = replace(ctx, fetched=fetched.get(key) or ctx.fetched)
+    written = write_file(out_dir / name, env.get_template(template).render(**context, **page))
+    return kind, name, written
 
 
 def _plain_signals() -> None:
@@ -141,7 +165,11 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
               "min_share": f"{round(100 * MIN_SHARE)}\u00a0%", "n_all_kommuner": len(data.kommuner),
               "rankability_bands": RANKABILITY_BANDS}
     css = out_dir / ASSET_DIR / "site.css"
-    write_file(css, stylesheet())
+    if write_file(css, stylesheet()):
+        result.rewritten.append(css)
+    facts = marts.facts
+    fetched = dict(facts.group_by("indicator_id").agg(pl.col("fetched_at").drop_nulls().max().str.slice(0, 10))
+                   .drop_nulls().iter_rows()) if "fetched_at" in facts.columns else {}
     jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]
             + [("start", "index.html.j2", "index.html", ""), ("about", "about.html.j2", "om-siffrorna.html", "")]
             + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
@@ -153,7 +181,9 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     jobs = [job for job in jobs if kinds is None or job[0] in kinds]
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()
-    _SHARED.update(data=data, layers=layers, env=environment(), common=common, out=out_dir)
+    plain_history(data)  # before the workers fork: they cannot run polars
+    _SHARED.update(data=data, layers=layers, env=environment(), common=common, out=out_dir,
+                   fetched=fetched)
     try:
         workers = workers or workers_from_env()
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -168,12 +198,15 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
             done = [_render_job(job) for job in jobs]
     finally:
         _SHARED.clear()
-    for kind, name in done:
+    for kind, name, written in done:
         result.pages.setdefault(kind, []).append(out_dir / name)
+        if written:
+            result.rewritten.append(out_dir / name)
     # The memos' workbooks are written here: polars stays out of the forked workers.
     for lan, call in calls_of(data) if kinds is None or "call_memo" in kinds else []:
-        write_file(out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call),
-                   memo_xlsx(data, lan, call, ctx.data_label, ctx.fetched))
+        memo = out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call)
+        if write_file(memo, memo_xlsx(data, lan, call, ctx.data_label, ctx.fetched)):
+            result.rewritten.append(memo)
     result.seconds["pages"] = time.perf_counter() - step
     result.seconds["workers"] = workers
     if kinds is None:
@@ -183,8 +216,13 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     return result
 
 
-def render_downloads(marts: Marts, out_dir: Path, ctx: ReportContext,
-                     workers: int | None = None) -> list[Path]:
-    """CSV and XLSX for every county and kommun under `out_dir/nedladdning/`."""
-    return write_downloads(SiteData(marts), out_dir, ctx.data_label, ctx.fetched, write_file,
+def render_downloads(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
+                     rewritten: list[Path] | None = None) -> list[Path]:
+    """CSV and XLSX for every county and kommun under `out_dir/nedladdning/`; the files
+    whose content changed are appended to `rewritten`."""
+    def write(path: Path, content: str | bytes) -> None:
+        if write_file(path, content) and rewritten is not None:
+            rewritten.append(path)
+
+    return write_downloads(SiteData(marts), out_dir, ctx.data_label, ctx.fetched, write,
                            workers=workers)

@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from transforms.peers import PeerSettings
 
 
+def read_yaml(text: str):
+    """YAML as yaml.safe_load reads it, with libyaml's parser where installed (the catalogue
+    is read on every nightly check)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+
+
 class CatalogError(ValueError):
     """A catalogue file is broken; the message names the file, entry and field."""
 
@@ -34,6 +40,27 @@ class AgeBand(_Strict):
         if self.to_age < self.from_age:
             raise ValueError(f"'to' ({self.to_age}) is below 'from' ({self.from_age})")
         return self
+
+
+class Plausible(_Strict):
+    """Values an indicator plausibly takes. A value outside is flagged where it shows (a
+    footnote, meta.data_quality), never dropped: some are real (children enrolled in a
+    preschool of another kommun make a share above 100 %). `note` explains, in Swedish."""
+
+    min: float | None = None
+    max: float | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Plausible:
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError(f"'max' ({self.max}) is below 'min' ({self.min})")
+        return self
+
+
+# Without a range in the catalogue: shares lie within 0–100 %, rates and counts are not negative.
+DEFAULT_PLAUSIBLE = {"proportion": Plausible(min=0, max=100), "rate": Plausible(min=0),
+                     "count": Plausible(min=0), "mean": Plausible()}
 
 
 class Disclosure(_Strict):
@@ -67,6 +94,11 @@ class Indicator(_Strict):
     disclosure: Disclosure = Disclosure()
     pooling_years: int | None = Field(default=None, ge=2, le=5)
     note: str | None = None
+    plausible: Plausible | None = None
+
+    @property
+    def plausible_range(self) -> Plausible:
+        return self.plausible or DEFAULT_PLAUSIBLE[self.value_type]
 
     @field_validator("source_id")
     @classmethod
@@ -106,7 +138,7 @@ def _format_error(path: Path, index: int, entry: dict, err: ValidationError) -> 
 def load_indicators(path: Path) -> list[Indicator]:
     """Read and validate the indicator catalogue; raise CatalogError naming entry and field."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise CatalogError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list):
@@ -164,6 +196,9 @@ def indicators_frame(indicators: list[Indicator]) -> pl.DataFrame:
                 "min_denominator": ind.disclosure.min_denominator,
                 "pooling_years": ind.pooling_years,
                 "note": ind.note,
+                "plausible_min": ind.plausible_range.min,
+                "plausible_max": ind.plausible_range.max,
+                "plausible_note": ind.plausible_range.note,
             }
         )
     return pl.DataFrame(rows, schema=INDICATOR_SCHEMA)
@@ -195,6 +230,9 @@ INDICATOR_SCHEMA = {
     "min_denominator": pl.Int32,
     "pooling_years": pl.Int32,
     "note": pl.String,
+    "plausible_min": pl.Float64,
+    "plausible_max": pl.Float64,
+    "plausible_note": pl.String,
 }
 
 
@@ -244,7 +282,7 @@ class SourceSettings(_Strict):
 
 def load_source_settings(path: Path) -> SourceSettings:
     try:
-        return SourceSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return SourceSettings.model_validate(read_yaml(path.read_text(encoding="utf-8")))
     except (ValidationError, yaml.YAMLError) as err:
         raise CatalogError(f"{path}: {err}") from err
 
@@ -258,7 +296,7 @@ class MethodText(_Strict):
 def load_methods(path: Path) -> pl.DataFrame:
     """The Swedish method texts: method_id, title, text."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml(path.read_text(encoding="utf-8"))
         methods = [MethodText.model_validate(m) for m in doc["methods"]]
     except (ValidationError, yaml.YAMLError, KeyError, TypeError) as err:
         raise CatalogError(f"{path}: {err}") from err
@@ -269,6 +307,6 @@ def load_methods(path: Path) -> pl.DataFrame:
 def load_peer_settings(path: Path) -> PeerSettings:
     """The variables and weights for similar municipalities (data/catalog/peers.yaml)."""
     try:
-        return PeerSettings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return PeerSettings.model_validate(read_yaml(path.read_text(encoding="utf-8")))
     except (ValidationError, yaml.YAMLError) as err:
         raise CatalogError(f"{path}: {err}") from err

@@ -50,7 +50,13 @@ VALUE_SCHEMA = {
 
 
 class MalformedResponse(ApiError):
-    """A response parsed as JSON but is not in the expected Kolada/SCB shape."""
+    """A response parsed as JSON but is not in the expected Kolada/SCB shape. The message
+    names the request and place (for the log); `reason` says what is wrong in Swedish,
+    without addresses (for meta.data_quality and the site)."""
+
+    def __init__(self, message: str, reason: str = "svaret hade inte den form källan brukar ge"):
+        super().__init__(message)
+        self.reason = reason
 
 
 def chunked(items: Sequence, size: int) -> Iterator[list]:
@@ -83,17 +89,19 @@ class KoladaClient:
             if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
                 keys = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
                 raise MalformedResponse(
-                    f"kolada: {label}: expected an object with a 'values' list, got {keys}"
-                )
+                    f"kolada: {label}: expected an object with a 'values' list, got {keys}",
+                    "svaret saknade Koladas lista med värden")
             yield Page(doc["values"], record, label)
             next_url = doc.get("next_url") or doc.get("next_page")
             if not doc["values"] or not next_url:
                 return
             if next_url in seen:
-                raise MalformedResponse(f"kolada: {label}: pagination loops back to {next_url}")
+                raise MalformedResponse(f"kolada: {label}: pagination loops back to {next_url}",
+                                        "svarets sidor hänvisade tillbaka till en tidigare sida")
             seen.add(next_url)
             url, params = next_url, None
-        raise MalformedResponse(f"kolada: {path}: more than {MAX_PAGES} pages")
+        raise MalformedResponse(f"kolada: {path}: more than {MAX_PAGES} pages",
+                                f"svaret hade fler än {MAX_PAGES} sidor")
 
     def kpis(self, ids: Sequence[str]) -> pl.DataFrame:
         rows: list[dict] = []
@@ -119,12 +127,21 @@ class KoladaClient:
             rows.extend(parse_values(page, known_areas))
         return values_frame(rows)
 
-    def changed(self, kpi_ids: Sequence[str], years: Sequence[int], since: str) -> set[str]:
-        """The KPIs with any value changed (or deleted) on or after `since` (YYYY-MM-DD)."""
+    def changed(self, kpi_ids: Sequence[str], years: Sequence[int], since: str | None) -> set[str]:
+        """The KPIs with any value changed (or deleted) on or after `since` (YYYY-MM-DD);
+        without `since`, the KPIs that have any value at all."""
         changed: set[str] = set()
         for page in self.value_pages(kpi_ids, years, since):
             changed.update(obj["kpi"] for _, obj in _objects(page) if isinstance(obj.get("kpi"), str))
         return changed
+
+
+NOT_AN_OBJECT = "ett värde i svaret hade fel form"
+# Kolada's field names in the Swedish reasons.
+FIELD_WORDS = {"kpi": "om nyckeltal (kpi)", "municipality": "om område (municipality)",
+               "period": "om år (period)", "values": "med värden (values)",
+               "gender": "om kön (gender)", "value": "om värde (value)", "id": "om id",
+               "title": "om titel (title)"}
 
 
 def values_frame(rows: list[tuple]) -> pl.DataFrame:
@@ -133,14 +150,15 @@ def values_frame(rows: list[tuple]) -> pl.DataFrame:
 
 def _field(obj: dict, key: str, types: type | tuple, where: str, *, nullable: bool = False):
     if key not in obj:
-        raise MalformedResponse(f"{where}: missing field '{key}'")
+        raise MalformedResponse(f"{where}: missing field '{key}'", f"uppgiften {FIELD_WORDS.get(key, key)} saknades")
     value = obj[key]
     if value is None and nullable:
         return None
-    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-        raise MalformedResponse(f"{where}: field '{key}': expected {types}, got {value!r}")
-    if not isinstance(value, types):
-        raise MalformedResponse(f"{where}: field '{key}': expected {types}, got {value!r}")
+    wrong = (isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,))) \
+        or not isinstance(value, types)
+    if wrong:
+        raise MalformedResponse(f"{where}: field '{key}': expected {types}, got {value!r}",
+                                f"uppgiften {FIELD_WORDS.get(key, key)} hade fel form ({value!r:.40})")
     return value
 
 
@@ -149,7 +167,7 @@ def _objects(page: Page) -> Iterator[tuple[str, dict]]:
     for i, obj in enumerate(page.values):
         where = f"kolada: {page.label}: values[{i}]"
         if not isinstance(obj, dict):
-            raise MalformedResponse(f"{where}: expected an object, got {obj!r}")
+            raise MalformedResponse(f"{where}: expected an object, got {obj!r}", NOT_AN_OBJECT)
         yield where, obj
 
 
@@ -195,10 +213,10 @@ def parse_values_by_kpi(page: Page, known_areas: set[str] | None = None
         key = kpi if isinstance(kpi, str) else ""
         try:
             if not isinstance(obj, dict):
-                raise MalformedResponse(f"{where}: expected an object, got {obj!r}")
+                raise MalformedResponse(f"{where}: expected an object, got {obj!r}", NOT_AN_OBJECT)
             parsed = _parse_object(where, obj, known_areas, sha, fetched_at)
         except MalformedResponse as err:
-            problems.setdefault(key, str(err))
+            problems.setdefault(key, err)
             continue
         rows.setdefault(key, []).extend(parsed)
     return rows, problems
@@ -242,26 +260,29 @@ def _parse_object(where: str, obj: dict, known_areas: set[str] | None, sha: str 
     municipality = _field(obj, "municipality", str, where)
     if known_areas is not None and municipality not in known_areas:
         raise MalformedResponse(
-            f"{where}: unknown municipality code {municipality!r} (kpi {kpi})"
-        )
+            f"{where}: unknown municipality code {municipality!r} (kpi {kpi})",
+            f"okänd kommunkod {municipality}")
     period = _field(obj, "period", (int, str), where)
     try:
         period = int(period)
     except ValueError:
-        raise MalformedResponse(f"{where}: field 'period': not a year: {period!r}") from None
+        raise MalformedResponse(f"{where}: field 'period': not a year: {period!r}",
+                                f"året {period!r:.20} är inte ett årtal") from None
     values = _field(obj, "values", list, where)
     for j, entry in enumerate(values):
         at = f"{where}.values[{j}]"
         if not isinstance(entry, dict):
-            raise MalformedResponse(f"{at}: expected an object, got {entry!r}")
+            raise MalformedResponse(f"{at}: expected an object, got {entry!r}", NOT_AN_OBJECT)
         gender = _field(entry, "gender", str, at)
         if gender not in ("T", "K", "M"):
-            raise MalformedResponse(f"{at}: field 'gender': unknown code {gender!r}")
+            raise MalformedResponse(f"{at}: field 'gender': unknown code {gender!r}",
+                                    f"okänd kod för kön ({gender!r:.20})")
         value = _field(entry, "value", (int, float), at, nullable=True)
         count = entry.get("count")
         status = entry.get("status") or ""
         if not isinstance(status, str):
-            raise MalformedResponse(f"{at}: field 'status': expected text, got {status!r}")
+            raise MalformedResponse(f"{at}: field 'status': expected text, got {status!r}",
+                                    "statusen var inte en text")
         deleted = entry.get("isdeleted", entry.get("is_deleted", False))
         rows.append((kpi, municipality, period, gender,
                      count if isinstance(count, int) else None, status,

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,7 +34,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sources.catalog import CatalogError
+from sources.catalog import CatalogError, read_yaml
 from sources.http import ApiError, SourceUnavailable
 from sources.kolada import (KPI_SCHEMA, KoladaClient, MalformedResponse, Page, chunked,
                             parse_kpis, parse_values_by_kpi, values_frame)
@@ -43,7 +44,6 @@ from transforms.vintage import level_shift, out_of_range, swedish_number, title_
 FULL, INCREMENTAL, REPLAY = "full", "incremental", "replay"
 # Problems worth asking again on a night without news: the answer may simply come through.
 TRANSIENT = {"bad_response", "fetch_failed"}
-ACCEPT_FILE = "data/catalog/accepted_changes.yaml"
 
 VINTAGE_SCHEMA = {
     "kpi_id": pl.String,
@@ -78,6 +78,7 @@ class KoladaRefresh:
     values: pl.DataFrame    # raw.kolada_value: accepted values, kept ones included
     vintage: pl.DataFrame   # meta.kolada_vintage: one row per KPI, VINTAGE_SCHEMA
     fetched: int = 0        # KPIs whose data were asked for in this refresh
+    details: dict[str, str] = field(default_factory=dict)  # KPI -> the error as the log needs it
 
     @property
     def problems(self) -> pl.DataFrame:
@@ -118,7 +119,7 @@ def load_acceptances(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = read_yaml(path.read_text(encoding="utf-8")) or {}
         entries = [Acceptance.model_validate(e) for e in doc.get("accepted") or []]
     except (ValidationError, yaml.YAMLError, AttributeError, TypeError) as err:
         raise CatalogError(f"{path}: {err}") from err
@@ -135,7 +136,7 @@ class _Stored:
 @dataclass
 class ParsedPage:
     rows: pl.DataFrame            # every readable row of the page (raw.kolada_value columns)
-    problems: dict[str, str]      # KPI ("" for the page) -> first problem
+    problems: dict[str, MalformedResponse]  # KPI ("" for the page) -> first problem
     kpis: frozenset[str]          # KPIs with rows or problems on the page
 
 
@@ -192,9 +193,18 @@ def since_date(previous: dict[str, dict]) -> str | None:
     return min(dates) if dates else None
 
 
+def no_data_yet(row: dict | None) -> bool:
+    """A KPI Kolada knows but has never given values for (asked again on a slower cadence)."""
+    return bool(row) and row.get("state") == "unavailable" and row.get("problem") == "no_data"
+
+
 def plan_incremental(client: KoladaClient, previous: dict[str, dict], wanted: Sequence[str],
-                     years: Sequence[int]) -> Plan:
-    """Ask Kolada what changed since the last published build (a handful of requests)."""
+                     years: Sequence[int], refetch: Collection[str] = ()) -> Plan:
+    """Ask Kolada what changed since the last published build (a handful of requests).
+
+    A KPI that had no values is not fetched again every night: it is part of the nightly
+    question what changed since the last check (values arriving are a change), and is asked
+    in full only when listed in `refetch` (the probe's weekly look, or a full build)."""
     metadata = client.kpis(wanted)
     now_meta = {row["kpi_id"]: row for row in metadata.iter_rows(named=True)}
     known = set(now_meta)
@@ -206,11 +216,17 @@ def plan_incremental(client: KoladaClient, previous: dict[str, dict], wanted: Se
                 or (kpi in known and now_hash[kpi] != prev.get("meta_hash")):
             plan.metadata_changed.add(kpi)
     since = since_date(previous)
-    candidates = sorted(k for k in known if k in previous and split_pages(previous[k]["pages"]))
+    candidates = sorted(k for k in known if k in previous
+                        and (split_pages(previous[k]["pages"]) or no_data_yet(previous[k])))
     changed = client.changed(candidates, years, since) if since and candidates else set()
     for kpi in sorted(known):
         prev = previous.get(kpi)
-        if prev is None or not split_pages(prev["pages"]):
+        if no_data_yet(prev):
+            if kpi in changed:
+                plan.reasons[kpi] = f"har fått värden hos Kolada sedan {since}"
+            elif kpi in refetch:
+                plan.reasons[kpi] = "hade inga värden; frågas igen"
+        elif prev is None or not split_pages(prev["pages"]):
             plan.reasons[kpi] = "inga tidigare värden"
         elif prev.get("problem") in TRANSIENT:
             plan.reasons[kpi] = "förra hämtningen misslyckades"
@@ -224,25 +240,41 @@ def plan_incremental(client: KoladaClient, previous: dict[str, dict], wanted: Se
     return plan
 
 
+def plain_reason(err: Exception) -> str:
+    """What went wrong, in Swedish and without addresses (the log keeps the full error)."""
+    if isinstance(err, MalformedResponse):
+        return err.reason
+    text = str(err)
+    if isinstance(err, SourceUnavailable):
+        return "källan gick inte att nå"
+    if status := re.search(r"HTTP (\d{3})", text):
+        return f"källan svarade med felkoden {status[1]}, också efter flera försök"
+    if "not valid JSON" in text:
+        return "svaret var inte läsbar JSON"
+    if "attempts" in text:
+        return "källan svarade inte, inte heller efter flera försök"
+    return "hämtningen misslyckades"
+
+
 def fetch_values(client: KoladaClient, kpis: Sequence[str], years: Sequence[int],
-                 cache: PageCache) -> tuple[dict[str, list[str]], dict[str, tuple[str, str]]]:
-    """Data pages per KPI (by hash), and (problem, detail) for KPIs that could not be had.
+                 cache: PageCache) -> tuple[dict[str, list[str]], dict[str, tuple[str, Exception]]]:
+    """Data pages per KPI (by hash), and (problem, error) for KPIs that could not be had.
 
     A request for up to 25 KPIs that fails, or holds an object whose KPI cannot be told,
     is asked again one KPI at a time: only the broken series is lost.
     """
     pages_of: dict[str, list[str]] = {}
-    failures: dict[str, tuple[str, str]] = {}
+    failures: dict[str, tuple[str, Exception]] = {}
 
-    def ask(batch: list[str]) -> tuple[str, str] | None:
+    def ask(batch: list[str]) -> tuple[str, Exception] | None:
         try:
             shas = [cache.add(page) for page in client.value_pages(batch, years)]
         except SourceUnavailable:
             raise
         except MalformedResponse as err:
-            return "bad_response", str(err)
+            return "bad_response", err
         except ApiError as err:
-            return "fetch_failed", str(err)
+            return "fetch_failed", err
         loose = [cache.get(sha).problems[""] for sha in shas if "" in cache.get(sha).problems]
         if loose:
             return "bad_response", loose[0]
@@ -266,8 +298,8 @@ def _message(problem: str, kpi: str, detail: str) -> str:
     return {
         "unknown_id": f"Kolada känner inte till nyckeltalet {kpi} (det kan ha tagits bort eller bytt id).",
         "no_data": f"Kolada gav inga värden för {kpi} {detail}.",
-        "bad_response": f"Koladas svar för {kpi} gick inte att läsa: {detail}",
-        "fetch_failed": f"Hämtningen av {kpi} misslyckades: {detail}",
+        "bad_response": f"Koladas svar för {kpi} gick inte att läsa: {detail}.",
+        "fetch_failed": f"Hämtningen av {kpi} misslyckades: {detail}.",
         "failed_check": f"Koladas värden för {kpi} klarade inte kontrollen: {detail}",
         "drift": f"Nivåskifte i {kpi}: {detail} De nya värdena används inte förrän skiftet har "
                  "granskats och godkänts.",
@@ -298,7 +330,10 @@ def judge(kpi: str, frame: pl.DataFrame, prev: dict | None, cache: PageCache, un
         return "no_data", f"för åren {min(years)}–{max(years)}"
     if failure:
         return "failed_check", failure
-    if use.value_type:
+    # A catalogue indicator's value outside its plausible range costs nothing here: it is
+    # flagged where it shows (a share above 100 % can be real). A KPI read only for other
+    # uses (the cost catalogue) is still refused when a value is impossible for its type.
+    if use.value_type and not use.indicator_ids:
         bad = out_of_range(frame, use.value_type)
         if bad.height:
             first = bad.row(0, named=True)
@@ -325,11 +360,13 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
                    previous: Sequence[dict] | None, mode: str, years: Sequence[int],
                    known_areas: set[str] | None, now: str,
                    validate: Callable[[pl.DataFrame], dict[str, str]],
-                   acceptances: dict[str, str] | None = None) -> KoladaRefresh:
+                   acceptances: dict[str, str] | None = None,
+                   refetch: Collection[str] = ()) -> KoladaRefresh:
     """Refresh the KPIs in `uses` against the previous build's vintage rows (`previous`).
 
     `validate(frame)` checks raw.kolada_value rows once for all KPIs fetched and returns
-    KPI -> the first failure of its rows ("" for a failure of the whole frame)."""
+    KPI -> the first failure of its rows ("" for a failure of the whole frame). `refetch`
+    (incremental) names KPIs without values to ask again in full."""
     acceptances = acceptances or {}
     prev = previous_rows(previous)
     wanted = sorted(uses)
@@ -340,7 +377,7 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
         if not all(store.has("kolada", sha) for sha in split_pages(row.get("pages"))):
             row["pages"] = None
     if mode == INCREMENTAL and prev:
-        plan = plan_incremental(client, prev, wanted, years)
+        plan = plan_incremental(client, prev, wanted, years, refetch)
         metadata = plan.metadata
         # A blocked series a person has just accepted is asked for again, changed or not.
         fetch = plan.refetch | {k for k in acceptances if (prev.get(k) or {}).get("state") == "blocked"
@@ -362,7 +399,7 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
     empty = candidates.clear()
     if "" in checked:  # nothing to blame a single series for: the frame itself is wrong
         raise ValueError(f"raw.kolada_value: {checked['']}")
-    rows = []
+    rows, details = [], {}
     for kpi in wanted:
         before = prev.get(kpi)
         use = uses[kpi]
@@ -394,13 +431,16 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
                                 "fetched_at": max(stamps) if stamps else now})
             continue
         code, detail = problem
+        if isinstance(detail, Exception):  # the reason in Swedish; the error itself to the log
+            details[kpi] = str(detail)
+            detail = plain_reason(detail)
         rows.append(_failed(before, base, code, _message(code, kpi, detail)))
     vintage = pl.DataFrame(rows, schema=VINTAGE_SCHEMA).sort("kpi_id")
     kpis = metadata.filter(pl.col("kpi_id").is_in(wanted)).sort("kpi_id")
     newly_unknown = {k for k in wanted if k not in meta
                      and (prev.get(k) or {}).get("problem") != "unknown_id"}
     return KoladaRefresh(kpis, _values(vintage, cache, fetched_rows), vintage,
-                         fetched=len(fetch | newly_unknown))
+                         fetched=len(fetch | newly_unknown), details=details)
 
 
 def _carry(before: dict | None, base: dict, state: str) -> dict:

@@ -108,6 +108,11 @@ def refresh_population(client: ScbClient | None, store: RawStore,
                                           fetched))
         updated = stamps.get(table.table) or next(
             (str(doc["updated"]) for doc, _, _ in docs if doc.get("updated")), None)
+        if updated is None:  # none of the years yet: the table's own stamp (else the next
+            try:             # night would take the stamp it sees for an update)
+                updated = client.table_updated(table.table)
+            except ApiError:
+                pass
         rows.append({"table_id": table.table, "state": "fresh", "problem": None, "message": None,
                      "updated": updated, "pages": ",".join(shas), "fetched_at": fetched,
                      "checked_at": now})

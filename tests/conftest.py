@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# A step that failed on a transient fault is retried after UPPVAXT_FETCH_RETRY_SECONDS (one
+# minute in use); tests do not wait.
+os.environ.setdefault("UPPVAXT_FETCH_RETRY_SECONDS", "0")
+
 REPO = Path(__file__).resolve().parent.parent
 REALDATA = Path(os.environ.get("UPPVAXT_REALDATA", REPO.parent / "shared" / "realdata"))
 FIXTURES = Path(__file__).parent / "fixtures"

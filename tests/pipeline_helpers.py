@@ -44,8 +44,9 @@ def digest(path: Path) -> str:
 
 
 def copy_of(data: Path, tmp_path: Path) -> Path:
+    """A copy of a data folder; the publication links are copied as links (they are relative)."""
     target = tmp_path / "data"
-    shutil.copytree(data, target)
+    shutil.copytree(data, target, symlinks=True)
     return target
 
 

@@ -1,30 +1,31 @@
-"""Crash safety (issue 9 #10): a build killed with SIGKILL at any point leaves the published
-snapshot openable and equal to the last complete build, and the next build succeeds
-without anyone cleaning up (temporary files, a half-written warehouse table, a WAL)."""
+"""Crash safety (issue 9 #10, issue 15 #4, #5): a build killed with SIGKILL at any point
+leaves the database and the site as one earlier publication (both naming it), and no run "in
+progress" behind it: the next build marks the killed runs failed, says so, and publishes."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from tests.conftest import REPO
-from tests.pipeline_helpers import catalog_copy, copy_of, digest, edit_indicators
+from tests.pipeline_helpers import catalog_copy, copy_of, edit_indicators
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
-def start(data: Path, catalog: Path) -> subprocess.Popen:
+def start(data: Path, catalog: Path, home: Path) -> subprocess.Popen:
     env = {**os.environ, "UPPVAXT_DATA_DIR": str(data), "UPPVAXT_CATALOG_DIR": str(catalog),
-           "UPPVAXT_SOURCE": "demo"}
-    env.pop("DAGSTER_HOME", None)
+           "UPPVAXT_SOURCE": "demo", "DAGSTER_HOME": str(home)}
     return subprocess.Popen([sys.executable, "-m", "pipeline", "build"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -44,53 +45,56 @@ def kill_when(process: subprocess.Popen, condition, timeout: float = 600) -> boo
     raise AssertionError("the build neither finished nor reached the point in time")
 
 
-def run_id(snapshot: Path) -> str:
-    con = duckdb.connect(str(snapshot), read_only=True)  # openable, and readable throughout
+def publication_seen(data: Path) -> str:
+    """The publication a reader sees: the database's and the site's must be the same."""
+    con = duckdb.connect(str(data / "published" / "uppvaxt.duckdb"), read_only=True)
     try:
         assert con.sql("select count(*) from marts.fact_indicator").fetchall()[0][0] > 100_000
-        return con.sql("select run_id from meta.publication").fetchall()[0][0]
+        database = con.sql("select run_id from meta.publication").fetchall()[0][0]
     finally:
         con.close()
+    manifest = json.loads((data / "reports" / "publicering.json").read_text(encoding="utf-8"))
+    start_page = (data / "reports" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"Kolofon: publicering ([0-9a-f-]+)\.", start_page)[1] == database
+    assert manifest["run_id"] == database
+    return database
 
 
-def test_killed_builds_leave_the_snapshot_and_the_next_build_recovers(demo_build, tmp_path):
+def test_killed_builds_leave_one_publication_and_no_run_in_progress(demo_build, tmp_path):
     data = copy_of(demo_build[0], tmp_path)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
     # A changed catalogue makes every build publish, so each point below is reached.
     catalog = catalog_copy(tmp_path, lambda d: edit_indicators(
         d, lambda entries: [dict(e, note="Ny anteckning") if e["id"] == "N15428" else e for e in entries]))
-    snapshot = data / "published" / "uppvaxt.duckdb"
     manifest = data / "raw" / "manifest.jsonl"
-    original = digest(snapshot), run_id(snapshot)
+    original = publication_seen(data)
     fetched = manifest.stat().st_size
+    staging = lambda pattern: any((data / "publications").glob(f".staging-*/{pattern}"))
 
     points = {
         "while fetching": lambda: manifest.stat().st_size > fetched + 2000,
-        "while publishing": lambda: any(snapshot.parent.glob(".uppvaxt.duckdb.*.tmp*")),
-        "while writing reports": lambda: any((data / "reports").glob(".*.tmp")),
+        "while publishing the database": lambda: staging("database/.uppvaxt.duckdb.*.tmp*"),
+        "while writing the site": lambda: staging("site/.*.tmp"),
     }
-    killed_at = []
+    instance = dg.DagsterInstance.from_config(str(home))
+    in_progress = lambda: instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     for name, condition in points.items():
-        if not kill_when(start(data, catalog), condition):
-            continue
-        killed_at.append(name)
-        if digest(snapshot) != original[0]:  # only once the new snapshot was complete
-            assert name == "while writing reports", name
-            assert run_id(snapshot) != original[1]
-        else:
-            assert run_id(snapshot) == original[1]
-    assert killed_at[:2] == ["while fetching", "while publishing"], killed_at
+        assert kill_when(start(data, catalog, home), condition), name
+        assert publication_seen(data) == original, name  # never a mix, never half
+        # the killed run is left "in progress"; the ones before it were marked failed by
+        # the build that followed them, before it started anything
+        [left] = in_progress()
+        assert left.job_name == "build_all", name
 
-    process = start(data, catalog)
+    process = start(data, catalog, home)
     out, _ = process.communicate(timeout=900)
     assert process.returncode == 0, out
-    assert "uppvaxt: publicerat" in out or "rapporterna färdigställda" in out, out
-    assert run_id(snapshot) != original[1]
-    assert not list(snapshot.parent.glob(".uppvaxt.duckdb.*"))  # leftovers removed
+    assert "uppvaxt: publicerat" in out, out
+    assert f"Tidigare körning: Körningen {left.run_id[:8]} (build_all) avbröts utan att avslutas" in out, out
+    assert publication_seen(data) != original
+    assert in_progress() == []
+    assert instance.get_run_by_id(left.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert not list((data / "publications").glob(".staging-*"))  # leftovers removed
     assert not list((data / "raw").glob("*/*.tmp*"))
     assert manifest.read_bytes().endswith(b"\n")
-    marker = json.loads((data / "reports" / ".uppvaxt-build.json").read_text())
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        assert marker["fingerprint"] == con.sql("select fingerprint from meta.publication").fetchall()[0][0]
-    finally:
-        con.close()

@@ -113,3 +113,19 @@ def test_a_national_row_with_denominator_zero_gives_no_funnel_and_no_crash():
     facts = pl.DataFrame(rows).with_columns(multiplier=pl.lit(100.0), value_type=pl.lit("proportion"),
                                             ci_method_catalog=pl.lit("wilson"))
     assert funnel_limits(facts).is_empty()
+
+
+def test_a_national_share_above_100_percent_gives_no_funnel_that_year():
+    """N11821 (children 3–5 in preschool) can exceed 100 % in riket too: a binomial funnel
+    around 100.7 % means nothing, so that year has none (issue 15 #1); other years keep theirs."""
+    rows = []
+    for period, national in ((2023, 9_500.0), (2024, 10_070.0)):
+        rows += [{"indicator_id": "N11821", "period": period, "sex": "T", "breakdown": "all",
+                  "area_type": "kommun", "area_code": f"{i:04d}", "status": "ok",
+                  "denominator": 500.0, "numerator": 480.0 + 10 * i} for i in range(4)]
+        rows.append({**rows[-1], "area_type": "riket", "area_code": "0000", "numerator": national,
+                     "denominator": 10_000.0})
+    facts = pl.DataFrame(rows).with_columns(multiplier=pl.lit(100.0), value_type=pl.lit("proportion"),
+                                            ci_method_catalog=pl.lit("wilson"))
+    limits = funnel_limits(facts)
+    assert set(limits["period"]) == {2023} and (limits["benchmark"] == 95.0).all()

@@ -53,15 +53,15 @@ def check(frame: pl.DataFrame) -> dict[str, str]:
     return failures_by(frame, KoladaValue, "kpi")
 
 
-USES = {k: Use((k,), False, "rate" if k in ("N07403", "U07417") else "proportion") for k in KPIS}
+USES = {k: Use((k,), False) for k in KPIS}
 
 
 def refresh(world, store, known_areas, previous=None, mode=FULL, uses=USES, acceptances=None,
-            requests=None, fault=None, **source):
+            requests=None, fault=None, refetch=(), **source):
     c = client(world, requests, fault, **source)
     c.fetcher.store = store
     return refresh_kolada(c, store, uses, previous, mode, YEARS, known_areas, NOW, check,
-                          acceptances)
+                          acceptances, refetch)
 
 
 def rows(result) -> list[dict]:
@@ -160,7 +160,10 @@ def test_one_broken_object_costs_only_its_kpi(world, known_areas, tmp_path):
     second = refresh(world, store, known_areas, previous=rows(first), fault=broken)
     stale = state(second, "N02901")
     assert (stale["state"], stale["problem"]) == ("stale", "bad_response")
-    assert "missing field 'period'" in stale["message"] and "Senast godkända värden" in stale["message"]
+    # Swedish and without the request's address where people read it; the error itself for the log
+    assert "gick inte att läsa: uppgiften om år (period) saknades." in stale["message"]
+    assert "Senast godkända värden" in stale["message"] and "http" not in stale["message"]
+    assert "missing field 'period'" in second.details["N02901"] and "/data/kpi/" in second.details["N02901"]
     assert [state(second, k)["state"] for k in ("N07403", "N15428", "U07417")] == ["fresh"] * 3
     assert second.values.filter(pl.col("kpi") == "N02901").drop("fetched_at").equals(
         first.values.filter(pl.col("kpi") == "N02901").drop("fetched_at"))
@@ -175,7 +178,8 @@ def test_a_broken_shared_answer_is_asked_again_one_kpi_at_a_time(world, known_ar
 
     result = refresh(world, RawStore(tmp_path), known_areas, requests=requests, fault=broken)
     assert state(result, "N02901")["problem"] == "bad_response"
-    assert "expected an object with a 'values' list" in state(result, "N02901")["message"]
+    assert "svaret saknade Koladas lista med värden" in state(result, "N02901")["message"]
+    assert "expected an object with a 'values' list" in result.details["N02901"]
     assert [state(result, k)["state"] for k in ("N07403", "N15428", "U07417")] == ["fresh"] * 3
     paths = [r.url.path.split("/")[4] for r in requests if "/data/kpi/" in r.url.path]
     assert paths == [",".join(sorted(KPIS))] + sorted(KPIS)
@@ -198,11 +202,13 @@ def test_incremental_asks_only_what_changed(world, known_areas, tmp_path):
     assert full_fetches == [f"/v3/data/kpi/N15428/year/{','.join(map(str, YEARS))}"]
 
 
-def test_a_share_above_100_fails_its_check(world, known_areas, tmp_path):
+def test_a_share_above_100_costs_nothing_here(world, known_areas, tmp_path):
+    """Issue 15 #1: a share above 100 % can be real (N11821); the series is taken, and each
+    value outside the catalogue's range is flagged where it shows (tests/test_data_quality.py)."""
     result = refresh(world, RawStore(tmp_path), known_areas, kpi_scale={"N15428": 1.2})
-    failed = state(result, "N15428")
-    assert (failed["state"], failed["problem"]) == ("unavailable", "failed_check")
-    assert "omöjliga för typen proportion" in failed["message"]
+    taken = state(result, "N15428")
+    assert (taken["state"], taken["problem"]) == ("fresh", None)
+    assert result.values.filter(pl.col("kpi") == "N15428")["value"].max() > 100
 
 
 def test_a_value_with_privacy_status_fails_only_its_kpi(world, known_areas, tmp_path):
@@ -218,7 +224,7 @@ def test_a_value_with_privacy_status_fails_only_its_kpi(world, known_areas, tmp_
     result = refresh(world, RawStore(tmp_path), known_areas, fault=leaky)
     failed = state(result, "N07403")
     assert (failed["state"], failed["problem"]) == ("unavailable", "failed_check")
-    assert "privacy_is_not_a_value" in failed["message"]
+    assert "markerat som sekretesskyddat har ändå en siffra (område " in failed["message"]
     assert [state(result, k)["state"] for k in ("N02901", "N15428", "U07417")] == ["fresh"] * 3
 
 
@@ -240,3 +246,39 @@ def test_a_host_that_refuses_connections_stops_the_refresh(world, known_areas, t
     with pytest.raises(SourceUnavailable, match="servern kolada.demo går inte att nå"):
         refresh_kolada(KoladaClient(fetcher, DEMO_KOLADA_URL), RawStore(tmp_path), USES, None,
                        FULL, YEARS, known_areas, NOW, check)
+
+
+def test_a_kpi_without_values_is_asked_again_only_on_news_or_when_told(world, known_areas, tmp_path):
+    """Issue 15 #2: a KPI Kolada has no values for is not fetched every night. It is part of
+    the night's question what changed (values arriving are a change) and is asked in full
+    only when the caller says so (the Sunday look, a full build)."""
+    store = RawStore(tmp_path)
+    first = refresh(world, store, known_areas, kpi_empty={"N15428"})
+    assert (state(first, "N15428")["state"], state(first, "N15428")["problem"]) == ("unavailable", "no_data")
+    asked: list[httpx.Request] = []
+    quiet = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL, requests=asked,
+                    kpi_empty={"N15428"})
+    assert quiet.fetched == 0 and state(quiet, "N15428")["state"] == "unavailable"
+    data_asks = [r for r in asked if "/data/" in r.url.path]
+    assert [r.url.params.get("from_date") for r in data_asks] == ["2026-11-23"]  # one question
+    assert "N15428" in data_asks[0].url.path                                      # it is in it
+    assert state(quiet, "N15428")["message"] == state(first, "N15428")["message"]
+    # values arrive with an old change date: not seen until asked in full
+    missed = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL)
+    assert missed.fetched == 0 and state(missed, "N15428")["state"] == "unavailable"
+    told = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL, refetch={"N15428"})
+    assert told.fetched == 1 and state(told, "N15428")["state"] == "fresh"
+    # values with a new change date are news
+    news = refresh(world, store, known_areas, previous=rows(first), mode=INCREMENTAL,
+                   kpi_modified={"N15428": "2026-11-24"})
+    assert news.fetched == 1 and state(news, "N15428")["state"] == "fresh"
+
+
+def test_a_cost_kpi_with_an_impossible_value_is_still_refused(world, known_areas, tmp_path):
+    """A KPI read only for the cost catalogue (no indicator shows it, so no footnote can)
+    keeps its whole-series check: kronor per resident are never negative."""
+    uses = {**USES, "N07403": Use((), False, "rate")}
+    result = refresh(world, RawStore(tmp_path), known_areas, uses=uses, kpi_scale={"N07403": -1.0})
+    failed = state(result, "N07403")
+    assert (failed["state"], failed["problem"]) == ("unavailable", "failed_check")
+    assert "omöjliga för typen rate" in failed["message"]

@@ -32,7 +32,7 @@ from sources.catalog import Indicator
 from transforms.labels import MISSING_LABEL, CodeList, label_table, unlabelled
 
 CLI = Path(sys.executable).parent / "duckdb"
-VIEWS = ["marts.v_indikator", "marts.v_kommun_senaste", "marts.v_lan_senaste",
+VIEWS = ["marts.v_andringar", "marts.v_indikator", "marts.v_kommun_senaste", "marts.v_lan_senaste",
          "marts.v_liknande_kommuner", "marts.v_senaste_period", "marts.v_trend"]
 
 
@@ -156,7 +156,25 @@ def write(db: Path, table: str, data: pl.DataFrame) -> None:
 def published(tmp_path_factory) -> Path:
     """Östergötland with Linköping and Ödeshög; N15428 has no riket value in 2025, so its
     latest period is 2024; the survey indicator S1 is compared with all respondents."""
-    folder = tmp_path_factory.mktemp("sqldoor")
+    target = published_demo_like(tmp_path_factory.mktemp("sqldoor"))
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        counts = {view: con.sql(f"select count(*) from {view}").fetchall()[0][0] for view in VIEWS}
+    finally:
+        con.close()
+    assert counts == {
+        "marts.v_andringar": 0,  # a first publication: nothing to compare with
+        "marts.v_indikator": 2, "marts.v_kommun_senaste": 3, "marts.v_lan_senaste": 2,
+        "marts.v_liknande_kommuner": 1, "marts.v_senaste_period": 2, "marts.v_trend": 12}
+    return target
+
+
+def published_demo_like(folder: Path, history: dict[str, pl.DataFrame] | None = None) -> Path:
+    """The hand-made warehouse of `published`, published with the publication `history`
+    tables given ("meta.publication_change" …), or none (a first publication)."""
+    from checks.publication_models import HISTORY_MODELS
+    from pipeline.warehouse import ExtraTable
+
     db = folder / "warehouse.duckdb"
     write(db, "area", frame(TABLES["area"][1], [
         {"area_code": "00", "area_type": "riket", "area_name": "Riket", "lan_code": None},
@@ -192,10 +210,8 @@ def published(tmp_path_factory) -> Path:
         {"kommun_code": "0580", "peer_code": "0509", "rank": 1, "distance": 1.5}]))
     write(db, "label", label_table(code_lists(), published_columns()))
     target = folder / "uppvaxt.duckdb"
-    counts = publish(db, target)
-    assert {view: counts[view] for view in VIEWS} == {
-        "marts.v_indikator": 2, "marts.v_kommun_senaste": 3, "marts.v_lan_senaste": 2,
-        "marts.v_liknande_kommuner": 1, "marts.v_senaste_period": 2, "marts.v_trend": 12}
+    publish(db, target, extra={name: ExtraTable(frame, *column_docs(HISTORY_MODELS[name]))
+                               for name, frame in (history or {}).items()})
     return target
 
 
@@ -354,7 +370,10 @@ def assert_views_open_in_cli(db: Path) -> None:
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     counts = {row["view"]: row["n"] for row in json.loads(out.stdout)}
-    assert set(counts) == set(VIEWS) and all(n > 0 for n in counts.values()), counts
+    # every view answers; v_andringar is empty in a first publication (tests/test_changes.py
+    # reads it with rows)
+    assert set(counts) == set(VIEWS), counts
+    assert all(n > 0 for v, n in counts.items() if v != "marts.v_andringar"), counts
 
 
 def assert_demo_views_answer(db: Path) -> None:

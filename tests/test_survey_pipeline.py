@@ -115,7 +115,9 @@ def test_everything_on_the_demo_files(tmp_path):
     finally:
         con.close()
     assert not [c for c in columns if c[2] in ("respondent_id", "n_flag", "w_flag") or c[2].startswith("score__")]
-    assert {(s, t) for s, t, _ in columns} == {("staging", "survey_value"), ("meta", "survey_release")}
+    # (and the warehouse's build book: which version of each table is there, and from what)
+    assert {(s, t) for s, t, _ in columns} == {("staging", "survey_value"), ("meta", "survey_release"),
+                                               ("meta", "table_build")}
     releases = read_table(data / "warehouse" / "uppvaxt.duckdb", "meta", "survey_release")
     assert releases.height == 12 and set(releases["change"]) == {"new_wave"}  # 2 surveys × 6 scales
     assert releases["current"].all() and (releases["pinned"] + releases["narrowed"]).sum() == 0
@@ -182,7 +184,8 @@ def test_value_sensor_refreshes_once_per_batch_of_new_files(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     context = dg.build_sensor_context(instance=instance)
     assert isinstance(survey_value_sensor(context), dg.SkipReason)
-    run_inbox(defs, instance, demo_files=False)
+    # the file is read (the inbox sensor's run) and the cells are not yet refreshed
+    run_inbox(defs, instance, demo_files=False, refresh=False)
     context = dg.build_sensor_context(instance=instance)
     request = survey_value_sensor(context)
     assert isinstance(request, dg.RunRequest) and request.run_key.startswith("survey_value:")

@@ -110,6 +110,10 @@ def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.Dat
         mult = meta["multiplier"]
         target = meta["benchmark_num"] / meta["benchmark_den"]
         is_proportion = meta["ci_method_catalog"] == "wilson"
+        if is_proportion and not 0 <= target <= 1:
+            # A national "share" above 100 % (children enrolled in another kommun's
+            # preschool) has no binomial funnel: that year is drawn without one.
+            continue
         den = group["denominator"].to_numpy()
         p = group["numerator"].to_numpy() / den
         grid = np.geomspace(max(den.min(), 1.0), den.max() * 1.05, grid_points)

@@ -14,6 +14,7 @@ from checks.codes import (AREA_TYPE, BREAKDOWN_ALL, CI_METHOD, CI_METHOD_DESCRIP
                           SOURCE, SOURCE_MEASURE, STATUS_DESCRIPTION, STATUS_OK,
                           TREND_DESCRIPTION, TREND_NOT_CALCULATED, VALUE_TYPE, VERIFICATION,
                           pooled_label)
+from checks.publication_models import HISTORY_MODELS
 from checks.registry import TABLES
 from checks.validate import allowed_codes
 from pipeline.assets.surveys import SurveySettings
@@ -30,25 +31,35 @@ from sources.surveys.releases import CHANGE as SURVEY_CHANGE
 from transforms import goals, health_economics, need, readiness, selection, support
 from transforms.data_quality import (DATA_PROBLEM, QUALITY_STATE, QUALITY_STATE_DESCRIPTION,
                                      USED_FOR, VINTAGE_STATE)
+from transforms.changes import DECISION_KINDS
 from transforms.labels import CodeList, label_table, unlabelled
 from transforms.pooling import pooled_breakdown
 from transforms.watch import WATCH_REASON
 
 COMPARED_TO = ("lan", "riket", "rest_of_lan", "rest_of_riket", "peers")
 
+
+def _then_and_now(column: str) -> tuple[str, str]:
+    """meta.publication_change's pair of a fact column: its value before and now."""
+    return f"publication_change.old_{column}", f"publication_change.new_{column}"
+
+
 CODE_LISTS = [
-    CodeList("status", {**STATUS, "ok": STATUS_OK}, ("fact_indicator.status",),
-             STATUS_DESCRIPTION),
+    CodeList("status", {**STATUS, "ok": STATUS_OK},
+             ("fact_indicator.status", *_then_and_now("status")), STATUS_DESCRIPTION),
     CodeList("comparison", COMPARISON,
-             tuple(f"fact_indicator.compared_to_{to}" for to in COMPARED_TO),
+             tuple(f"fact_indicator.compared_to_{to}" for to in COMPARED_TO)
+             + _then_and_now("compared_to_lan") + _then_and_now("compared_to_riket"),
              COMPARISON_DESCRIPTION),
     CodeList("trend", {**TREND, "cannot_be_calculated": TREND_NOT_CALCULATED},
-             ("fact_indicator.trend",), TREND_DESCRIPTION),
+             ("fact_indicator.trend", *_then_and_now("trend")), TREND_DESCRIPTION),
     CodeList("rank_band", RANK_BAND, ("fact_indicator.rank_band",), RANK_BAND_DESCRIPTION),
     CodeList("quintile", QUINTILE, ("fact_indicator.quintile",), QUINTILE_DESCRIPTION),
-    CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex", "goal_progress.sex")),
+    CodeList("sex", SEX, ("fact_indicator.sex", "funnel_limit.sex", "goal_progress.sex",
+                          "publication_change.sex")),
     CodeList("area_type", AREA_TYPE, ("area.area_type", "fact_indicator.area_type",
-                                      "late_cost.area_type", "prevention_scenario.area_type")),
+                                      "late_cost.area_type", "prevention_scenario.area_type",
+                                      "publication_change.area_type")),
     CodeList("ci_method", CI_METHOD,
              ("fact_indicator.ci_method", "indicator.ci_method", "funnel_limit.method"),
              CI_METHOD_DESCRIPTION),
@@ -64,7 +75,8 @@ CODE_LISTS = [
     CodeList("sex_split", SEX_SPLIT, ("indicator.sex_split",)),
     CodeList("verification", VERIFICATION, ("indicator.verification",)),
     CodeList("http_method", HTTP_METHOD, ("raw_response.method",)),
-    CodeList("data_mode", DATA_MODE, ("publication.data_mode",)),
+    CodeList("data_mode", DATA_MODE, ("publication.data_mode", "publication_history.data_mode")),
+    CodeList("decision_kind", DECISION_KINDS, ("decision_history.kind",)),
     # Source vintages and data quality.
     CodeList("vintage_state", VINTAGE_STATE, ("kolada_vintage.state", "scb_vintage.state"),
              QUALITY_STATE_DESCRIPTION),
@@ -101,7 +113,8 @@ CODE_LISTS = [
     *health_economics.CODE_LISTS,
 ]
 
-# meta.publication is written by publish() itself, not by a table asset.
+# meta.publication and the publication history are written by the publication step itself,
+# not by table assets.
 PUBLICATION_COLUMNS = {"data_mode": None}
 
 
@@ -113,6 +126,8 @@ def published_columns() -> dict[str, dict[str, list[str] | None]]:
         for name, (layer, model) in TABLES.items() if layer in PUBLISHED_SCHEMAS
     }
     columns["meta.publication"] = dict(PUBLICATION_COLUMNS)
+    for name, model in HISTORY_MODELS.items():
+        columns[name] = {column: allowed_codes(spec) for column, spec in model.to_schema().columns.items()}
     return columns
 
 
@@ -125,7 +140,8 @@ def breakdown_labels(grades: dict[str, str], pooling_years: list[int]) -> dict[s
 def configured_code_lists(breakdowns: dict[str, str], variables: dict[str, str]) -> list[CodeList]:
     """CODE_LISTS and the lists whose codes come from the catalogue files."""
     return CODE_LISTS + [
-        CodeList("breakdown", breakdowns, ("fact_indicator.breakdown", "funnel_limit.breakdown")),
+        CodeList("breakdown", breakdowns, ("fact_indicator.breakdown", "funnel_limit.breakdown",
+                                           "publication_change.breakdown")),
         CodeList("structure_variable", variables, ("kommun_structure.variable",)),
     ]
 

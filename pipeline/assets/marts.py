@@ -9,7 +9,7 @@ from pipeline.resources import Paths
 from sources.catalog import CatalogError, load_methods, load_peer_settings
 from sources.geography import areas
 from transforms.aggregate import aggregate_areas
-from transforms.data_quality import stale_indicators
+from transforms.data_quality import flag_implausible, stale_indicators
 from transforms.facts import build_facts, catalog_meta
 from transforms.funnel import FACT_COLUMNS as FUNNEL_FACT_COLUMNS
 from transforms.funnel import funnel_limits
@@ -73,10 +73,12 @@ def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame
     län, riket, övriga länet och riket och liknande kommuner, rangordning och trend. Län,
     delregioner och riket räknas om som Σtäljare/Σnämnare. Elevenkäternas andelar ingår
     per årskurs och kön, jämförda med länet och alla svarande. En indikator vars senaste
-    hämtning hade problem visar förra godkända värden, markerade som inaktuella (stale)."""
+    hämtning hade problem visar förra godkända värden, markerade som inaktuella (stale). Ett
+    värde utanför indikatorns rimliga intervall (katalogen) visas med en fotnot (value_note)."""
     aggregates = aggregate_areas(kommun_value, area_membership, indicator_catalog, population)
-    return build_facts(kommun_value, aggregates, indicator_catalog, area, context.run.run_id,
-                       peer_group, survey_value, stale_indicators(kolada_vintage, indicator_catalog))
+    facts = build_facts(kommun_value, aggregates, indicator_catalog, area, context.run.run_id,
+                        peer_group, survey_value, stale_indicators(kolada_vintage, indicator_catalog))
+    return flag_implausible(facts, indicator_catalog)
 
 
 @table_asset("funnel_limit", group="marts", columns={"fact_indicator": FUNNEL_FACT_COLUMNS})

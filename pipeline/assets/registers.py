@@ -22,6 +22,7 @@ from pydantic import Field
 
 from pipeline.factory import OWNER, schema_check, table_asset, table_schema, validated_output
 from pipeline.resources import Paths, StatisticsApis
+from pipeline.sensors import materialized_since
 from checks.registry import TABLES
 from sources.catalog import CatalogError, load_source_settings
 from sources.demo.registers import FACT_COLUMNS as DEMO_FACT_COLUMNS
@@ -36,6 +37,7 @@ from sources.tabular.problems import KINDS, combine, problem
 GROUP = "coordination"
 REGISTER_DEMO_KEY = dg.AssetKey(["inbox", "register_demo_files"])
 REGISTER_KEYS = [dg.AssetKey(["raw", f"register_{name}"]) for name in REGISTERS]
+REGISTER_FILE_KEY = dg.AssetKey(["meta", "register_file"])
 
 
 class RegisterSettings(dg.ConfigurableResource):
@@ -197,6 +199,9 @@ def register_folder_sensor(context: dg.SensorEvaluationContext, paths: Paths,
     if not files and context.cursor is None:
         context.update_cursor(key)
         return dg.SkipReason(f"Inga registerfiler i {folder}")
+    if context.cursor is None and materialized_since(context.instance, REGISTER_FILE_KEY, files):
+        context.update_cursor(key)  # the first tick after a build that read them all
+        return dg.SkipReason(f"Registerfilerna i {folder} är redan inlästa")
     if context.cursor == key:
         return dg.SkipReason(f"Inga ändringar i {folder}")
     context.update_cursor(key)

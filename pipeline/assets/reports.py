@@ -1,29 +1,38 @@
-"""Report and publication assets (group `reports`).
+"""The publication (group `reports`): the database, the site and the downloads, as a whole.
 
-The snapshot is published first and the site and downloads show what was published. An
-unchanged build (same data, catalogue and code) publishes nothing, so the site and
-downloads are skipped too; each writes a marker with the build's fingerprint once its files
-are in place, so a build killed between the snapshot and the reports finishes them next
-time.
+One step makes all three, because a reader must never see two builds at once: it checks
+that every published table was built from the same inputs (the build book), compares the
+build with the current publication (nothing changed: nothing is written), then fills a new
+publication folder — the snapshot with the publication history, the site and the downloads,
+unchanged files hardlinked from the current publication — and makes it current with one
+atomic symlink swap (pipeline/publication.py). The three assets are one multi-asset that
+cannot be split: materialising any of them in the UI materialises the publication.
 """
 
+from dataclasses import fields
 from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
 
 from checks.registry import TABLES
+from checks.validate import column_docs, validate
 from pipeline.assets.coordination import COORDINATION_MARTS
 from pipeline.assets.health_economics import HEALTH_MARTS
+from checks.publication_models import HISTORY_MODELS
 from pipeline.factory import OWNER
-from pipeline.publication import (catalog_version, code_version, reports_marker, save_record,
-                                  write_reports_marker)
+from pipeline.publication import (current_release, discard_release, finish_release, save_record,
+                                  start_release)
 from pipeline.resources import Paths, StatisticsApis
-from pipeline.warehouse import fingerprint, publish, published_run, read_published
+from pipeline.summary import PUBLICATION_STEP, SNAPSHOT_KEY
+from pipeline.warehouse import (HISTORY_TABLES, Consistency, ExtraTable, consistency, fingerprint,
+                                publish, published_run, read_published, read_table, write_table)
 from reports.downloads import FOLDER as DOWNLOAD_DIR
 from reports.model import Marts
 from reports.render import ReportContext, render_downloads, render_site
 from sources.geography import boundaries
+from transforms.changes import (append, decision_states, history_row, kpi_states,
+                                value_changes)
 
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
@@ -31,11 +40,17 @@ MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indi
                                                   "watch_list")]
 MART_KEYS += [dg.AssetKey([TABLES[t][0], t]) for t in (*COORDINATION_MARTS, "register_file")]
 MART_KEYS += [dg.AssetKey(["marts", t]) for t in HEALTH_MARTS]
-# Published meta tables besides the raw-response log (data quality, source vintages and
-# the survey waves' releases).
+# Published meta tables besides the raw-response log (data quality and source vintages).
 META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage", "scb_vintage",
-                                                 "survey_release")]
-SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
+                                                 "raw_response")]
+SITE_KEY = dg.AssetKey(["reports", "site"])
+DOWNLOADS_KEY = dg.AssetKey(["reports", "downloads"])
+MAX_NAMED = 8  # tables named in a refusal; beyond that, rebuild everything
+# Marts fields read from tables of another name; the others are read by their own name
+# from marts.* or meta.* (a field the site adds is filled without a change here).
+MARTS_TABLES = {"facts": "marts.fact_indicator", "indicators": "marts.indicator",
+                "areas": "marts.area", "peers": "marts.peer_group",
+                "funnels": "marts.funnel_limit", "methods": "marts.method"}
 
 
 def fetched_date(facts: pl.DataFrame) -> str:
@@ -43,155 +58,192 @@ def fetched_date(facts: pl.DataFrame) -> str:
     return str(latest)[:10] if latest else "okänt"
 
 
-SITE_INS = {name: dg.AssetIn(key=["marts", name]) for name in
-            ("fact_indicator", "indicator", "area", "peer_group", "funnel_limit", "method")}
-# The coordination layer's marts, which the county pages and profiles tell the story with.
-COORDINATION_INS = {name: dg.AssetIn(key=["marts", name]) for name in
-                    ("need_index", "need_sensitivity", "need_contribution", "readiness",
-                     "readiness_stage", "support_need", "goal_progress", "selection")}
-QUALITY_INS = {"data_quality": dg.AssetIn(key=["meta", "data_quality"]),
-               "watch_list": dg.AssetIn(key=["marts", "watch_list"])}
-HEALTH_INS = {name: dg.AssetIn(key=["marts", name]) for name in HEALTH_MARTS}
+def asset_name(table: str) -> str:
+    return table.replace(".", "/")
 
 
-def site_marts(fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
-               peer_group: pl.DataFrame, funnel_limit: pl.DataFrame, method: pl.DataFrame,
-               **optional: pl.DataFrame | None) -> Marts:
-    """The marts the site reads; the coordination marts and meta.data_quality by keyword (a
-    part whose frame is None says on the page that it is not available)."""
-    return Marts(facts=fact_indicator, indicators=indicator, areas=area, peers=peer_group,
-                 funnels=funnel_limit, methods=method, shapes=boundaries(), **optional)
+def refusal(check: Consistency) -> str:
+    """Why a publication is refused, and what to rebuild, in Swedish."""
+    lines = ["Publiceringen stoppades: tabellerna bygger inte på samma indata, så databasen och "
+             "webbplatsen skulle visa en blandning av två byggen. Den publicerade versionen är orörd."]
+    for table, inputs in sorted(check.stale.items()):
+        lines.append(f"- {asset_name(table)} byggdes av en äldre version av "
+                     f"{', '.join(asset_name(t) for t in sorted(inputs))}.")
+    if check.unrecorded:
+        lines.append(f"- Okänt hur dessa byggdes (före byggboken): "
+                     f"{', '.join(asset_name(t) for t in check.unrecorded)}.")
+    words = {"code": "koden", "catalog": "katalogen (data/catalog)"}
+    for what, tables in sorted(check.mixed.items()):
+        named = ", ".join(asset_name(t) for t in tables[:MAX_NAMED])
+        more = f" och {len(tables) - MAX_NAMED} till" if len(tables) > MAX_NAMED else ""
+        lines.append(f"- Byggda med en annan version av {words[what]} än den senast byggda "
+                     f"tabellen: {named}{more}.")
+    if check.mixed or len(check.rebuild) > MAX_NAMED:
+        lines.append("Materialisera allt (jobbet build_all, eller Materialize all i Dagster) och "
+                     "publicera sedan.")
+    else:
+        lines.append(f"Materialisera {', '.join(asset_name(t) for t in check.rebuild)} och allt som "
+                     f"bygger på dem (eller allt: jobbet build_all) och publicera sedan.")
+    return "\n".join(lines)
 
 
-# The publication history (CONTRACT-changes.md) as the snapshot the site shows has it; a
-# table not there yet (before the operations work lands) is None and the page says so.
-HISTORY_TABLES = ("publication_history", "publication_change", "decision_history")
+def _table(paths: Paths, name: str) -> pl.DataFrame | None:
+    schema, table = name.split(".", 1)
+    try:
+        return read_table(paths.warehouse, schema, table)
+    except Exception:  # noqa: BLE001 - a part without its table says so on the page
+        return None
 
 
-def published_history(paths: Paths) -> dict[str, pl.DataFrame | None]:
-    return {name: read_published(paths.published, "meta", name) for name in HISTORY_TABLES}
+def site_marts(paths: Paths, history: dict[str, pl.DataFrame]) -> Marts:
+    """The marts the site reads, from the warehouse (and this publication's history tables)."""
+    values = {}
+    for spec in fields(Marts):
+        if spec.name == "shapes":
+            values[spec.name] = boundaries()
+            continue
+        names = [MARTS_TABLES[spec.name]] if spec.name in MARTS_TABLES else \
+            [f"meta.{spec.name}", f"marts.{spec.name}"]
+        found = next((history[n] for n in names if n in history), None)
+        if found is None:
+            found = next((f for f in (_table(paths, n) for n in names) if f is not None), None)
+        values[spec.name] = found
+    return Marts(**values)
 
 
-def report_context(context: dg.AssetExecutionContext, apis: StatisticsApis,
-                   facts: pl.DataFrame) -> ReportContext:
-    return ReportContext(run_id=context.run.run_id, data_label=apis.label, is_demo=apis.is_demo,
-                         fetched=fetched_date(facts))
-
-
-def published_fingerprint(paths: Paths) -> str:
-    return (published_run(paths.published) or {}).get("fingerprint", "")
-
-
-@dg.asset(key=["reports", "site"], group_name="reports", owners=[OWNER],
-          kinds={"html", "svg", "jinja"}, ins={**SITE_INS, **COORDINATION_INS, **QUALITY_INS, **HEALTH_INS},
-          deps=[SNAPSHOT_KEY])
-def site(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
-         fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
-         peer_group: pl.DataFrame, funnel_limit: pl.DataFrame, method: pl.DataFrame,
-         need_index: pl.DataFrame, need_sensitivity: pl.DataFrame, need_contribution: pl.DataFrame,
-         readiness: pl.DataFrame, readiness_stage: pl.DataFrame, support_need: pl.DataFrame,
-         goal_progress: pl.DataFrame, selection: pl.DataFrame,
-         data_quality: pl.DataFrame, watch_list: pl.DataFrame, late_cost: pl.DataFrame,
-         late_cost_kpi: pl.DataFrame, prevention_scenario: pl.DataFrame,
-         prevention_assumption: pl.DataFrame) -> dg.MaterializeResult:
-    """Webbplatsen i data/reports/ (öppna index.html): startsida med karta över länen, en sida
-    per län som börjar med en sammanfattning (behov, bevakningslista, översikt per strategisk
-    faktor), en profil per kommun (jämförelsestaplar, trender, flickor och pojkar, elevenkäter,
-    liknande kommuner) och en sida per indikator (karta, rangordning, trattdiagram,
-    utveckling per län), med behov, beredskap, stöd, mål och urval från samordningslagret
-    (och ett beslutsunderlag per utlysning: sida och Excel i nedladdning/)
-    och vad som saknas eller är inaktuellt (meta.data_quality). Svenska, fungerar offline
-    och går att skriva ut. Skrivs bara om när den publicerade databasen har ändrats."""
-    marts = site_marts(fact_indicator, indicator, area, peer_group, funnel_limit, method,
-                       need_index=need_index, need_sensitivity=need_sensitivity,
-                       need_contribution=need_contribution,
-                       readiness=readiness, readiness_stage=readiness_stage,
-                       support_need=support_need, goal_progress=goal_progress,
-                       selection=selection, data_quality=data_quality, watch_list=watch_list,
-                       late_cost=late_cost, late_cost_kpi=late_cost_kpi,
-                       prevention_scenario=prevention_scenario,
-                       prevention_assumption=prevention_assumption, **published_history(paths))
-    result = render_site(marts, paths.reports, report_context(context, apis, fact_indicator))
-    write_reports_marker(paths.reports, context.run.run_id, published_fingerprint(paths))
-    sizes = {kind: result.bytes_of(kind) for kind in result.pages}
-    return dg.MaterializeResult(metadata={
-        "pages": sum(len(v) for v in result.pages.values()),
-        "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in result.seconds.items()}),
-        "largest_bytes": dg.MetadataValue.json({k: max(v) for k, v in sizes.items()}),
-        "index": dg.MetadataValue.path(str(paths.reports / "index.html")),
-        "data_label": apis.label,
-    })
-
-
-@dg.asset(key=["reports", "downloads"], group_name="reports", owners=[OWNER],
-          kinds={"csv", "excel"}, ins=SITE_INS, deps=[SNAPSHOT_KEY])
-def downloads(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
-              fact_indicator: pl.DataFrame, indicator: pl.DataFrame, area: pl.DataFrame,
-              peer_group: pl.DataFrame, funnel_limit: pl.DataFrame,
-              method: pl.DataFrame) -> dg.MaterializeResult:
-    """Nedladdningsfiler per län och per kommun (data/reports/nedladdning/): CSV med semikolon
-    och decimalkomma (UTF-8 med BOM) och Excel (XLSX), med svenska kolumnnamn,
-    indikatorernas titlar och svenska etiketter för alla koder. Oförändrade filer skrivs
-    inte om."""
-    marts = site_marts(fact_indicator, indicator, area, peer_group, funnel_limit, method)
-    written = render_downloads(marts, paths.reports, report_context(context, apis, fact_indicator))
-    write_reports_marker(paths.reports / DOWNLOAD_DIR, context.run.run_id, published_fingerprint(paths))
-    return dg.MaterializeResult(metadata={
-        "files": len(written),
-        "folder": dg.MetadataValue.path(str(paths.reports / DOWNLOAD_DIR)),
-        "data_label": apis.label,
-    })
-
-
-def build_fingerprint(paths: Paths, apis: StatisticsApis) -> str:
-    return fingerprint(paths.warehouse, extra=[code_version(), catalog_version(paths.catalog),
-                                               apis.label])
-
-
-def reports_show(paths: Paths, print_: str) -> bool:
-    """Whether the site and the downloads were both written from the build `print_`."""
-    return all(reports_marker(folder).get("fingerprint") == print_
-               for folder in (paths.reports, paths.reports / DOWNLOAD_DIR))
-
-
-@dg.asset(
-    key=SNAPSHOT_KEY, group_name="reports", owners=[OWNER],
-    kinds={"duckdb"}, deps=MART_KEYS + META_KEYS, output_required=False,
-)
-def published_snapshot(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis):
-    """Den publicerade, skrivskyddade databasen data/published/uppvaxt.duckdb: scheman marts
-    och meta, byggd som en ny fil och bytt på plats i ett steg. Analytiker som har den
-    gamla filen öppen påverkas inte, och pipelinen väntar aldrig på dem. Körs bara när alla
-    kontroller av marts har gått igenom. Har inget ändrats sedan förra publiceringen skrivs
-    varken databasen eller rapporterna om."""
-    print_ = build_fingerprint(paths, apis)
+def history_tables(paths: Paths, run_id: str, publication: dict, facts: pl.DataFrame,
+                   marts: dict[str, pl.DataFrame | None]) -> dict[str, pl.DataFrame]:
+    """The three history tables with this publication appended. The kept history is the
+    current publication's (exactly the publications readers have seen); the warehouse's copy
+    serves when there is no published one."""
     current = published_run(paths.published) or {}
-    unchanged = current.get("fingerprint") == print_
-    if unchanged and reports_show(paths, print_):
+    previous_run = current.get("run_id")
+    kept = {}
+    for name in HISTORY_TABLES:
+        schema, table = name.split(".", 1)
+        kept[name] = read_published(paths.published, schema, table) if previous_run else None
+        if kept[name] is None and not previous_run:
+            kept[name] = _table(paths, name)
+    old_facts = read_published(paths.published, "marts", "fact_indicator") if previous_run else None
+    changes = value_changes(old_facts, facts, run_id, previous_run)
+    decisions = decision_states(run_id, marts.get("goal_progress"), marts.get("need_index"),
+                                marts.get("watch_list"))
+    states = kpi_states(marts["indicator"], marts.get("data_quality"), facts)
+    row = history_row(publication, previous_run, facts.height, changes, states)
+    return {"meta.publication_history": append(kept["meta.publication_history"], row, run_id),
+            "meta.publication_change": append(kept["meta.publication_change"], changes, run_id),
+            "meta.decision_history": append(kept["meta.decision_history"], decisions, run_id)}
+
+
+def documented(tables: dict[str, pl.DataFrame], label: str) -> dict[str, ExtraTable]:
+    out = {}
+    for name, frame in tables.items():
+        model = HISTORY_MODELS[name]
+        result = validate(frame, model)
+        if not result.passed:
+            raise dg.Failure(description=result.message(name), allow_retries=False)
+        comment, columns = column_docs(model)
+        out[name] = ExtraTable(frame, f"{label}. {comment}" if label else comment, columns)
+    return out
+
+
+OUTS = {
+    "published_snapshot": dg.AssetOut(
+        key=SNAPSHOT_KEY, group_name="reports", owners=[OWNER], kinds={"duckdb"}, is_required=False,
+        description="Den publicerade, skrivskyddade databasen data/published/uppvaxt.duckdb: "
+                    "scheman marts och meta med publiceringshistoriken (vad som ändrats sedan "
+                    "förra publiceringen, vyn marts.v_andringar). Analytiker som har en äldre "
+                    "fil öppen påverkas inte, och pipelinen väntar aldrig på dem."),
+    "site": dg.AssetOut(
+        key=SITE_KEY, group_name="reports", owners=[OWNER], kinds={"html", "svg", "jinja"},
+        is_required=False,
+        description="Webbplatsen i data/reports/ (öppna index.html): startsida med karta över "
+                    "länen, en sida per län som börjar med en sammanfattning, en profil per "
+                    "kommun och en sida per indikator, med behov, beredskap, stöd, mål och urval "
+                    "från samordningslagret och vad som saknas eller är inaktuellt. Svenska, "
+                    "fungerar offline och går att skriva ut. Bara sidor vars innehåll ändrats "
+                    "skrivs om."),
+    "downloads": dg.AssetOut(
+        key=DOWNLOADS_KEY, group_name="reports", owners=[OWNER], kinds={"csv", "excel"},
+        is_required=False,
+        description="Nedladdningsfiler per län och per kommun (data/reports/nedladdning/): CSV "
+                    "med semikolon och decimalkomma (UTF-8 med BOM) och Excel (XLSX), med "
+                    "svenska kolumnnamn och etiketter. Oförändrade filer skrivs inte om."),
+}
+
+
+@dg.multi_asset(outs=OUTS, deps=MART_KEYS + META_KEYS, name=PUBLICATION_STEP, can_subset=False,
+                description="Publicerar databasen, webbplatsen och nedladdningarna som en "
+                            "helhet: bara när alla tabeller bygger på samma indata och något "
+                            "har ändrats sedan förra publiceringen, och med ett enda atomärt "
+                            "byte, så att en läsare aldrig ser två byggen samtidigt.")
+def publication(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis):
+    published_tables = [f"{k.path[0]}.{k.path[1]}" for k in MART_KEYS + META_KEYS]
+    check = consistency(paths.warehouse, published_tables)
+    if not check.ok:
+        raise dg.Failure(description=refusal(check), allow_retries=False,
+                         metadata={"rebuild": dg.MetadataValue.json([asset_name(t) for t in check.rebuild])})
+    print_ = fingerprint(paths.warehouse, extra=[check.code_version, check.catalog_version, apis.label])
+    current = published_run(paths.published) or {}
+    if current.get("fingerprint") == print_ and current_release(paths.data) is not None:
         context.log.info(f"Inget har ändrats sedan publiceringen {current.get('run_id')}; "
-                         f"databasen och rapporterna skrivs inte om.")
+                         f"databasen, webbplatsen och nedladdningarna skrivs inte om.")
         return
-    if unchanged:  # a build killed after publishing: only the reports are behind
-        yield dg.MaterializeResult(metadata={
-            "path": dg.MetadataValue.path(str(paths.published)), "rewritten": False,
-            "fingerprint": print_, "data_label": apis.label})
-        return
-    publication = {
-        "run_id": context.run.run_id,
-        "data_label": apis.label,
-        "data_mode": apis.mode,
+    run_id = context.run.run_id
+    publication_row = {
+        "run_id": run_id, "data_label": apis.label, "data_mode": apis.mode,
         "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "fingerprint": print_,
-        "code_version": code_version(),
-        "catalog_version": catalog_version(paths.catalog),
+        "fingerprint": print_, "code_version": check.code_version,
+        "catalog_version": check.catalog_version,
     }
-    save_record(paths.raw, paths.warehouse, publication)
-    counts = publish(paths.warehouse, paths.published, publication=pl.DataFrame([publication]))
-    yield dg.MaterializeResult(metadata={
+    facts = read_table(paths.warehouse, "marts", "fact_indicator")
+    marts = {name: _table(paths, f"marts.{name}") for name in
+             ("indicator", "goal_progress", "need_index", "watch_list")}
+    marts["data_quality"] = _table(paths, "meta.data_quality")
+    history = history_tables(paths, run_id, publication_row, facts, marts)
+    release = start_release(paths.data, run_id)
+    try:
+        save_record(paths.raw, paths.warehouse, publication_row)
+        counts = publish(paths.warehouse, release.database,
+                         publication=pl.DataFrame([publication_row]),
+                         extra=documented(history, apis.label if apis.is_demo else ""))
+        site_data = site_marts(paths, history)
+        ctx = ReportContext(run_id=run_id, data_label=apis.label, is_demo=apis.is_demo,
+                            fetched=fetched_date(facts))
+        site = render_site(site_data, release.site, ctx)
+        largest = {kind: max(site.bytes_of(kind)) for kind in site.pages}
+        rewritten_downloads: list = []
+        download_files = render_downloads(site_data, release.site, ctx, rewritten=rewritten_downloads)
+        finish_release(paths.data, release, {k: publication_row[k] for k in
+                                              ("run_id", "published_at", "fingerprint", "data_label",
+                                               "data_mode")})
+    except BaseException:
+        discard_release(release)
+        raise
+    # The warehouse keeps the history too (the next publication reads the published copy).
+    for name, frame in history.items():
+        schema, table = name.split(".", 1)
+        comment, columns = column_docs(HISTORY_MODELS[name])
+        write_table(paths.warehouse, schema, table, frame, comment=comment, column_comments=columns)
+    changed = history["meta.publication_history"].row(-1, named=True)
+    pages = sum(len(v) for v in site.pages.values())
+    yield dg.MaterializeResult(asset_key=SNAPSHOT_KEY, metadata={
         "path": dg.MetadataValue.path(str(paths.published)),
         "tables": dg.MetadataValue.json(counts),
         "dagster/row_count": counts.get("marts.fact_indicator", 0),
+        "data_label": apis.label, "rewritten": True, "fingerprint": print_,
+        "changes": dg.MetadataValue.json({k: v for k, v in changed.items()
+                                          if k.startswith("n_") or k == "previous_run_id"}),
+    })
+    yield dg.MaterializeResult(asset_key=SITE_KEY, metadata={
+        "pages": pages, "rewritten": len(site.rewritten),
+        "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in site.seconds.items()}),
+        "largest_bytes": dg.MetadataValue.json(largest),
+        "index": dg.MetadataValue.path(str(paths.reports / "index.html")),
         "data_label": apis.label,
-        "rewritten": True,
-        "fingerprint": print_,
+    })
+    yield dg.MaterializeResult(asset_key=DOWNLOADS_KEY, metadata={
+        "files": len(download_files), "rewritten": len(rewritten_downloads),
+        "folder": dg.MetadataValue.path(str(paths.reports / DOWNLOAD_DIR)),
+        "data_label": apis.label,
     })

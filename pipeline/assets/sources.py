@@ -9,6 +9,7 @@ responses from the raw store instead of fetching.
 """
 # Annotations stay real objects here: Dagster reads them to find context, resources and inputs.
 
+import os
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -28,29 +29,49 @@ from sources.demo.world import shared_world
 from sources.geography import load_kommuner
 from sources.health_economics_catalog import health_kpis
 from sources.http import ApiError
+from sources.kolada import MalformedResponse
 from sources.kolada_refresh import FULL, INCREMENTAL, REPLAY, Use, load_acceptances, refresh_kolada
 from sources.raw_store import RawStoreError
 from sources.scb_refresh import refresh_population
 from sources.surveys.codebook import CodebookError, survey_indicators
 
 REFRESH_TAG = "uppvaxt/refresh"
+REFETCH_TAG = "uppvaxt/refetch"  # KPIs without values that the nightly probe found with some
 DEFAULT_CATALOG = REPO_ROOT / "data" / "catalog" / "indicators.yaml"
 
 
-def _demo_world(paths: Paths, kommun: pl.DataFrame):
+def _demo_world(paths: Paths, kommun: pl.DataFrame | None = None):
     """The demo services know the default catalogue's KPIs (as Kolada knows its KPIs,
-    whatever a user's catalogue holds) and any user entry with a demo profile."""
-    settings = paths.source_settings()
-    user = load_indicators(paths.indicators_file)
-    ids = {i.source_id for i in user}
-    known = user + [i for i in load_indicators(DEFAULT_CATALOG) if i.source_id not in ids]
-    known += [i for i in cost_indicators(DEFAULT_CATALOG.parent) if i.source_id not in ids]
-    return lambda: shared_world(kommun, known, settings.years.span)
+    whatever a user's catalogue holds, and the cost catalogue's) and any user entry with a demo
+    profile. Built only when the demo services are used (live and replay never call it)."""
+    def world():
+        settings = paths.source_settings()
+        user = load_indicators(paths.indicators_file)
+        ids = {i.source_id for i in user}
+        known = user + [i for i in load_indicators(DEFAULT_CATALOG) if i.source_id not in ids]
+        known += [i for i in cost_indicators(DEFAULT_CATALOG.parent) if i.source_id not in ids]
+        return shared_world(load_kommuner() if kommun is None else kommun, known, settings.years.span)
+
+    return world
 
 
 def _stop(err: Exception) -> dg.Failure:
     """Bad data does not get better by retrying: fail this branch with the message."""
     return dg.Failure(description=str(err), allow_retries=False)
+
+
+def _fetch_failed(err: Exception) -> dg.Failure:
+    """A source that could not be reached or answered with errors may answer later: the
+    step is retried (FETCH_RETRY); an answer that cannot be read, or bad data, is not."""
+    transient = isinstance(err, ApiError) and not isinstance(err, MalformedResponse)
+    return dg.Failure(description=str(err), allow_retries=transient)
+
+
+# Transient faults only (see _fetch_failed): a host that is down, HTTP errors after the
+# client's own retries. UPPVAXT_FETCH_RETRY_SECONDS sets the first wait (tests: 0).
+FETCH_RETRY = dg.RetryPolicy(max_retries=2,
+                             delay=float(os.environ.get("UPPVAXT_FETCH_RETRY_SECONDS", "60")),
+                             backoff=dg.Backoff.EXPONENTIAL)
 
 
 def _years(paths: Paths, apis: StatisticsApis) -> list[int]:
@@ -94,8 +115,7 @@ def kolada_uses(paths: Paths, catalog: pl.DataFrame) -> dict[str, Use]:
     uses: dict[str, Use] = {}
     for row in catalog.filter(pl.col("source") == "kolada").iter_rows(named=True):
         before = uses.get(row["source_id"], Use())
-        uses[row["source_id"]] = Use(before.indicator_ids + (row["indicator_id"],), False,
-                                     row["value_type"])
+        uses[row["source_id"]] = Use(before.indicator_ids + (row["indicator_id"],), False)
     for variable in peers.variables:
         for kpi in variable.indicators if variable.source == "indicator" else []:
             before = uses.get(kpi, Use())
@@ -148,7 +168,7 @@ KOLADA_TABLES = {
 }
 
 
-@table_multi_asset(KOLADA_TABLES, group="sources", kinds=("polars", "duckdb", "api"), warns={
+@table_multi_asset(KOLADA_TABLES, group="sources", kinds=("polars", "duckdb", "api"), retry_policy=FETCH_RETRY, warns={
     "kolada_per_kpi": ("kolada_value", "Varje nyckeltal bedöms för sig: okänt id, inga värden, "
                                        "oläsbart svar, misslyckad kontroll, nivåskifte eller ny "
                                        "enhet. Ett problem stoppar bara det nyckeltalet.")})
@@ -164,9 +184,12 @@ def kolada(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis
     try:
         result = refresh_kolada(client, paths.raw_store(), kolada_uses(paths, indicator_catalog),
                                 (record or {}).get("kolada"), mode, _years(paths, apis), known,
-                                now(), _check_values, load_acceptances(paths.catalog / "accepted_changes.yaml"))
+                                now(), _check_values, load_acceptances(paths.accept_file),
+                                refetch=[k for k in context.run.tags.get(REFETCH_TAG, "").split(",") if k])
     except (ApiError, RawStoreError, CatalogError, ValueError) as err:
-        raise _stop(err) from err
+        raise _fetch_failed(err) from err
+    for kpi, detail in sorted(result.details.items()):
+        context.log.warning(f"{kpi}: {detail}")
     problems = result.problems.select("kpi_id", "state", "problem", "message").to_dicts()
     context.log.info(f"Kolada ({mode}): {result.vintage['state'].value_counts().sort('state').rows()}")
     fresh = int((result.vintage["state"] == "fresh").sum())
@@ -186,7 +209,7 @@ SCB_TABLES = {
 }
 
 
-@table_multi_asset(SCB_TABLES, group="sources", kinds=("polars", "duckdb", "api"))
+@table_multi_asset(SCB_TABLES, group="sources", kinds=("polars", "duckdb", "api"), retry_policy=FETCH_RETRY)
 def scb(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
         kommun: pl.DataFrame):
     """Hämtar SCB:s befolkning (nämnare) när tabellerna har uppdaterats; annars används
@@ -200,7 +223,7 @@ def scb(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis,
                                     settings.scb.population_ages, (record or {}).get("scb"),
                                     refresh_mode(context, apis), now())
     except (ApiError, RawStoreError) as err:
-        raise _stop(err) from err
+        raise _fetch_failed(err) from err
     return {"scb_population": result.population, "scb_vintage": result.vintage}, []
 
 
