@@ -18,7 +18,7 @@ from pydantic import PrivateAttr
 from checks.registry import TABLES
 from checks.validate import column_docs
 from pipeline.publication import catalog_version, code_version
-from pipeline.warehouse import BuildStamp, read_table, write_table
+from pipeline.warehouse import BuildStamp, hold, read_table, release, write_table
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
@@ -32,6 +32,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Once per run: a catalogue edited during a run does not split it into two versions.
         self._catalog_version = catalog_version(Path(self.catalog_dir)) if self.catalog_dir else ""
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        release(Path(self.database))  # held from the first read or write (pipeline/warehouse.py)
 
     def _stamp(self, context: dg.OutputContext) -> BuildStamp:
         try:
@@ -57,10 +60,12 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             comment, columns = column_docs(TABLES[table][1])
         if self.label:
             comment = f"{self.label}. {comment or ''}".strip()
+        hold(Path(self.database))
         write_table(Path(self.database), schema, table, obj, comment=comment,
                     column_comments=columns, stamp=self._stamp(context))
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, table = self._location(context.asset_key)
         columns = (context.definition_metadata or {}).get("columns")
+        hold(Path(self.database))
         return read_table(Path(self.database), schema, table, columns)

@@ -62,10 +62,11 @@ def run_inbox(defs: dg.Definitions, instance: dg.DagsterInstance, *, demo_files:
         settings = resources.get("survey_settings") or SurveySettings.from_env()
         resources["survey_settings"] = SurveySettings(**{**settings.model_dump(),
                                                          "settle_seconds": settle_seconds})
-    context = dg.build_sensor_context(instance=instance, resources=resources)
     # Invoked directly the sensor returns its result as is; evaluate_tick would check the
-    # partition keys before the partitions it asks for exist.
-    result = survey_inbox_sensor(context)
+    # partition keys before the partitions it asks for exist. (A context manager: the IO
+    # manager among the resources holds the warehouse open while in use.)
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = survey_inbox_sensor(context)
     if isinstance(result, dg.SkipReason):
         result = dg.SensorResult(run_requests=[])
     for request in result.dynamic_partitions_requests or []:

@@ -13,6 +13,11 @@ or the new snapshot, never a mix; the next publish removes what a killed one lef
 (temporary files and their WAL). The warehouse is written in transactions, which DuckDB
 rolls back on the next open when a writer was killed mid-way.
 
+Speed: a run holds the warehouse open from its first step to its last (`hold`/`release`, by
+the IO manager), so each table read and write reuses the open database instead of opening
+the file, replaying its log and checkpointing it again (about 30 ms each, 3 s a build). The
+build lock makes the run the file's only writer; nothing outside a run opens it.
+
 `fingerprint` says whether a build changed anything users see: a hash of the published
 tables' content (run ids and fetch times aside), so an unchanged night rewrites nothing.
 
@@ -121,6 +126,26 @@ def _record_build(con: duckdb.DuckDBPyConnection, schema: str, table: str, stamp
                  stamp.catalog_version, stamp.run_id,
                  datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")])
     return version
+
+
+_HELD: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+def hold(database: Path) -> None:
+    """Keep `database` open in this process until `release`: every `duckdb.connect` to it
+    meanwhile is a cheap new connection to the open database (DuckDB shares one instance per
+    file and configuration within a process)."""
+    key = str(database)
+    if key not in _HELD:
+        database.parent.mkdir(parents=True, exist_ok=True)
+        _HELD[key] = duckdb.connect(key)
+
+
+def release(database: Path) -> None:
+    """Close the held database (its log is checkpointed into the file)."""
+    con = _HELD.pop(str(database), None)
+    if con is not None:
+        con.close()
 
 
 def write_table(database: Path, schema: str, table: str, frame: pl.DataFrame, *,
@@ -339,23 +364,27 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
     tmp = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     counts: dict[str, int] = {}
-    con = duckdb.connect()
+    if not warehouse.exists():  # connecting would create an empty one
+        raise duckdb.IOException(f"the warehouse {warehouse} does not exist")
+    # The warehouse's own connection (the run's open database when it holds one): only the
+    # new file is written.
+    con = duckdb.connect(str(warehouse))
     try:
-        con.execute(f"ATTACH {_literal(str(warehouse))} AS wh (READ_ONLY)")
+        wh = con.sql("SELECT current_database()").fetchall()[0][0]
         con.execute(f"ATTACH {_literal(str(tmp))} AS pub "
                     f"(STORAGE_VERSION {_literal(PUBLISHED_STORAGE_VERSION)})")
         wanted = list(schemas)
-        tables = con.sql(
+        tables = con.execute(
             "SELECT schema_name, table_name, comment FROM duckdb_tables() "
-            "WHERE database_name = 'wh' ORDER BY schema_name, table_name").fetchall()
-        columns = con.sql(
+            "WHERE database_name = ? ORDER BY schema_name, table_name", [wh]).fetchall()
+        columns = con.execute(
             "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
-            "WHERE database_name = 'wh' AND comment IS NOT NULL").fetchall()
+            "WHERE database_name = ? AND comment IS NOT NULL", [wh]).fetchall()
         for schema_name, table_name, comment in tables:
             name = f"{schema_name}.{table_name}"
             if schema_name not in wanted or name in UNPUBLISHED or name in extra:
                 continue
-            source = f"wh.{_quote(schema_name)}.{_quote(table_name)}"
+            source = f"{_quote(wh)}.{_quote(schema_name)}.{_quote(table_name)}"
             target = f"pub.{_quote(schema_name)}.{_quote(table_name)}"
             con.execute(f"CREATE SCHEMA IF NOT EXISTS pub.{_quote(schema_name)}")
             con.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
@@ -392,8 +421,8 @@ def publish(warehouse: Path, published: Path, *, schemas: Iterable[str] = PUBLIS
             counts["meta.publication"] = publication.height
         counts.update(create_views(con, "pub"))
         con.execute("DETACH pub")
-        con.execute("DETACH wh")
     except Exception:
+        con.execute("DETACH DATABASE IF EXISTS pub")
         con.close()
         tmp.unlink(missing_ok=True)
         raise

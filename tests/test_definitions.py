@@ -66,8 +66,8 @@ def test_nightly_schedule_at_0330_stockholm(tmp_path):
     assert schedule.execution_timezone == "Europe/Stockholm"
     assert schedule.job_name == "build_all"
     resources = default_resources(Paths(data_dir=str(tmp_path)), StatisticsApis(mode="demo"))
-    context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Stockholm")),
-        resources=resources)
-    [request] = schedule.evaluate_tick(context).run_requests  # nothing published yet: build
+    with dg.build_schedule_context(
+            scheduled_execution_time=datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Stockholm")),
+            resources=resources) as context:
+        [request] = schedule.evaluate_tick(context).run_requests  # nothing published yet: build
     assert request.tags["uppvaxt/refresh"] == "incremental"

@@ -21,16 +21,20 @@ def test_first_ticks_after_a_build_launch_nothing_until_a_file_changes(demo_buil
     data = copy_of(demo_build[0], tmp_path)
     instance = demo_build[2]  # the instance the build ran in, as `make run` then `dagster dev`
     resources = definitions(data).resources
-    first = lambda sensor: sensor(dg.build_sensor_context(instance=instance, resources=resources))
-    cells = first(survey_value_sensor)
+
+    def tick(sensor, resources=resources):
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            return sensor(context)
+
+    cells = tick(survey_value_sensor)
     assert isinstance(cells, dg.SkipReason) and "redan beräknade" in cells.skip_message
-    registers = first(register_folder_sensor)
+    registers = tick(register_folder_sensor)
     assert isinstance(registers, dg.SkipReason) and "redan inlästa" in registers.skip_message
 
     changed = sorted((data / "registers").glob("stod*"))[0]
     time.sleep(0.01)
     os.utime(changed)  # changed now, after the build read it
     settings = resources["register_settings"]
-    context = dg.build_sensor_context(instance=instance, resources={
-        **resources, "register_settings": type(settings)(**{**settings.model_dump(), "settle_seconds": 0})})
-    assert isinstance(register_folder_sensor(context), dg.RunRequest)
+    assert isinstance(tick(register_folder_sensor, {
+        **resources, "register_settings": type(settings)(**{**settings.model_dump(), "settle_seconds": 0})}),
+        dg.RunRequest)

@@ -24,8 +24,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 def nightly(data, apis, instance):
     """What the daemon does at 03:30: evaluate the schedule, run what it asks for."""
     defs = make_definitions(default_resources(Paths(data_dir=str(data)), apis))
-    context = dg.build_schedule_context(instance=instance, resources=defs.resources)
-    tick = defs.resolve_schedule_def("nightly_build").evaluate_tick(context)
+    with dg.build_schedule_context(instance=instance, resources=defs.resources) as context:
+        tick = defs.resolve_schedule_def("nightly_build").evaluate_tick(context)
     results = [defs.resolve_job_def("build_all").execute_in_process(
         instance=instance, tags=request.tags, raise_on_error=False) for request in tick.run_requests or []]
     return tick, results
