@@ -96,7 +96,8 @@ def _table(paths: Paths, name: str) -> pl.DataFrame | None:
 
 
 def site_marts(paths: Paths, history: dict[str, pl.DataFrame]) -> Marts:
-    """The marts the site reads, from the warehouse (and this publication's history tables)."""
+    """The marts the site reads, from the warehouse, except those given in `history` (this
+    publication's history tables, and any table already read) by their schema.table name."""
     values = {}
     for spec in fields(Marts):
         if spec.name == "shapes":
@@ -207,7 +208,8 @@ def publication(context: dg.AssetExecutionContext, paths: Paths, apis: Statistic
         counts = publish(paths.warehouse, release.database,
                          publication=pl.DataFrame([publication_row]),
                          extra=documented(history, apis.label if apis.is_demo else ""))
-        site_data = site_marts(paths, history)
+        # The facts already read (a second copy would cost a few hundred MB at once).
+        site_data = site_marts(paths, {**history, MARTS_TABLES["facts"]: facts})
         ctx = ReportContext(run_id=run_id, data_label=apis.label, is_demo=apis.is_demo,
                             fetched=fetched_date(facts))
         site = render_site(site_data, release.site, ctx)
