@@ -43,7 +43,8 @@ def broken_answers(request: httpx.Request, response: httpx.Response) -> httpx.Re
     return httpx.Response(200, json=doc)
 
 
-@pytest.fixture(scope="module")
+# Session-wide: a worker may interleave modules, which would build a module fixture twice.
+@pytest.fixture(scope="session")
 def night(demo_build, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad_night")
     data = copy_of(demo_build[0], tmp)

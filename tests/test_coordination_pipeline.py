@@ -36,7 +36,8 @@ def published(data: Path, sql: str) -> pl.DataFrame:
         con.close()
 
 
-@pytest.fixture(scope="module")
+# Session-wide: a worker may interleave modules, which would build a module fixture twice.
+@pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """Everything on demo data (surveys left out: not needed here). The site and downloads
     are made with the database: a publication is one step."""

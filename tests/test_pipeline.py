@@ -24,7 +24,8 @@ from tests.pipeline_helpers import (catalog_copy, copy_of, definitions, digest, 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
-@pytest.fixture(scope="module")
+# Session-wide: a worker may interleave modules, which would build a module fixture twice.
+@pytest.fixture(scope="session")
 def built(demo_build):
     return demo_build
 

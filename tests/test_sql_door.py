@@ -152,7 +152,8 @@ def write(db: Path, table: str, data: pl.DataFrame) -> None:
     write_table(db, layer, table, data, comment=comment, column_comments=columns)
 
 
-@pytest.fixture(scope="module")
+# Session-wide: a worker may interleave modules, which would build a module fixture twice.
+@pytest.fixture(scope="session")
 def published(tmp_path_factory) -> Path:
     """Östergötland with Linköping and Ödeshög; N15428 has no riket value in 2025, so its
     latest period is 2024; the survey indicator S1 is compared with all respondents."""
