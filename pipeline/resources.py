@@ -11,6 +11,7 @@ import httpx
 from pydantic import Field
 
 from pipeline.io_manager import WarehouseIOManager
+from pipeline.layout import DataLayout
 from pipeline.warehouse import published_run
 
 from sources.build_record import RecordError, latest_record, read_record
@@ -68,25 +69,29 @@ class Paths(dg.ConfigurableResource):
         return self.catalog / "accepted_changes.yaml"
 
     @property
+    def layout(self) -> DataLayout:
+        return DataLayout(self.data)
+
+    @property
     def warehouse(self) -> Path:
-        return self.data / "warehouse" / "uppvaxt.duckdb"
+        return self.layout.warehouse
 
     @property
     def published(self) -> Path:
-        return self.data / "published" / "uppvaxt.duckdb"
+        return self.layout.published
 
     @property
     def raw(self) -> Path:
-        return self.data / "raw"
+        return self.layout.raw
 
     @property
     def reports(self) -> Path:
-        return self.data / "reports"
+        return self.layout.reports
 
     @property
     def private(self) -> Path:
         """Row-level data (survey microdata): never in the warehouse, snapshot or reports."""
-        return self.data / "private"
+        return self.layout.private
 
     def raw_store(self) -> RawStore:
         return RawStore(self.raw)

@@ -117,8 +117,14 @@ def timed_build(data_dir: Path, catalog_dir: Path | None = None, tags: dict | No
                           event.event_type_value == "STEP_SUCCESS",
                           trace.peak_between(begun, entry.timestamp)))
     report = sum(s for k, s, _, _ in steps if k in REPORT_STEPS)
+    # The publication runs in a process of its own, which reports its peak on the site.
+    children = 0.0
+    for record in instance.get_records_for_run(result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records:
+        materialization = record.event_log_entry.dagster_event.event_specific_data.materialization
+        value = materialization.metadata.get("peak_memory_mb")
+        children = max(children, float(value.value)) if value is not None else children
     return {"ok": result.success, "total": total, "report": report, "steps": steps,
-            "peak_mb": peak_rss_mb(), "cpu": cpu}
+            "peak_mb": peak_rss_mb(), "children_mb": children, "cpu": cpu}
 
 
 def print_build(title: str, figures: dict) -> None:
@@ -130,6 +136,8 @@ def print_build(title: str, figures: dict) -> None:
     print(f"  without the publication step         {figures['total'] - figures['report']:8.2f} s")
     print(f"  CPU time of the run (all threads)    {figures['cpu']:8.2f} s")
     print(f"  peak memory (max RSS)                {figures['peak_mb']:8.0f} MB")
+    if figures["children_mb"]:
+        print(f"  … of the publication's own process   {figures['children_mb']:8.0f} MB")
 
 
 def scenario_full(data_dir: Path) -> dict:
@@ -331,7 +339,8 @@ def floor_build(data_dir: Path) -> dict:
     frame handed on in memory, stored once in DuckDB through one connection, without
     Dagster's steps, events and IO manager or the table checks; then the publication's own
     work (history, snapshot, site, downloads) as plain calls."""
-    from pipeline.assets.reports import MART_KEYS, META_KEYS, fetched_date, history_tables, site_marts
+    from pipeline.assets.reports import MART_KEYS, META_KEYS
+    from pipeline.publication_work import fetched_date, history_tables, site_marts
     from pipeline.warehouse import publish
     from reports.render import ReportContext, render_downloads, render_site
 
@@ -444,7 +453,9 @@ def main() -> None:
         if full:
             print(f"  full demo build with publishing      {full['total']:8.2f} s   (target ≤ 15 s)")
             print(f"  … without publishing                 {full['total'] - full['report']:8.2f} s")
-            print(f"  peak memory of the build             {full['peak_mb']:8.0f} MB  (target ≤ 1.5 GB)")
+            print(f"  peak memory of the build             {max(full['peak_mb'], full['children_mb']):8.0f} MB  "
+                  f"(target ≤ 1.5 GB; the largest process: the run's {full['peak_mb']:.0f} MB, the "
+                  f"publication's {full['children_mb']:.0f} MB)")
         if full and floor:
             print(f"  the work's floor (same marts, bare)  {floor['total']:8.2f} s   build = "
                   f"{full['total'] / floor['total']:.2f}× the floor (target ≤ 1.5×); Dagster, IO "

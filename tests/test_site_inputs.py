@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.assets.reports import site_marts
+from pipeline.publication_work import site_marts
 from pipeline.resources import Paths
 from pipeline.warehouse import write_table
 

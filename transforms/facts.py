@@ -76,7 +76,7 @@ def mark_stale(facts: pl.DataFrame, stale: pl.DataFrame | None) -> pl.DataFrame:
 # Indicators computed together: every step works within one indicator, so doing them a
 # group at a time gives the same table with a peak memory that does not grow with the
 # catalogue (300 indicators at once need several GB for the trend windows alone).
-CHUNK = 48
+CHUNK = 12
 
 
 def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl.DataFrame,

@@ -5,34 +5,27 @@ that every published table was built from the same inputs (the build book), comp
 build with the current publication (nothing changed: nothing is written), then fills a new
 publication folder — the snapshot with the publication history, the site and the downloads,
 unchanged files hardlinked from the current publication — and makes it current with one
-atomic symlink swap (pipeline/publication.py). The three assets are one multi-asset that
-cannot be split: materialising any of them in the UI materialises the publication.
+atomic symlink swap (pipeline/publication.py). That work runs in a fresh process of its own
+(`write_publication`, pipeline/own_process.py), so its peak memory is not added to the run's.
+The three assets are one multi-asset that cannot be split: materialising any of them in the
+UI materialises the publication.
 """
 
-from dataclasses import fields
 from datetime import UTC, datetime
 
 import dagster as dg
-import polars as pl
 
 from checks.registry import TABLES
-from checks.validate import column_docs, validate
 from pipeline.assets.coordination import COORDINATION_MARTS
 from pipeline.assets.health_economics import HEALTH_MARTS
-from checks.publication_models import HISTORY_MODELS
 from pipeline.factory import OWNER
-from pipeline.publication import (current_release, discard_release, finish_release, save_record,
-                                  start_release)
+from pipeline.own_process import in_own_process
+from pipeline.publication import current_release
+from pipeline.publication_work import write_publication
 from pipeline.resources import Paths, StatisticsApis
 from pipeline.summary import PUBLICATION_STEP, SNAPSHOT_KEY
-from pipeline.warehouse import (HISTORY_TABLES, Consistency, ExtraTable, consistency, fingerprint,
-                                publish, published_run, read_published, read_table, write_table)
+from pipeline.warehouse import Consistency, consistency, fingerprint, published_run, release
 from reports.downloads import FOLDER as DOWNLOAD_DIR
-from reports.model import Marts
-from reports.render import ReportContext, render_downloads, render_site
-from sources.geography import boundaries
-from transforms.changes import (append, decision_states, history_row, kpi_states,
-                                value_changes)
 
 MART_KEYS = [dg.AssetKey(["marts", t]) for t in ("area", "indicator", "fact_indicator",
                                                   "kommun_structure", "peer_group",
@@ -46,16 +39,6 @@ META_KEYS = [dg.AssetKey(["meta", t]) for t in ("data_quality", "kolada_vintage"
 SITE_KEY = dg.AssetKey(["reports", "site"])
 DOWNLOADS_KEY = dg.AssetKey(["reports", "downloads"])
 MAX_NAMED = 8  # tables named in a refusal; beyond that, rebuild everything
-# Marts fields read from tables of another name; the others are read by their own name
-# from marts.* or meta.* (a field the site adds is filled without a change here).
-MARTS_TABLES = {"facts": "marts.fact_indicator", "indicators": "marts.indicator",
-                "areas": "marts.area", "peers": "marts.peer_group",
-                "funnels": "marts.funnel_limit", "methods": "marts.method"}
-
-
-def fetched_date(facts: pl.DataFrame) -> str:
-    latest = facts["fetched_at"].drop_nulls().max()
-    return str(latest)[:10] if latest else "okänt"
 
 
 def asset_name(table: str) -> str:
@@ -85,67 +68,6 @@ def refusal(check: Consistency) -> str:
         lines.append(f"Materialisera {', '.join(asset_name(t) for t in check.rebuild)} och allt som "
                      f"bygger på dem (eller allt: jobbet build_all) och publicera sedan.")
     return "\n".join(lines)
-
-
-def _table(paths: Paths, name: str) -> pl.DataFrame | None:
-    schema, table = name.split(".", 1)
-    try:
-        return read_table(paths.warehouse, schema, table)
-    except Exception:  # noqa: BLE001 - a part without its table says so on the page
-        return None
-
-
-def site_marts(paths: Paths, history: dict[str, pl.DataFrame]) -> Marts:
-    """The marts the site reads, from the warehouse, except those given in `history` (this
-    publication's history tables, and any table already read) by their schema.table name."""
-    values = {}
-    for spec in fields(Marts):
-        if spec.name == "shapes":
-            values[spec.name] = boundaries()
-            continue
-        names = [MARTS_TABLES[spec.name]] if spec.name in MARTS_TABLES else \
-            [f"meta.{spec.name}", f"marts.{spec.name}"]
-        found = next((history[n] for n in names if n in history), None)
-        if found is None:
-            found = next((f for f in (_table(paths, n) for n in names) if f is not None), None)
-        values[spec.name] = found
-    return Marts(**values)
-
-
-def history_tables(paths: Paths, run_id: str, publication: dict, facts: pl.DataFrame,
-                   marts: dict[str, pl.DataFrame | None]) -> dict[str, pl.DataFrame]:
-    """The three history tables with this publication appended. The kept history is the
-    current publication's (exactly the publications readers have seen); the warehouse's copy
-    serves when there is no published one."""
-    current = published_run(paths.published) or {}
-    previous_run = current.get("run_id")
-    kept = {}
-    for name in HISTORY_TABLES:
-        schema, table = name.split(".", 1)
-        kept[name] = read_published(paths.published, schema, table) if previous_run else None
-        if kept[name] is None and not previous_run:
-            kept[name] = _table(paths, name)
-    old_facts = read_published(paths.published, "marts", "fact_indicator") if previous_run else None
-    changes = value_changes(old_facts, facts, run_id, previous_run)
-    decisions = decision_states(run_id, marts.get("goal_progress"), marts.get("need_index"),
-                                marts.get("watch_list"))
-    states = kpi_states(marts["indicator"], marts.get("data_quality"), facts)
-    row = history_row(publication, previous_run, facts.height, changes, states)
-    return {"meta.publication_history": append(kept["meta.publication_history"], row, run_id),
-            "meta.publication_change": append(kept["meta.publication_change"], changes, run_id),
-            "meta.decision_history": append(kept["meta.decision_history"], decisions, run_id)}
-
-
-def documented(tables: dict[str, pl.DataFrame], label: str) -> dict[str, ExtraTable]:
-    out = {}
-    for name, frame in tables.items():
-        model = HISTORY_MODELS[name]
-        result = validate(frame, model)
-        if not result.passed:
-            raise dg.Failure(description=result.message(name), allow_retries=False)
-        comment, columns = column_docs(model)
-        out[name] = ExtraTable(frame, f"{label}. {comment}" if label else comment, columns)
-    return out
 
 
 OUTS = {
@@ -197,55 +119,31 @@ def publication(context: dg.AssetExecutionContext, paths: Paths, apis: Statistic
         "fingerprint": print_, "code_version": check.code_version,
         "catalog_version": check.catalog_version,
     }
-    facts = read_table(paths.warehouse, "marts", "fact_indicator")
-    marts = {name: _table(paths, f"marts.{name}") for name in
-             ("indicator", "goal_progress", "need_index", "watch_list")}
-    marts["data_quality"] = _table(paths, "meta.data_quality")
-    history = history_tables(paths, run_id, publication_row, facts, marts)
-    release = start_release(paths.data, run_id)
+    # The heavy part in a fresh process: its peak is not added to what this one keeps.
+    release(paths.warehouse)
     try:
-        save_record(paths.raw, paths.warehouse, publication_row)
-        counts = publish(paths.warehouse, release.database,
-                         publication=pl.DataFrame([publication_row]),
-                         extra=documented(history, apis.label if apis.is_demo else ""))
-        # The facts already read (a second copy would cost a few hundred MB at once).
-        site_data = site_marts(paths, {**history, MARTS_TABLES["facts"]: facts})
-        ctx = ReportContext(run_id=run_id, data_label=apis.label, is_demo=apis.is_demo,
-                            fetched=fetched_date(facts))
-        site = render_site(site_data, release.site, ctx)
-        largest = {kind: max(site.bytes_of(kind)) for kind in site.pages}
-        rewritten_downloads: list = []
-        download_files = render_downloads(site_data, release.site, ctx, rewritten=rewritten_downloads)
-        finish_release(paths.data, release, {k: publication_row[k] for k in
-                                              ("run_id", "published_at", "fingerprint", "data_label",
-                                               "data_mode")})
-    except BaseException:
-        discard_release(release)
-        raise
-    # The warehouse keeps the history too (the next publication reads the published copy).
-    for name, frame in history.items():
-        schema, table = name.split(".", 1)
-        comment, columns = column_docs(HISTORY_MODELS[name])
-        write_table(paths.warehouse, schema, table, frame, comment=comment, column_comments=columns)
-    changed = history["meta.publication_history"].row(-1, named=True)
-    pages = sum(len(v) for v in site.pages.values())
+        made, peak_mb = in_own_process(write_publication, str(paths.data), apis.label, apis.is_demo,
+                                       run_id, publication_row)
+    except Exception as err:  # noqa: BLE001 - whatever stopped it, the step fails saying what
+        raise dg.Failure(description=f"Publiceringen misslyckades: {err}", allow_retries=False) from err
     yield dg.MaterializeResult(asset_key=SNAPSHOT_KEY, metadata={
         "path": dg.MetadataValue.path(str(paths.published)),
-        "tables": dg.MetadataValue.json(counts),
-        "dagster/row_count": counts.get("marts.fact_indicator", 0),
+        "tables": dg.MetadataValue.json(made["counts"]),
+        "dagster/row_count": made["counts"].get("marts.fact_indicator", 0),
         "data_label": apis.label, "rewritten": True, "fingerprint": print_,
-        "changes": dg.MetadataValue.json({k: v for k, v in changed.items()
-                                          if k.startswith("n_") or k == "previous_run_id"}),
+        "changes": dg.MetadataValue.json(made["changes"]),
     })
     yield dg.MaterializeResult(asset_key=SITE_KEY, metadata={
-        "pages": pages, "rewritten": len(site.rewritten),
-        "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in site.seconds.items()}),
-        "largest_bytes": dg.MetadataValue.json(largest),
+        "pages": made["pages"], "rewritten": made["rewritten_pages"],
+        "seconds": dg.MetadataValue.json(made["seconds"]),
+        "largest_bytes": dg.MetadataValue.json(made["largest"]),
+        **({"peak_memory_mb": round(peak_mb)} if peak_mb else {}),
         "index": dg.MetadataValue.path(str(paths.reports / "index.html")),
         "data_label": apis.label,
     })
     yield dg.MaterializeResult(asset_key=DOWNLOADS_KEY, metadata={
-        "files": len(download_files), "rewritten": len(rewritten_downloads),
+        "files": made["files"], "rewritten": made["rewritten_files"],
         "folder": dg.MetadataValue.path(str(paths.reports / DOWNLOAD_DIR)),
         "data_label": apis.label,
     })
+

@@ -15,7 +15,6 @@ import os
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 from pydantic import Field
 
 from pipeline.factory import OWNER, CheckWarning, table_multi_asset

@@ -1,0 +1,147 @@
+"""The publication's own work, in a process of its own (pipeline/own_process.py; the step in
+pipeline/assets/reports.py decides whether to publish and starts it).
+
+Plain functions, no Dagster, so the process starts quickly: read the marts, append this
+publication to the history tables, fill a new publication folder — the snapshot, the site and
+the downloads, unchanged files hardlinked from the current publication — make it current with
+one atomic swap, and keep the history in the warehouse too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import polars as pl
+
+from checks.publication_models import HISTORY_MODELS
+from checks.validate import column_docs, validate
+from pipeline.layout import DataLayout
+from pipeline.publication import discard_release, finish_release, save_record, start_release
+from pipeline.warehouse import (HISTORY_TABLES, ExtraTable, hold, publish, published_run,
+                                read_published, read_table, release, write_table)
+from reports.model import Marts
+from reports.render import ReportContext, render_downloads, render_site
+from sources.geography import boundaries
+from transforms.changes import append, decision_states, history_row, kpi_states, value_changes
+
+# Marts fields read from tables of another name; the others are read by their own name
+# from marts.* or meta.* (a field the site adds is filled without a change here).
+MARTS_TABLES = {"facts": "marts.fact_indicator", "indicators": "marts.indicator",
+                "areas": "marts.area", "peers": "marts.peer_group",
+                "funnels": "marts.funnel_limit", "methods": "marts.method"}
+
+
+def fetched_date(facts: pl.DataFrame) -> str:
+    latest = facts["fetched_at"].drop_nulls().max()
+    return str(latest)[:10] if latest else "okänt"
+
+
+def _table(paths: DataLayout, name: str) -> pl.DataFrame | None:
+    schema, table = name.split(".", 1)
+    try:
+        return read_table(paths.warehouse, schema, table)
+    except Exception:  # noqa: BLE001 - a part without its table says so on the page
+        return None
+
+
+def site_marts(paths: DataLayout, history: dict[str, pl.DataFrame]) -> Marts:
+    """The marts the site reads, from the warehouse, except those given in `history` (this
+    publication's history tables, and any table already read) by their schema.table name."""
+    values = {}
+    for spec in fields(Marts):
+        if spec.name == "shapes":
+            values[spec.name] = boundaries()
+            continue
+        names = [MARTS_TABLES[spec.name]] if spec.name in MARTS_TABLES else \
+            [f"meta.{spec.name}", f"marts.{spec.name}"]
+        found = next((history[n] for n in names if n in history), None)
+        if found is None:
+            found = next((f for f in (_table(paths, n) for n in names) if f is not None), None)
+        values[spec.name] = found
+    return Marts(**values)
+
+
+def history_tables(paths: DataLayout, run_id: str, publication: dict, facts: pl.DataFrame,
+                   marts: dict[str, pl.DataFrame | None]) -> dict[str, pl.DataFrame]:
+    """The three history tables with this publication appended. The kept history is the
+    current publication's (exactly the publications readers have seen); the warehouse's copy
+    serves when there is no published one."""
+    current = published_run(paths.published) or {}
+    previous_run = current.get("run_id")
+    kept = {}
+    for name in HISTORY_TABLES:
+        schema, table = name.split(".", 1)
+        kept[name] = read_published(paths.published, schema, table) if previous_run else None
+        if kept[name] is None and not previous_run:
+            kept[name] = _table(paths, name)
+    old_facts = read_published(paths.published, "marts", "fact_indicator") if previous_run else None
+    changes = value_changes(old_facts, facts, run_id, previous_run)
+    decisions = decision_states(run_id, marts.get("goal_progress"), marts.get("need_index"),
+                                marts.get("watch_list"))
+    states = kpi_states(marts["indicator"], marts.get("data_quality"), facts)
+    row = history_row(publication, previous_run, facts.height, changes, states)
+    return {"meta.publication_history": append(kept["meta.publication_history"], row, run_id),
+            "meta.publication_change": append(kept["meta.publication_change"], changes, run_id),
+            "meta.decision_history": append(kept["meta.decision_history"], decisions, run_id)}
+
+
+def documented(tables: dict[str, pl.DataFrame], label: str) -> dict[str, ExtraTable]:
+    out = {}
+    for name, frame in tables.items():
+        model = HISTORY_MODELS[name]
+        result = validate(frame, model)
+        if not result.passed:
+            raise ValueError(result.message(name))
+        comment, columns = column_docs(model)
+        out[name] = ExtraTable(frame, f"{label}. {comment}" if label else comment, columns)
+    return out
+
+def write_publication(data_dir: str, label: str, is_demo: bool, run_id: str,
+                      publication_row: dict) -> dict:
+    """The publication's work, in a process of its own (pipeline/own_process.py): the history,
+    the snapshot, the site and the downloads in a new publication folder made current, then
+    the history kept in the warehouse. Returns what the step reports."""
+    paths = DataLayout(Path(data_dir))
+    hold(paths.warehouse)
+    try:
+        facts = read_table(paths.warehouse, "marts", "fact_indicator")
+        marts = {name: _table(paths, f"marts.{name}") for name in
+                 ("indicator", "goal_progress", "need_index", "watch_list")}
+        marts["data_quality"] = _table(paths, "meta.data_quality")
+        history = history_tables(paths, run_id, publication_row, facts, marts)
+        staging = start_release(paths.data, run_id)
+        try:
+            save_record(paths.raw, paths.warehouse, publication_row)
+            counts = publish(paths.warehouse, staging.database,
+                             publication=pl.DataFrame([publication_row]),
+                             extra=documented(history, label if is_demo else ""))
+            # The facts already read (a second copy would cost a few hundred MB at once).
+            site_data = site_marts(paths, {**history, MARTS_TABLES["facts"]: facts})
+            ctx = ReportContext(run_id=run_id, data_label=label, is_demo=is_demo,
+                                fetched=fetched_date(facts))
+            site = render_site(site_data, staging.site, ctx)
+            largest = {kind: max(site.bytes_of(kind)) for kind in site.pages}  # before the move
+            rewritten_downloads: list = []
+            download_files = render_downloads(site_data, staging.site, ctx,
+                                              rewritten=rewritten_downloads)
+            finish_release(paths.data, staging, {k: publication_row[k] for k in
+                                                 ("run_id", "published_at", "fingerprint",
+                                                  "data_label", "data_mode")})
+        except BaseException:
+            discard_release(staging)
+            raise
+        # The warehouse keeps the history too (the next publication reads the published copy).
+        for name, frame in history.items():
+            schema, table = name.split(".", 1)
+            comment, columns = column_docs(HISTORY_MODELS[name])
+            write_table(paths.warehouse, schema, table, frame, comment=comment, column_comments=columns)
+    finally:
+        release(paths.warehouse)
+    changed = history["meta.publication_history"].row(-1, named=True)
+    return {"counts": counts, "pages": sum(len(v) for v in site.pages.values()),
+            "rewritten_pages": len(site.rewritten),
+            "seconds": {k: round(v, 2) for k, v in site.seconds.items()},
+            "largest": largest,
+            "files": len(download_files), "rewritten_files": len(rewritten_downloads),
+            "changes": {k: v for k, v in changed.items() if k.startswith("n_") or k == "previous_run_id"}}
