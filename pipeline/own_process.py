@@ -62,8 +62,8 @@ def in_own_process(function, *args):
         done = subprocess.run([sys.executable, "-m", "pipeline.own_process", str(task), str(answer),
                                str(os.getpid())], cwd=REPO, env=os.environ.copy())
         if not answer.exists():
-            raise OwnProcessError(f"{function.__qualname__}: the process ended with code "
-                                  f"{done.returncode} and no answer")
+            raise OwnProcessError(f"processen för {function.__qualname__} avslutades med kod "
+                                  f"{done.returncode} utan att svara")
         result, peak, error = pickle.loads(answer.read_bytes())
     if error is not None:
         raise error
@@ -79,6 +79,7 @@ def _main(task: Path, answer: Path, parent: int) -> None:
     try:
         outcome = (function(*args), None)
     except Exception as err:  # noqa: BLE001 - sent to the caller, which raises it
+        traceback.print_exc()  # the whole story for the run's log; the caller gets the error
         outcome = (None, err)
     try:
         payload = pickle.dumps((outcome[0], peak_memory_mb(), outcome[1]))

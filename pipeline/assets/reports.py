@@ -146,4 +146,3 @@ def publication(context: dg.AssetExecutionContext, paths: Paths, apis: Statistic
         "folder": dg.MetadataValue.path(str(paths.reports / DOWNLOAD_DIR)),
         "data_label": apis.label,
     })
-

@@ -1,0 +1,38 @@
+"""A heavy step's work in a fresh process: its answer, its error and its death reach the caller."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from pipeline.own_process import OwnProcessError, in_own_process
+
+
+def pid_and_sum(a: int, b: int) -> tuple[int, int]:
+    return os.getpid(), a + b
+
+
+def refuse(reason: str) -> None:
+    raise ValueError(reason)
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_the_answer_comes_from_another_process_with_its_peak_memory():
+    (pid, total), peak = in_own_process(pid_and_sum, 2, 3)
+    assert total == 5 and pid != os.getpid()
+    assert peak is None or peak > 1
+
+
+def test_the_work_s_error_is_raised_in_the_caller():
+    with pytest.raises(ValueError, match="tabellen saknas"):
+        in_own_process(refuse, "tabellen saknas")
+
+
+def test_a_process_that_dies_is_an_error_not_an_answer():
+    with pytest.raises(OwnProcessError, match="utan att svara"):
+        in_own_process(die)
