@@ -199,11 +199,21 @@ def need_vs_support(data: SiteData, lan: str) -> dict | None:
         if points:
             charts.append({"title": STRATEGIC_FACTORS[factor], "svg": need_support(
                 points, f"Diagram: behov mot stöd inom {STRATEGIC_FACTORS[factor].lower()}. "
-                        f"Varje punkt är en kommun; tabellen nedan har samma uppgifter.", threshold)})
+                        f"Varje punkt är en kommun; tabellen nedan har samma uppgifter, med "
+                        f"kommunerna med lägre behov och inget stöd uppräknade under den.", threshold)})
     table = [support_table_row(data, r) for r in rows]
+    # A county page's table lists the combinations worth reading; the many with lower need
+    # and no support are named per factor in one line each (their rows are on the profiles),
+    # which keeps a county of 49 kommuner within the page budget.
+    quiet = [t for t in table if t["class"] == "lower_need_no_support"]
+    quiet_by_factor = [{"factor": STRATEGIC_FACTORS[f],
+                        "names": ", ".join(t["name"] for t in quiet if t["factor"] == STRATEGIC_FACTORS[f])}
+                       for f in FACTOR_ORDER]
     diverging = [t for t, r in zip(table, rows, strict=True)
                  if r["class"] in ("high_need_no_support", "lower_need_much_support")]
     return {"charts": charts, "table": table, "diverging": diverging,
+            "listed": [t for t in table if t["class"] != "lower_need_no_support"],
+            "quiet": [q for q in quiet_by_factor if q["names"]], "n_quiet": len(quiet),
             "period": table[0]["period"] if table else "", "threshold": percent(threshold)}
 
 

@@ -176,3 +176,15 @@ def test_coordination_sections_from_the_contract(coordinated):
     for name in (COUNTY, "kommun-0509-odeshog.html"):
         assert "inte tillgängliga ännu" not in page(coordinated, name)
         assert "inte tillgängligt ännu" not in page(coordinated, name)
+
+
+def test_the_county_support_table_lists_what_is_worth_reading_and_names_the_rest(coordinated):
+    """Lower need and no support is most of a large county's table: those combinations are
+    named per factor under it (their rows are on the profiles), the others keep their rows."""
+    section = page(coordinated, COUNTY).split('id="stod"')[1].split("</section>")[0]
+    table, after = section.split("</table>", 1)
+    assert "Lägre behov – inget stöd" not in table
+    assert "Högt behov – inget stöd" in table or "Högt behov – stöd" in table
+    quiet = re.search(r"Lägre behov och inget stöd \((\d+) kombination", after)
+    assert quiet and int(quiet[1]) > 0 and "raderna finns i kommunernas profiler" in after
+    assert after.count("<li><strong>") >= 1
