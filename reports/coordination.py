@@ -206,14 +206,15 @@ def need_vs_support(data: SiteData, lan: str) -> dict | None:
     # and no support are named per factor in one line each (their rows are on the profiles),
     # which keeps a county of 49 kommuner within the page budget.
     quiet = [t for t in table if t["class"] == "lower_need_no_support"]
-    quiet_by_factor = [{"factor": STRATEGIC_FACTORS[f],
-                        "names": ", ".join(t["name"] for t in quiet if t["factor"] == STRATEGIC_FACTORS[f])}
-                       for f in FACTOR_ORDER]
+    names: dict[str, list[str]] = {}  # every factor the table has, the overall need too
+    for t in quiet:
+        names.setdefault(t["factor"], []).append(t["name"])
     diverging = [t for t, r in zip(table, rows, strict=True)
                  if r["class"] in ("high_need_no_support", "lower_need_much_support")]
     return {"charts": charts, "table": table, "diverging": diverging,
             "listed": [t for t in table if t["class"] != "lower_need_no_support"],
-            "quiet": [q for q in quiet_by_factor if q["names"]], "n_quiet": len(quiet),
+            "quiet": [{"factor": f, "names": ", ".join(n)} for f, n in names.items()],
+            "n_quiet": len(quiet),
             "period": table[0]["period"] if table else "", "threshold": percent(threshold)}
 
 
