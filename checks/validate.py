@@ -52,6 +52,33 @@ def validate(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> ValidationR
     return ValidationResult(model.__name__, frame.height, True)
 
 
+def _by_count(item: tuple[tuple[str | None, str | None], int]) -> tuple:
+    """polars' order of `validate`'s failures_by_check: count down, then column and check
+    (nulls first)."""
+    (column, check), count = item
+    return (-count, column is not None, column or "", check is not None, check or "")
+
+
+def combine(results: list[ValidationResult]) -> ValidationResult:
+    """One result for a table validated a part at a time (the parts in table order): the
+    counts added up and the sample's row numbers counted from the table's first row, as one
+    validation of the whole table would give them (for checks within a row or within a part)."""
+    offset, sample, counts = 0, [], {}
+    for result in results:
+        sample += [{**row, "index": None if row["index"] is None else row["index"] + offset}
+                   for row in result.sample]
+        for failure in result.failures_by_check:
+            key = (failure["column"], failure["check"])
+            counts[key] = counts.get(key, 0) + failure["count"]
+        offset += result.rows
+    by_check = [{"column": c, "check": k, "count": n}
+                for (c, k), n in sorted(counts.items(), key=_by_count)]
+    sample.sort(key=lambda row: (row["index"] is None, row["index"] or 0))
+    return ValidationResult(results[0].model if results else "", offset,
+                            all(r.passed for r in results),
+                            sum(r.failure_count for r in results), by_check, sample[:SAMPLE_ROWS])
+
+
 def allowed_codes(column: pa.Column) -> list[str] | None:
     """The codes a column's `isin` check allows, in the model's order; None if it has none."""
     for check in column.checks:

@@ -17,7 +17,7 @@ import pandera.polars as pa
 import polars as pl
 
 from checks.registry import TABLES
-from checks.validate import ValidationResult, describe_column, validate
+from checks.validate import ValidationResult, combine, describe_column, validate
 
 OWNER = "team:uppvaxt"
 PREVIEW_ROWS = 10
@@ -50,20 +50,21 @@ def _cell(value: object) -> str:
     return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
 
 
-def markdown_table(frame: pl.DataFrame, rows: int = PREVIEW_ROWS) -> str:
+def markdown_table(frame: pl.DataFrame, rows: int = PREVIEW_ROWS, total: int | None = None) -> str:
     """The first rows as a GitHub-style markdown table, one line per row and never wrapped
-    (polars' own markdown output wraps at its display width and splits column names)."""
+    (polars' own markdown output wraps at its display width and splits column names);
+    `total` is the table's row count where `frame` is only its first part."""
     lines = ["| " + " | ".join(_cell(c) for c in frame.columns) + " |",
              "|" + "|".join("---" for _ in frame.columns) + "|"]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |"
               for row in frame.head(rows).iter_rows()]
     shown = min(rows, frame.height)
-    lines += ["", f"{shown} av {frame.height} rader."]
+    lines += ["", f"{shown} av {frame.height if total is None else total} rader."]
     return "\n".join(lines)
 
 
-def preview(frame: pl.DataFrame) -> dg.MetadataValue:
-    return dg.MetadataValue.md(markdown_table(frame))
+def preview(frame: pl.DataFrame, total: int | None = None) -> dg.MetadataValue:
+    return dg.MetadataValue.md(markdown_table(frame, total=total))
 
 
 def check_metadata(result: ValidationResult) -> dict[str, object]:
@@ -150,11 +151,18 @@ def warning_result(key: dg.AssetKey, warning: CheckWarning) -> dg.AssetCheckResu
 
 def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None = None,
                 deps: list | None = None, kinds: tuple[str, ...] = ("polars", "duckdb"),
-                columns: dict[str, list[str]] | None = None):
+                columns: dict[str, list[str]] | None = None,
+                rows: dict[str, dict[str, object]] | None = None, chunked: bool = False):
     """Decorate a function returning a polars frame as the asset for warehouse table `table`.
 
     Parameters named after another table become inputs loaded from the warehouse; `columns`
-    loads only those columns of an input (a wide mart read for a few of its columns).
+    loads only those columns of an input (a wide mart read for a few of its columns), `rows`
+    only the rows where each named column has the given value.
+
+    `chunked`: the function yields the table a part at a time, parts split by the first
+    column of the model's unique key (a large table that should never be whole in memory).
+    Each part is validated and written as it comes, in one transaction the IO manager
+    commits like any other table's write; a part that fails rolls back what was written.
     """
     layer, model = TABLES[table]
     key = dg.AssetKey([layer, table])
@@ -162,9 +170,10 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
 
     def decorator(fn):
         params = inspect.signature(fn).parameters
-        only = columns or {}
+        only, where = columns or {}, rows or {}
         ins = {p: dg.AssetIn(key=dg.AssetKey([TABLES[p][0], p]),
-                            metadata={"columns": only[p]} if p in only else None)
+                            metadata={**({"columns": only[p]} if p in only else {}),
+                                      **({"rows": where[p]} if p in where else {})} or None)
                for p in params if p in TABLES}
 
         @dg.asset(key=key, ins=ins, deps=deps, group_name=group, kinds=set(kinds),
@@ -174,7 +183,10 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
                             "dagster/table_name": f"{layer}.{table}"})
         @functools.wraps(fn)
         def _asset(*args, **kwargs):
-            yield from validated_output(fn(*args, **kwargs), table, check.name)
+            if chunked:
+                yield from written_output(fn(*args, **kwargs), table, check.name)
+            else:
+                yield from validated_output(fn(*args, **kwargs), table, check.name)
 
         return _asset
 
@@ -188,6 +200,46 @@ def schema_check(table: str) -> dg.AssetCheckSpec:
         name=f"{table}_schema", asset=dg.AssetKey([layer, table]), blocking=True,
         description=f"Kontroll mot tabellmodellen {model.__name__} (pandera): typer, "
                     f"tillåtna värden, nycklar och regler.")
+
+
+def written_output(parts, table: str, check_name: str):
+    """Validate and write each part of a `chunked` table as it comes (see `table_asset`):
+    the output is the open write, committed by the IO manager, with the same metadata and
+    check as `validated_output` gives a whole frame."""
+    layer, model = TABLES[table]
+    key = dg.AssetKey([layer, table])
+    split_by = model.to_schema().unique[0]
+    write = dg.AssetExecutionContext.get().resources.io_manager.begin_write(key)
+    results, seen, first = [], set(), None
+    try:
+        for part in parts:
+            owners = set(part[split_by].unique().to_list())
+            if owners & seen:  # the key could then repeat across parts unchecked
+                raise ValueError(f"{layer}.{table}: parts must split by {split_by}; "
+                                 f"{sorted(owners & seen)[:3]} came twice")
+            seen |= owners
+            results.append(validate(part, model))
+            if results[-1].passed and all(r.passed for r in results):
+                write.append(part)
+            first = part.head(PREVIEW_ROWS) if first is None else first
+    except BaseException:
+        write.rollback()
+        raise
+    result = combine(results) if results else validate(pl.DataFrame(), model)
+    meta = check_metadata(result)
+    if not result.passed:
+        write.rollback()
+        yield dg.AssetCheckResult(check_name=check_name, passed=False, metadata=meta,
+                                  severity=dg.AssetCheckSeverity.ERROR,
+                                  description=result.message(f"{layer}.{table}"))
+        raise dg.Failure(description=result.message(f"{layer}.{table}"), metadata=meta,
+                         allow_retries=False)
+    yield dg.Output(write, metadata={
+        "dagster/row_count": write.rows,
+        "preview": preview(first, total=write.rows),
+        "dagster/column_schema": table_schema(model),
+    })
+    yield dg.AssetCheckResult(check_name=check_name, passed=True, metadata=meta)
 
 
 def validated_output(frame: pl.DataFrame, table: str, check_name: str):

@@ -18,7 +18,7 @@ from pydantic import PrivateAttr
 from checks.registry import TABLES
 from checks.validate import column_docs
 from pipeline.publication import catalog_version, code_version
-from pipeline.warehouse import BuildStamp, hold, read_table, release, write_table
+from pipeline.warehouse import BuildStamp, TableWrite, hold, read_table, release, write_table
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
@@ -51,21 +51,35 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             raise ValueError(f"asset key {key.to_user_string()} is not [schema, table]")
         return key.path[0], key.path[1]
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | None) -> None:
+    def _docs(self, table: str) -> tuple[str | None, dict[str, str]]:
+        comment, columns = column_docs(TABLES[table][1]) if table in TABLES else (None, {})
+        if self.label:
+            comment = f"{self.label}. {comment or ''}".strip()
+        return comment, columns
+
+    def begin_write(self, key: dg.AssetKey) -> TableWrite:
+        """A table an asset writes a part at a time (pipeline/factory.py, `chunked`): its
+        output is this write, which `handle_output` commits like any other table."""
+        schema, table = self._location(key)
+        hold(Path(self.database))
+        return TableWrite(Path(self.database), schema, table)
+
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | TableWrite | None) -> None:
         if obj is None:
             return
         schema, table = self._location(context.asset_key)
-        comment, columns = (None, {})
-        if table in TABLES:
-            comment, columns = column_docs(TABLES[table][1])
-        if self.label:
-            comment = f"{self.label}. {comment or ''}".strip()
+        comment, columns = self._docs(table)
+        if isinstance(obj, TableWrite):
+            if (obj.schema, obj.table) != (schema, table):
+                raise ValueError(f"{obj.schema}.{obj.table} handed on as {schema}.{table}")
+            obj.commit(comment=comment, column_comments=columns, stamp=self._stamp(context))
+            return
         hold(Path(self.database))
         write_table(Path(self.database), schema, table, obj, comment=comment,
                     column_comments=columns, stamp=self._stamp(context))
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, table = self._location(context.asset_key)
-        columns = (context.definition_metadata or {}).get("columns")
+        wanted = context.definition_metadata or {}
         hold(Path(self.database))
-        return read_table(Path(self.database), schema, table, columns)
+        return read_table(Path(self.database), schema, table, wanted.get("columns"), wanted.get("rows"))

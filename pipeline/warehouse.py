@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -148,36 +149,103 @@ def release(database: Path) -> None:
         con.close()
 
 
+def _replace(con: duckdb.DuckDBPyConnection, schema: str, table: str, source: str,
+             columns: list[str], comment: str | None, column_comments: dict[str, str] | None,
+             stamp: BuildStamp | None) -> None:
+    """Replace `schema.table` with the rows of `source` (SQL), its comments and its
+    build-book row, in one transaction."""
+    target = f"{_quote(schema)}.{_quote(table)}"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {source}")
+        if comment:
+            con.execute(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
+        for column, text in (column_comments or {}).items():
+            if column in columns:
+                con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(text)}")
+        if stamp is not None:
+            _record_build(con, schema, table, stamp)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
 def write_table(database: Path, schema: str, table: str, frame: pl.DataFrame, *,
                 comment: str | None = None, column_comments: dict[str, str] | None = None,
                 stamp: BuildStamp | None = None) -> None:
     """Replace `schema.table` with `frame` and its comments in a single transaction; with a
     `stamp`, its row in the build book too (same transaction)."""
     database.parent.mkdir(parents=True, exist_ok=True)
-    target = f"{_quote(schema)}.{_quote(table)}"
     con = duckdb.connect(str(database))
     try:
         con.register("_frame", frame)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
-            con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _frame")
-            if comment:
-                con.execute(f"COMMENT ON TABLE {target} IS {_literal(comment)}")
-            for column, text in (column_comments or {}).items():
-                if column in frame.columns:
-                    con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(text)}")
-            if stamp is not None:
-                _record_build(con, schema, table, stamp)
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+        _replace(con, schema, table, "_frame", frame.columns, comment, column_comments, stamp)
     finally:
         con.close()
 
 
-def read_table(database: Path, schema: str, table: str, columns: list[str] | None = None) -> pl.DataFrame:
+PARTS_SUFFIX = ".parts"
+
+
+class TableWrite:
+    """`schema.table` written a part at a time: `append` each part, then `commit` replaces
+    the table with all of them, its comments and its build-book row in one transaction (as
+    `write_table`), or `rollback` leaves the old table as it is.
+
+    The parts wait as Parquet files in a folder beside the warehouse, not in DuckDB: rows
+    inserted into an open transaction stay in memory until the commit, a GB for the fact
+    table of a few hundred indicators, while the commit reads the files in a stream. A
+    process killed before its commit leaves the old table and a folder the next write
+    removes."""
+
+    def __init__(self, database: Path, schema: str, table: str) -> None:
+        self.database, self.schema, self.table = database, schema, table
+        self.rows, self.columns = 0, []
+        database.parent.mkdir(parents=True, exist_ok=True)
+        for folder in database.parent.glob(f".{database.name}.*{PARTS_SUFFIX}"):
+            if not pid_alive(folder.name.removeprefix(f".{database.name}.").split(".", 1)[0]):
+                shutil.rmtree(folder, ignore_errors=True)  # left by a killed run
+        self.folder: Path | None = database.parent / (
+            f".{database.name}.{os.getpid()}.{schema}.{table}.{id(self)}{PARTS_SUFFIX}")
+        self.folder.mkdir()
+        self._files: list[Path] = []
+
+    def append(self, frame: pl.DataFrame) -> None:
+        if self.folder is None:
+            raise ValueError(f"{self.schema}.{self.table}: the write is already finished")
+        if self._files and frame.columns != self.columns:
+            raise ValueError(f"{self.schema}.{self.table}: a part with other columns: {frame.columns}")
+        path = self.folder / f"{len(self._files):06d}.parquet"
+        frame.write_parquet(path, compression="lz4", statistics=False)
+        self._files.append(path)
+        self.rows, self.columns = self.rows + frame.height, list(frame.columns)
+
+    def commit(self, *, comment: str | None = None, column_comments: dict[str, str] | None = None,
+               stamp: BuildStamp | None = None) -> None:
+        if not self._files:
+            raise ValueError(f"{self.schema}.{self.table}: nothing was written")
+        files = ", ".join(_literal(str(path)) for path in self._files)
+        con = duckdb.connect(str(self.database))
+        try:
+            _replace(con, self.schema, self.table, f"read_parquet([{files}])", self.columns,
+                     comment, column_comments, stamp)
+        finally:
+            con.close()
+            self.rollback()
+
+    def rollback(self) -> None:
+        """Forget the parts (the table stays as it was, unless committed)."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+def read_table(database: Path, schema: str, table: str, columns: list[str] | None = None,
+               rows: dict[str, object] | None = None) -> pl.DataFrame:
+    """`schema.table`, or only `columns` of it and only the `rows` where each named column
+    equals its value (in the table's order)."""
     if not database.exists():
         raise FileNotFoundError(f"warehouse {database} does not exist; materialise {schema}.{table} first")
     # Same configuration as the writer: DuckDB refuses differently configured connections
@@ -185,7 +253,11 @@ def read_table(database: Path, schema: str, table: str, columns: list[str] | Non
     con = duckdb.connect(str(database))
     try:
         selected = ", ".join(_quote(c) for c in columns) if columns else "*"
-        return con.sql(f"SELECT {selected} FROM {_quote(schema)}.{_quote(table)}").pl()
+        where = " AND ".join(f"{_quote(c)} = ?" for c in rows or {})
+        query = f"SELECT {selected} FROM {_quote(schema)}.{_quote(table)}"
+        if not where:
+            return con.sql(query).pl()
+        return con.sql(f"{query} WHERE {where}", params=list(rows.values())).pl()
     finally:
         con.close()
 

@@ -328,7 +328,10 @@ def _outputs(assets_def: dg.AssetsDefinition, produced) -> dict[str, pl.DataFram
     if type(produced) is tuple:  # noqa: E721 - Dagster's results are tuples too
         return dict(produced[0])
     found = {}
-    for item in produced if inspect.isgenerator(produced) else ():
+    items = list(produced) if inspect.isgenerator(produced) else []
+    if items and all(isinstance(item, pl.DataFrame) for item in items):  # a chunked table's parts
+        return {assets_def.key.path[-1]: pl.concat(items)}
+    for item in items:
         if isinstance(item, dg.Output) and isinstance(item.value, pl.DataFrame):
             found[assets_def.keys_by_output_name[item.output_name].path[-1]] = item.value
     return found
@@ -368,8 +371,9 @@ def floor_build(data_dir: Path) -> dict:
             elif name in resources:
                 arguments[name] = resources[name]
             else:
-                columns = (assets_def.op.ins[name].metadata or {}).get("columns")
-                arguments[name] = frames[name].select(columns) if columns else frames[name]
+                wanted = assets_def.op.ins[name].metadata or {}
+                frame = frames[name].filter(**wanted.get("rows", {}))
+                arguments[name] = frame.select(wanted["columns"]) if "columns" in wanted else frame
         step = time.perf_counter()
         frames.update(_outputs(assets_def, function(**arguments)))
         seconds[assets_def.op.name] = time.perf_counter() - step

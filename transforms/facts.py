@@ -79,6 +79,12 @@ def mark_stale(facts: pl.DataFrame, stale: pl.DataFrame | None) -> pl.DataFrame:
 CHUNK = 12
 
 
+def indicator_groups(*frames: pl.DataFrame | None, size: int = CHUNK) -> list[list[str]]:
+    """The indicator ids of `frames` (None skipped), sorted, in groups of `size`."""
+    ids = sorted(set().union(*(f["indicator_id"].unique().to_list() for f in frames if f is not None)))
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
 def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl.DataFrame,
                 areas: pl.DataFrame, run_id: str, peer_groups: pl.DataFrame | None = None,
                 survey: pl.DataFrame | None = None,
@@ -90,13 +96,12 @@ def build_facts(kommun_rows: pl.DataFrame, aggregates: pl.DataFrame, catalog: pl
     kommuner → rank bands and quintiles → trends → the red–red flag → stale marks; for
     `chunk` indicators at a time.
     """
-    frames = [kommun_rows, aggregates] + ([survey] if survey is not None else [])
-    ids = sorted(set().union(*(f["indicator_id"].unique().to_list() for f in frames)))
-    if len(ids) <= chunk:
+    groups = indicator_groups(kommun_rows, aggregates, survey, size=chunk)
+    if len(groups) <= 1:
         return _build_facts(kommun_rows, aggregates, catalog, areas, run_id, peer_groups, survey, stale)
     parts = []
-    for start in range(0, len(ids), chunk):
-        wanted = pl.col("indicator_id").is_in(ids[start:start + chunk])
+    for group in groups:
+        wanted = pl.col("indicator_id").is_in(group)
         parts.append(_build_facts(kommun_rows.filter(wanted), aggregates.filter(wanted), catalog,
                                   areas, run_id, peer_groups,
                                   survey.filter(wanted) if survey is not None else None, stale))

@@ -42,10 +42,14 @@ def kommun_values(values: pl.DataFrame, catalog: pl.DataFrame, kpis: pl.DataFram
     `values` is raw.kolada_value, `catalog` raw.indicator_catalog, `kpis` raw.kolada_kpi,
     `population` staging.population.
     """
-    kolada = catalog.filter(pl.col("source") == "kolada").with_columns(band=band_expr())
+    # Only the catalogue columns the rules read: the texts would be copied onto every row.
+    kolada = catalog.filter(pl.col("source") == "kolada").select(
+        "indicator_id", "source_id", "value_type", "source_measure", "multiplier",
+        "min_denominator", "suppress_count_min", "suppress_count_max", band=band_expr())
     status, reason = _status()
     rows = (
         values.filter(~pl.col("isdeleted") & pl.col("municipality").is_in(kommun_codes))
+        .drop("response_sha256", strict=False)
         .join(kolada, left_on="kpi", right_on="source_id", how="inner")
         .join(kpis.select("kpi_id", source_title="title"), left_on="kpi", right_on="kpi_id",
               how="left")

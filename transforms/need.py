@@ -167,6 +167,12 @@ def _winsor_limits(values: np.ndarray, share: float) -> tuple[float, float]:
     return (float(np.quantile(present, share)), float(np.quantile(present, 1 - share)))
 
 
+# What prepare_inputs reads of the fact table: these columns of these rows.
+FACT_COLUMNS = ["indicator_id", "area_code", "area_type", "period", "sex", "breakdown", "value",
+                "lower_95", "upper_95", "status", "status_reason"]
+FACT_ROWS = {"area_type": "kommun", "sex": "T", "breakdown": "all"}
+
+
 def prepare_inputs(facts: pl.DataFrame, indicators: pl.DataFrame, kommuner: list[str],
                    config: NeedConfig) -> pl.DataFrame:
     """One row per kommun × factor × indicator: the value used, its interval, its
@@ -182,9 +188,8 @@ def prepare_inputs(facts: pl.DataFrame, indicators: pl.DataFrame, kommuner: list
     neutral = [i for _, i, _ in config.inputs() if polarity[i] == "no_judgement"]
     if neutral:
         raise ValueError(f"need index: indicators without a direction cannot measure need: {neutral}")
-    rows = facts.filter((pl.col("area_type") == "kommun") & (pl.col("sex") == "T")
-                        & (pl.col("breakdown") == "all")
-                        & pl.col("indicator_id").is_in([i for _, i, _ in config.inputs()]))
+    rows = facts.filter(*(pl.col(c) == v for c, v in FACT_ROWS.items()),
+                        pl.col("indicator_id").is_in([i for _, i, _ in config.inputs()]))
     grid = pl.DataFrame({"area_code": sorted(kommuner)})
     share = float(config.winsorising.nominal)
     frames = []

@@ -20,6 +20,8 @@ from transforms.goals import goal_progress as follow_goals
 from transforms.need import need_contribution as build_contribution
 from transforms.need import need_index as build_need_index
 from transforms.need import need_sensitivity as build_sensitivity
+from transforms.need import FACT_COLUMNS as NEED_FACT_COLUMNS
+from transforms.need import FACT_ROWS as NEED_FACT_ROWS
 from transforms.need import prepare_inputs
 from transforms.population import population_bands
 from transforms.readiness import dimension_scores, stages
@@ -51,7 +53,8 @@ def children(scb_population: pl.DataFrame) -> pl.DataFrame:
     return bands.filter(pl.col("sex") == "T").select("area_code", "year", children="population")
 
 
-@table_asset("need_index_input", group="marts")
+@table_asset("need_index_input", group="marts", columns={"fact_indicator": NEED_FACT_COLUMNS},
+             rows={"fact_indicator": NEED_FACT_ROWS})
 def need_index_input(paths: Paths, fact_indicator: pl.DataFrame, indicator: pl.DataFrame,
                      kommun: pl.DataFrame) -> pl.DataFrame:
     """Behovsindexets indata: för varje kommun, strategisk faktor och indikator i

@@ -10,7 +10,7 @@ from sources.catalog import CatalogError, load_methods, load_peer_settings
 from sources.geography import areas
 from transforms.aggregate import aggregate_areas
 from transforms.data_quality import flag_implausible, stale_indicators
-from transforms.facts import build_facts, catalog_meta
+from transforms.facts import build_facts, catalog_meta, indicator_groups
 from transforms.funnel import FACT_COLUMNS as FUNNEL_FACT_COLUMNS
 from transforms.funnel import funnel_limits
 from transforms.peers import peer_groups, structure
@@ -62,7 +62,7 @@ def peer_group(paths: Paths, kommun_structure: pl.DataFrame) -> pl.DataFrame:
     return peer_groups(_catalog_file(load_peer_settings, paths.peers_file), kommun_structure)
 
 
-@table_asset("fact_indicator", group="marts")
+@table_asset("fact_indicator", group="marts", chunked=True)
 def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame,
                    area_membership: pl.DataFrame, indicator_catalog: pl.DataFrame,
                    population: pl.DataFrame, area: pl.DataFrame, peer_group: pl.DataFrame,
@@ -75,10 +75,17 @@ def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame
     per årskurs och kön, jämförda med länet och alla svarande. En indikator vars senaste
     hämtning hade problem visar förra godkända värden, markerade som inaktuella (stale). Ett
     värde utanför indikatorns rimliga intervall (katalogen) visas med en fotnot (value_note)."""
-    aggregates = aggregate_areas(kommun_value, area_membership, indicator_catalog, population)
-    facts = build_facts(kommun_value, aggregates, indicator_catalog, area, context.run.run_id,
-                        peer_group, survey_value, stale_indicators(kolada_vintage, indicator_catalog))
-    return flag_implausible(facts, indicator_catalog)
+    # A group of indicators at a time, each written as it is done (table_asset's `chunked`):
+    # every step works within an indicator, and the whole table (over a GB for a catalogue
+    # of a few hundred indicators) is never in memory.
+    stale = stale_indicators(kolada_vintage, indicator_catalog)
+    for group in indicator_groups(kommun_value, survey_value) or [[]]:
+        wanted = pl.col("indicator_id").is_in(group)
+        rows = kommun_value.filter(wanted)
+        aggregates = aggregate_areas(rows, area_membership, indicator_catalog, population)
+        facts = build_facts(rows, aggregates, indicator_catalog, area, context.run.run_id,
+                            peer_group, survey_value.filter(wanted), stale)
+        yield flag_implausible(facts, indicator_catalog)
 
 
 @table_asset("funnel_limit", group="marts", columns={"fact_indicator": FUNNEL_FACT_COLUMNS})
