@@ -241,6 +241,15 @@ def test_facts_a_few_indicators_at_a_time_are_the_same_table(built):
             t["peer_group"], t["survey_value"])
     whole, parts = build_facts(*args, chunk=10_000), build_facts(*args, chunk=7)
     assert whole.height > 300_000 and parts.equals(whole)
+    # The asset aggregates, builds, validates and writes each group on its own (table_asset's
+    # `chunked`): the stored table is the one built whole, row for row and type for type.
+    from transforms.data_quality import flag_implausible, stale_indicators
+
+    stale = stale_indicators(read_table(warehouse, "meta", "kolada_vintage"), t["indicator_catalog"])
+    whole = flag_implausible(build_facts(*args, stale=stale, chunk=10_000), t["indicator_catalog"])
+    stored = read_table(warehouse, "marts", "fact_indicator")
+    assert stored.drop("run_id").equals(whole.drop("run_id"))
+    assert stored.schema == whole.schema
 def test_sql_door_on_the_demo_build(built):
     """Views, labels and comments of the published demo build (tests/test_sql_door.py)."""
     from tests.test_sql_door import (assert_demo_views_answer, assert_every_code_labelled,

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipeline.warehouse import publish, read_table, write_table
+from pipeline.warehouse import BuildStamp, TableWrite, publish, read_table, table_builds, write_table
 
 
 def test_write_replaces_table_with_comments(tmp_path):
@@ -38,6 +38,96 @@ def test_failed_write_leaves_previous_table(tmp_path, monkeypatch):
         write_table(db, "marts", "t", pl.DataFrame({"a": [9]}), comment="ny")
     monkeypatch.undo()
     assert read_table(db, "marts", "t")["a"].to_list() == [1, 2]
+
+
+def _every_kind() -> pl.DataFrame:
+    """The column types the warehouse's tables hold, nulls included."""
+    return pl.DataFrame({
+        "id": ["A", "A", "B", "C", "C", "C"],
+        "period": pl.Series([2020, 2021, 2020, 2019, 2020, 2021], dtype=pl.Int32),
+        "quintile": pl.Series([1, None, 5, 2, 3, 4], dtype=pl.Int8),
+        "value": [0.1, None, 2.5, float("nan"), -1.0, 1e-300],
+        "flag": [True, False, None, True, True, False],
+        "note": ["å", None, "", "ä ö", "x" * 300, None],
+        "count": pl.Series([1, 2, 3, None, 5, 6], dtype=pl.Int64),
+    })
+
+
+def _table(db: Path, table: str) -> tuple:
+    con = duckdb.connect(str(db))
+    try:
+        kinds = con.sql("SELECT column_name, data_type, comment FROM duckdb_columns() WHERE "
+                        f"table_name = '{table}' ORDER BY column_index").fetchall()
+        comment = con.sql(f"SELECT comment FROM duckdb_tables() WHERE table_name = '{table}'").fetchall()
+        rows = con.sql(f"SELECT * FROM marts.{table}").fetchall()
+    finally:
+        con.close()
+    return kinds, comment, [tuple("nan" if v != v else v for v in row) for row in rows]
+
+
+def test_a_table_written_in_parts_is_the_table_written_whole(tmp_path):
+    """The chunked write (the fact table, pipeline/factory.py `chunked`) gives exactly the
+    table, types, order, comments and build-book version of one write of the whole frame."""
+    frame = _every_kind()
+    docs = {"comment": "Tabell", "column_comments": {"value": "Värde", "missing": "finns inte"}}
+    whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
+    write_table(whole, "marts", "t", frame, stamp=BuildStamp(parents=("raw.x",)), **docs)
+    write = TableWrite(parts, "marts", "t")
+    for part in frame.partition_by("id", maintain_order=True):
+        write.append(part)
+    assert write.rows == frame.height
+    write.commit(stamp=BuildStamp(parents=("raw.x",)), **docs)
+    assert _table(parts, "t") == _table(whole, "t")
+    assert table_builds(parts)["marts.t"]["version"] == table_builds(whole)["marts.t"]["version"]
+    assert not list(tmp_path.glob("*.parts"))  # the parts are gone once committed
+
+
+def test_a_write_in_parts_rolled_back_or_killed_leaves_the_old_table(tmp_path):
+    db = tmp_path / "w.duckdb"
+    write_table(db, "marts", "t", pl.DataFrame({"a": [1, 2]}))
+    write = TableWrite(db, "marts", "t")
+    write.append(pl.DataFrame({"a": [9]}))
+    write.rollback()
+    assert read_table(db, "marts", "t")["a"].to_list() == [1, 2]
+    with pytest.raises(ValueError):
+        write.append(pl.DataFrame({"a": [9]}))
+    # A part with other columns is refused, not written under the first part's names.
+    write = TableWrite(db, "marts", "t")
+    write.append(pl.DataFrame({"a": [9]}))
+    with pytest.raises(ValueError, match="other columns"):
+        write.append(pl.DataFrame({"b": [9]}))
+    write.rollback()
+    # What a killed run left behind (its process is gone) is removed by the next write.
+    left = tmp_path / ".w.duckdb.999999999.marts.t.1.parts"
+    left.mkdir()
+    (left / "000000.parquet").write_bytes(b"half")
+    TableWrite(db, "marts", "t").rollback()
+    assert not left.exists()
+    assert read_table(db, "marts", "t")["a"].to_list() == [1, 2]
+
+
+def test_a_table_validated_in_parts_reports_as_validated_whole():
+    """The check metadata of a chunked table: failure counts and the sample's row numbers as
+    one validation of the whole frame gives them."""
+    import pandera.polars as pa
+
+    from checks.validate import combine, validate
+
+    class Model(pa.DataFrameModel):
+        id: pl.String = pa.Field()
+        value: pl.Float64 = pa.Field(ge=0, nullable=True)
+        count: pl.Int64 = pa.Field(le=4, nullable=True)
+
+        class Config:
+            strict = True
+
+    frame = _every_kind().select("id", "value", "count")
+    whole = validate(frame, Model)
+    parted = combine([validate(part, Model) for part in frame.partition_by("id", maintain_order=True)])
+    assert not whole.passed and whole.failure_count == 3
+    assert parted == whole
+    ok = frame.filter(pl.col("id") == "A")
+    assert combine([validate(ok, Model), validate(ok, Model)]) == validate(pl.concat([ok, ok]), Model)
 
 
 def make_warehouse(path: Path, marker: int) -> None:
@@ -120,6 +210,11 @@ def test_an_input_declared_with_columns_loads_only_those(tmp_path):
     assert manager.load_input(context).columns == ["c", "a"]
     plain = dg.build_input_context(asset_key=dg.AssetKey(["marts", "fact_indicator"]))
     assert manager.load_input(plain).columns == ["a", "b", "c"]
+    write_table(database, "marts", "fact_indicator",
+                pl.DataFrame({"a": [1, 2, 3, 4], "b": ["x", "y", "x", "x"], "c": [2.0, 3.0, 4.0, 2.0]}))
+    some = dg.build_input_context(asset_key=dg.AssetKey(["marts", "fact_indicator"]),
+                                  definition_metadata={"columns": ["a"], "rows": {"b": "x", "c": 2.0}})
+    assert manager.load_input(some).to_dicts() == [{"a": 1}, {"a": 4}]
 
     fact_columns = set(TABLES["fact_indicator"][1].to_schema().columns)
     graph = defs.resolve_asset_graph()
@@ -129,9 +224,10 @@ def test_an_input_declared_with_columns_loads_only_those(tmp_path):
         if not node.is_materializable:
             continue
         for spec in node.assets_def.node_def.input_defs:
-            columns = (node.assets_def.node_def.input_def_named(spec.name).metadata or {}).get("columns")
-            if columns:
-                declared[key.to_user_string()] = columns
-    assert {"marts/funnel_limit", "marts/goal_progress", "inbox/register_demo_files"} <= set(declared)
+            wanted = node.assets_def.node_def.input_def_named(spec.name).metadata or {}
+            if wanted:
+                declared[key.to_user_string()] = wanted.get("columns", []) + list(wanted.get("rows", {}))
+    assert {"marts/funnel_limit", "marts/goal_progress", "inbox/register_demo_files",
+            "marts/need_index_input"} <= set(declared)
     for name, columns in declared.items():
         assert set(columns) <= fact_columns, (name, set(columns) - fact_columns)
