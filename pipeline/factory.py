@@ -18,6 +18,7 @@ import polars as pl
 
 from checks.registry import TABLES
 from checks.validate import ValidationResult, combine, describe_column, validate
+from pipeline.warehouse import Handover
 
 OWNER = "team:uppvaxt"
 PREVIEW_ROWS = 10
@@ -126,7 +127,7 @@ def table_multi_asset(tables: dict[str, str], *, group: str, warns: dict[str, tu
                 raise dg.Failure(description="\n".join(results[t].message(f"{TABLES[t][0]}.{t}")
                                                        for t in failed), allow_retries=False)
             for t in tables:
-                yield dg.Output(frames[t], output_name=t, metadata={
+                yield dg.Output(Handover(frames[t]), output_name=t, metadata={
                     "dagster/row_count": frames[t].height,
                     "preview": preview(frames[t]),
                     "dagster/column_schema": table_schema(models[t]),
@@ -254,7 +255,7 @@ def validated_output(frame: pl.DataFrame, table: str, check_name: str):
                                   description=result.message(f"{layer}.{table}"))
         raise dg.Failure(description=result.message(f"{layer}.{table}"), metadata=meta,
                          allow_retries=False)
-    yield dg.Output(frame, metadata={
+    yield dg.Output(Handover(frame), metadata={
         "dagster/row_count": frame.height,
         "preview": preview(frame),
         "dagster/column_schema": table_schema(model),

@@ -18,7 +18,7 @@ from pydantic import PrivateAttr
 from checks.registry import TABLES
 from checks.validate import column_docs
 from pipeline.publication import catalog_version, code_version
-from pipeline.warehouse import BuildStamp, TableWrite, hold, read_table, release, write_table
+from pipeline.warehouse import BuildStamp, Handover, TableWrite, hold, read_table, release, write_table
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
@@ -64,9 +64,12 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         hold(Path(self.database))
         return TableWrite(Path(self.database), schema, table)
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | TableWrite | None) -> None:
+    def handle_output(self, context: dg.OutputContext,
+                      obj: pl.DataFrame | Handover | TableWrite | None) -> None:
         if obj is None:
             return
+        if isinstance(obj, Handover):
+            obj = obj.take()
         schema, table = self._location(context.asset_key)
         comment, columns = self._docs(table)
         if isinstance(obj, TableWrite):

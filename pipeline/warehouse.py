@@ -140,6 +140,11 @@ def hold(database: Path) -> None:
     if key not in _HELD:
         database.parent.mkdir(parents=True, exist_ok=True)
         _HELD[key] = duckdb.connect(key)
+        # Memory DuckDB freed goes back to the system within seconds, not at the end of the
+        # run: a run reads and writes one large table after another, and what each left
+        # behind would add up to the run's peak.
+        _HELD[key].execute("SET allocator_background_threads = true")
+        _HELD[key].execute("SET allocator_flush_threshold = '16MB'")
 
 
 def release(database: Path) -> None:
@@ -184,6 +189,23 @@ def write_table(database: Path, schema: str, table: str, frame: pl.DataFrame, *,
         _replace(con, schema, table, "_frame", frame.columns, comment, column_comments, stamp)
     finally:
         con.close()
+
+
+class Handover:
+    """A frame on its way to the warehouse, given up once written (`take`).
+
+    Dagster's in-process execution (the command line's and the tests' door) keeps every
+    output value until the run ends; a table asset's output is this box, emptied by the
+    IO manager, so the frames of the ~40 steps before do not all stay in memory."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame: pl.DataFrame | None = frame
+
+    def take(self) -> pl.DataFrame:
+        frame, self._frame = self._frame, None
+        if frame is None:
+            raise ValueError("the frame was already written")
+        return frame
 
 
 PARTS_SUFFIX = ".parts"

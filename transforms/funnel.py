@@ -86,25 +86,26 @@ FACT_COLUMNS = ["indicator_id", "period", "sex", "breakdown", "area_type", "area
                 "numerator", "denominator"]
 
 
-def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.DataFrame:
+def funnel_limits(facts: pl.DataFrame | pl.LazyFrame, grid_points: int = GRID_POINTS) -> pl.DataFrame:
     """Funnel limits for every indicator, year, sex and breakdown with a national value
     (riket, or all respondents of a survey).
 
     Rows: one per point of a log-spaced denominator grid spanning the kommuner, with the
     benchmark, plain and over-dispersion-adjusted 95 % and 99.8 % limits (in the
-    indicator's unit), φ and τ². Needs the fact rows with multiplier, value_type, ci_method.
+    indicator's unit), φ and τ². Needs the fact rows with multiplier, value_type, ci_method
+    (rows with another status than ok are not used).
     """
     keys = ["indicator_id", "period", "sex", "breakdown"]
-    usable = facts.filter(pl.col("ci_method_catalog").is_in(["wilson", "byar_exact"])
-                          & (pl.col("value_type") != "count"))
-    riket = usable.filter(pl.col("area_type").is_in(NATIONAL) & (pl.col("status") == "ok")
-                          & (pl.col("denominator") > 0)).select(
+    # Lazily: the fact table is large, and only the joined rows are ever needed whole.
+    usable = facts.lazy().filter(pl.col("ci_method_catalog").is_in(["wilson", "byar_exact"])
+                                 & (pl.col("value_type") != "count")
+                                 & (pl.col("status") == "ok") & (pl.col("denominator") > 0))
+    riket = usable.filter(pl.col("area_type").is_in(NATIONAL)).select(
         *keys, benchmark_num="numerator", benchmark_den="denominator")
-    kommun = usable.filter((pl.col("area_type") == "kommun") & (pl.col("status") == "ok")
-                           & (pl.col("denominator") > 0))
+    kommun = usable.filter(pl.col("area_type") == "kommun")
     out = []
     # φ and τ² are float sums over the kommuner: in one fixed order, the same bits every run.
-    joined = kommun.join(riket, on=keys, how="inner").sort(*keys, "area_code")
+    joined = kommun.join(riket, on=keys, how="inner").sort(*keys, "area_code").collect()
     for key, group in joined.group_by(keys, maintain_order=True):
         meta = group.row(0, named=True)
         mult = meta["multiplier"]

@@ -88,12 +88,14 @@ def fact_indicator(context: dg.AssetExecutionContext, kommun_value: pl.DataFrame
         yield flag_implausible(facts, indicator_catalog)
 
 
-@table_asset("funnel_limit", group="marts", columns={"fact_indicator": FUNNEL_FACT_COLUMNS})
+@table_asset("funnel_limit", group="marts", columns={"fact_indicator": FUNNEL_FACT_COLUMNS},
+             rows={"fact_indicator": {"status": "ok"}})
 def funnel_limit(fact_indicator: pl.DataFrame, indicator_catalog: pl.DataFrame) -> pl.DataFrame:
     """Gränser för trattdiagram: 95 och 99,8 % runt rikets värde längs kommunernas nämnare,
     för varje indikator och år, även justerade för överspridning (Spiegelhalter)."""
     meta = catalog_meta(indicator_catalog).drop("unit", "polarity", "source_id")
-    return funnel_limits(fact_indicator.join(meta, on="indicator_id", how="inner"))
+    # Lazily joined: funnel_limits keeps only the rows it uses before the join is made.
+    return funnel_limits(fact_indicator.lazy().join(meta.lazy(), on="indicator_id", how="inner"))
 
 
 @table_asset("method", group="marts", kinds=("polars", "duckdb", "yaml"))
