@@ -10,13 +10,13 @@ successful response is kept unchanged in the raw store before it is parsed.
 from __future__ import annotations
 
 import collections
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from sources.raw_store import RawRecord, RawStore
 
@@ -137,6 +137,6 @@ class Fetcher:
         response, record = self.request(method, url, params=params, json_body=json_body)
         label = f"{method} {response.request.url}"
         try:
-            return json.loads(response.content), record, label
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            return orjson.loads(response.content), record, label
+        except orjson.JSONDecodeError as err:  # invalid UTF-8 included
             raise ApiError(f"{self.source}: {label}: response is not valid JSON: {err}") from err

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import orjson
 import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -164,7 +165,7 @@ class PageCache:
 
     def get(self, sha: str) -> ParsedPage:
         if sha not in self._parsed:
-            doc = json.loads(self.store.load("kolada", sha))
+            doc = orjson.loads(self.store.load("kolada", sha))
             self._parsed[sha] = self._parse(
                 Page(doc.get("values", []), _Stored(sha), f"raw store kolada/{sha[:12]}"))
         return self._parsed[sha]
@@ -473,7 +474,7 @@ def _replay(store: RawStore, uses: dict[str, Use], prev: dict[str, dict],
             continue
         rows.append({k: before.get(k) for k in VINTAGE_SCHEMA})
         if before.get("meta_page"):
-            doc = json.loads(store.load("kolada", before["meta_page"]))
+            doc = orjson.loads(store.load("kolada", before["meta_page"]))
             page = Page(doc.get("values", []), _Stored(before["meta_page"]), "raw store")
             metas.extend(r for r in parse_kpis(page) if r["kpi_id"] == kpi)
     vintage = pl.DataFrame(rows, schema=VINTAGE_SCHEMA).sort("kpi_id")
