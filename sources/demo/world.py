@@ -65,6 +65,20 @@ def shared_world(kommuner: pl.DataFrame, indicators: list[Indicator], years: lis
     return _WORLDS[key].variant()
 
 
+def _round(x: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """Python's round(x, digits) for arrays, value for value: the scaled value rounded half
+    to even and divided back is the correctly rounded decimal, except where the scaling's
+    own rounding may have moved it across a half; those few take Python's round."""
+    scale = 10.0 ** digits
+    scaled = x * scale
+    nearest = np.rint(scaled)
+    out = nearest / scale
+    unsure = np.abs(np.abs(scaled - nearest) - 0.5) <= np.abs(scaled) * 4e-16
+    for i in np.flatnonzero(unsure):
+        out[i] = round(float(x[i]), int(digits[i]))
+    return out
+
+
 def _age_profile() -> np.ndarray:
     ages = np.arange(MAX_AGE + 1)
     weights = np.where(ages < 20, 1.15, np.where(ages < 30, 1.25, np.where(ages < 65, 1.3,
@@ -321,14 +335,14 @@ class DemoWorld:
             if prof.small_count_privacy:
                 privacy |= (n >= 1) & (n <= 4)
         status = np.select([missing, privacy, divides & (d == 0)], ["Missing", "Privacy", "Missing"], "")
+        ok = status == ""
         if kind in ("count_rate", "population_count", "cost"):
-            def shown(x: float) -> int:
-                return int(round(x))
+            shown = np.rint(np.where(ok, value, 0.0)).astype(np.int64).tolist()
         else:
-            def shown(x: float) -> float:  # Python's round: correctly rounded decimals
-                return round(x, 2 if kind == "rate" and abs(x) < 10 else 1)
-        return [{"count": 1, "gender": g, "status": s, "value": None if s else shown(x), "isdeleted": False}
-                for g, s, x in zip(genders, status.tolist(), value.tolist())]
+            digits = np.where((kind == "rate") & (np.abs(value) < 10), 2, 1)
+            shown = _round(np.where(ok, value, 0.0), digits).tolist()
+        return [{"count": 1, "gender": g, "status": s, "value": None if s else x, "isdeleted": False}
+                for g, s, x in zip(genders, status.tolist(), shown)]
 
     # --- SCB ------------------------------------------------------------------------------
     @cached_property
