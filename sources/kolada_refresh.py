@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sources.catalog import CatalogError, read_yaml
 from sources.http import ApiError, SourceUnavailable
 from sources.kolada import (KPI_SCHEMA, KoladaClient, MalformedResponse, Page, chunked,
-                            parse_kpis, parse_values_by_kpi, values_frame)
+                            parse_kpis, parse_values_by_kpi, read_page, values_frame)
 from sources.raw_store import RawStore
 from transforms.vintage import level_shift, out_of_range, swedish_number, title_unit
 
@@ -152,6 +152,12 @@ class PageCache:
         self.fetched_at: dict[str, str | None] = {}
 
     def _parse(self, page: Page) -> ParsedPage:
+        if page.rows is not None and (self.known_areas is None
+                                      or page.rows["municipality"].is_in(list(self.known_areas)).all()):
+            frame = page.rows.with_columns(
+                response_sha256=pl.lit(page.record.sha256 if page.record else None, pl.String),
+                fetched_at=pl.lit(page.record.fetched_at if page.record else None, pl.String))
+            return ParsedPage(frame, {}, frozenset(frame["kpi"].unique()))
         rows, problems = parse_values_by_kpi(page, self.known_areas)
         frame = values_frame([row for kpi_rows in rows.values() for row in kpi_rows])
         return ParsedPage(frame, problems, frozenset(rows) | frozenset(problems))
@@ -165,8 +171,9 @@ class PageCache:
         return sha
 
     def _load(self, sha: str) -> ParsedPage:
-        doc = orjson.loads(self.store.load("kolada", sha))
-        return self._parse(Page(doc.get("values", []), _Stored(sha), f"raw store kolada/{sha[:12]}"))
+        page, _ = read_page(self.store.load("kolada", sha), _Stored(sha), f"raw store kolada/{sha[:12]}",
+                            lambda body, _: orjson.loads(body))
+        return self._parse(page)
 
     def get(self, sha: str) -> ParsedPage:
         if sha not in self._parsed:
