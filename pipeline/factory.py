@@ -162,8 +162,9 @@ def table_asset(table: str, *, group: str, retry_policy: dg.RetryPolicy | None =
 
     `chunked`: the function yields the table a part at a time, parts split by the first
     column of the model's unique key (a large table that should never be whole in memory).
-    Each part is validated and written as it comes, in one transaction the IO manager
-    commits like any other table's write; a part that fails rolls back what was written.
+    Each part is validated and set aside as it comes (pipeline/warehouse.py `TableWrite`);
+    the IO manager then replaces the table with all parts in one transaction, like any other
+    table's write. A part that fails its check leaves the table as it was.
     """
     layer, model = TABLES[table]
     key = dg.AssetKey([layer, table])

@@ -231,3 +231,22 @@ def test_an_input_declared_with_columns_loads_only_those(tmp_path):
             "marts/need_index_input"} <= set(declared)
     for name, columns in declared.items():
         assert set(columns) <= fact_columns, (name, set(columns) - fact_columns)
+
+
+def test_a_handed_over_frame_is_let_go_once_written(tmp_path):
+    """Dagster's in-process runs keep every output value until the run ends: a table asset's
+    output is a box the IO manager empties as it writes (pipeline/factory.py)."""
+    import dagster as dg
+
+    from pipeline.io_manager import WarehouseIOManager
+    from pipeline.warehouse import Handover, release
+
+    database = tmp_path / "wh.duckdb"
+    frame = pl.DataFrame({"a": [1, 2], "b": ["x", None]})
+    box = Handover(frame)
+    context = dg.build_output_context(asset_key=dg.AssetKey(["marts", "t"]))
+    WarehouseIOManager(database=str(database)).handle_output(context, box)
+    release(database)
+    assert read_table(database, "marts", "t").equals(frame)
+    with pytest.raises(ValueError, match="already written"):
+        box.take()
