@@ -379,9 +379,9 @@ def floor_build(data_dir: Path) -> dict:
             elif name in resources:
                 arguments[name] = resources[name]
             else:
-                wanted = assets_def.op.ins[name].metadata or {}
-                frame = frames[name].filter(**wanted.get("rows", {}))
-                arguments[name] = frame.select(wanted["columns"]) if "columns" in wanted else frame
+                asked = assets_def.op.ins[name].metadata or {}
+                frame = frames[name].filter(**asked.get("rows", {}))
+                arguments[name] = frame.select(asked["columns"]) if "columns" in asked else frame
         step = time.perf_counter()
         frames.update(_outputs(assets_def, function(**arguments)))
         seconds[assets_def.op.name] = time.perf_counter() - step
