@@ -270,8 +270,9 @@ def scenario_large(data_dir: Path) -> dict:
     catalog = data_dir.parent / "catalog_large"
     n = large_catalogue(catalog)
     # The profiles above live in this process: the demo services run in-process.
-    figures = timed_build(data_dir, catalog, reports=False)
-    print_build(f"Catalogue ten times larger ({n} indicators), without the report step", figures)
+    # With the publication: its own process runs beside the run's, and both count.
+    figures = timed_build(data_dir, catalog)
+    print_build(f"Catalogue ten times larger ({n} indicators)", figures)
     return figures
 
 
