@@ -29,6 +29,9 @@ ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 NUMBER_STYLE = 1  # cellXfs index of the decimal format in styles.xml
 HEADER_STYLE = 2  # bold
+# Stands for the row's number in a row's XML until the sheet numbers it: a control code that
+# XML text never holds (ILLEGAL_XML removes it from every text cell).
+ROW_MARK = "\x01"
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Sheet:
     widths: dict[str, float] = field(default_factory=dict)
     table: bool = True  # header row as an Excel table with filters and banded rows
     freeze: tuple[int, int] = (0, 0)  # rows, columns
+    rows: pl.Series | None = None  # the frame's row_xml when made beforehand
 
 
 def column_letter(index: int) -> str:
@@ -55,32 +59,39 @@ def _text(value: pl.Expr) -> pl.Expr:
             .str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True))
 
 
-def _cells(name: str, dtype: pl.DataType, letter: str, row: pl.Expr) -> pl.Expr:
-    """The XML of one column's cells (empty where the value is null or not a number)."""
-    col = pl.col(name)
+def _cells(name: str, dtype: pl.DataType, letter: str) -> pl.Expr:
+    """The XML of one column's cells (empty where the value is null or not a number), with
+    ROW_MARK for the row's number."""
+    col, ref = pl.col(name), f'r="{letter}{ROW_MARK}"'
     if dtype.is_float():
-        xml = pl.format(f'<c r="{letter}{{}}" s="{NUMBER_STYLE}"><v>{{}}</v></c>', row, col.cast(pl.String))
+        xml = pl.format(f'<c {ref} s="{NUMBER_STYLE}"><v>{{}}</v></c>', col.cast(pl.String))
         return pl.when(col.is_finite()).then(xml).otherwise(pl.lit(""))
     if dtype.is_integer():
-        xml = pl.format(f'<c r="{letter}{{}}"><v>{{}}</v></c>', row, col.cast(pl.String))
+        xml = pl.format(f'<c {ref}><v>{{}}</v></c>', col.cast(pl.String))
         return pl.when(col.is_not_null()).then(xml).otherwise(pl.lit(""))
     if dtype == pl.Boolean:
-        xml = pl.format(f'<c r="{letter}{{}}" t="b"><v>{{}}</v></c>', row, col.cast(pl.Int8).cast(pl.String))
+        xml = pl.format(f'<c {ref} t="b"><v>{{}}</v></c>', col.cast(pl.Int8).cast(pl.String))
         return pl.when(col.is_not_null()).then(xml).otherwise(pl.lit(""))
     text = _text(col.cast(pl.String))
-    xml = pl.format(f'<c r="{letter}{{}}" t="inlineStr"><is><t xml:space="preserve">{{}}</t></is></c>',
-                    row, text)
+    xml = pl.format(f'<c {ref} t="inlineStr"><is><t xml:space="preserve">{{}}</t></is></c>', text)
     return pl.when(col.is_not_null()).then(xml).otherwise(pl.lit(""))
 
 
-def _rows(frame: pl.DataFrame) -> str:
+def row_xml(frame: pl.DataFrame) -> pl.Series:
+    """Each row's <row> element with ROW_MARK where its number goes: made once for a table
+    that many sheets are cut from (the downloads), numbered per sheet (`Sheet.rows`)."""
+    cells = [_cells(name, dtype, column_letter(i)) for i, (name, dtype) in enumerate(frame.schema.items())]
+    return frame.select(pl.format(f'<row r="{ROW_MARK}">{{}}</row>', pl.concat_str(cells))
+                        .alias("xml")).to_series()
+
+
+def _rows(sheet: Sheet) -> str:
     """<row> elements of the data, row 2 onwards."""
-    if frame.height == 0:
+    if sheet.frame.height == 0:
         return ""
-    row = (pl.int_range(pl.len()) + 2).cast(pl.String)
-    cells = [_cells(name, dtype, column_letter(i), row) for i, (name, dtype) in enumerate(frame.schema.items())]
-    xml = frame.select(pl.format('<row r="{}">{}</row>', row, pl.concat_str(cells)).alias("xml"))
-    return "".join(xml["xml"].to_list())
+    xml = row_xml(sheet.frame) if sheet.rows is None else sheet.rows
+    # str.replace beats polars' replace_all with a value per row by half
+    return "".join([row.replace(ROW_MARK, str(n)) for n, row in enumerate(xml.to_list(), start=2)])
 
 
 def _header(frame: pl.DataFrame) -> str:
@@ -112,7 +123,7 @@ def _sheet_xml(sheet: Sheet, table_rel: str | None) -> str:
             f'<sheetViews><sheetView workbookViewId="0">{view}</sheetView></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/>'
             + (f"<cols>{widths}</cols>" if widths else "")
-            + f"<sheetData>{_header(sheet.frame)}{_rows(sheet.frame)}</sheetData>"
+            + f"<sheetData>{_header(sheet.frame)}{_rows(sheet)}</sheetData>"
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
             + (f'<tableParts count="1"><tablePart r:id="{table_rel}"/></tableParts>' if table_rel else "")
             + "</worksheet>")
