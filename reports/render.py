@@ -53,6 +53,7 @@ class SiteResult:
     pages: dict[str, list[Path]] = field(default_factory=dict)   # kind → files
     seconds: dict[str, float] = field(default_factory=dict)      # step → seconds
     rewritten: list[Path] = field(default_factory=list)          # files whose content changed
+    alongside: object = None  # what render_site's `alongside` returned
 
     def bytes_of(self, kind: str) -> list[int]:
         return [p.stat().st_size for p in self.pages.get(kind, [])]
@@ -153,9 +154,11 @@ def workers_from_env(default: int | None = None) -> int:
 
 
 def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
-                kinds: set[str] | None = None) -> SiteResult:
+                kinds: set[str] | None = None, alongside=None) -> SiteResult:
     """Write every page of the site (or only the page `kinds` given, for the benchmark);
-    returns the files per kind and the seconds per step."""
+    returns the files per kind and the seconds per step. `alongside(data)`, given the
+    prepared SiteData, runs in this process while the workers render the pages (the
+    publication writes the downloads meanwhile); what it returns is in `result.alongside`."""
     started = time.perf_counter()
     result = SiteResult()
     data = SiteData(marts).prepare()
@@ -182,31 +185,37 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()
     plain_history(data)  # before the workers fork: they cannot run polars
-    _SHARED.update(data=data, layers=layers, env=environment(), common=common, out=out_dir,
-                   fetched=fetched)
+    env = environment()
+    for template in env.list_templates():  # compiled once here, not once in every worker
+        env.get_template(template)
+    _SHARED.update(data=data, layers=layers, env=env, common=common, out=out_dir, fetched=fetched)
+    workers = workers or workers_from_env()
+    pool = None
     try:
-        workers = workers or workers_from_env()
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             pool = multiprocessing.get_context("fork").Pool(workers, initializer=_plain_signals)
-            try:
-                done = pool.map(_render_job, jobs, chunksize=4)
-                pool.close()
-            finally:
-                pool.terminate()
-                pool.join()
-        else:
-            done = [_render_job(job) for job in jobs]
+            pending = pool.map_async(_render_job, jobs, chunksize=4)
+            pool.close()
+        # The memos' workbooks and the caller's work are done here meanwhile: polars stays
+        # out of the forked workers.
+        for lan, call in calls_of(data) if kinds is None or "call_memo" in kinds else []:
+            memo = out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call)
+            if write_file(memo, memo_xlsx(data, lan, call, ctx.data_label, ctx.fetched)):
+                result.rewritten.append(memo)
+        if alongside is not None:
+            side = time.perf_counter()
+            result.alongside = alongside(data)
+            result.seconds["alongside"] = time.perf_counter() - side
+        done = pending.get() if pool else [_render_job(job) for job in jobs]
     finally:
+        if pool:
+            pool.terminate()
+            pool.join()
         _SHARED.clear()
     for kind, name, written in done:
         result.pages.setdefault(kind, []).append(out_dir / name)
         if written:
             result.rewritten.append(out_dir / name)
-    # The memos' workbooks are written here: polars stays out of the forked workers.
-    for lan, call in calls_of(data) if kinds is None or "call_memo" in kinds else []:
-        memo = out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call)
-        if write_file(memo, memo_xlsx(data, lan, call, ctx.data_label, ctx.fetched)):
-            result.rewritten.append(memo)
     result.seconds["pages"] = time.perf_counter() - step
     result.seconds["workers"] = workers
     if kinds is None:
@@ -217,12 +226,13 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
 
 
 def render_downloads(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
-                     rewritten: list[Path] | None = None) -> list[Path]:
+                     rewritten: list[Path] | None = None, data: SiteData | None = None) -> list[Path]:
     """CSV and XLSX for every county and kommun under `out_dir/nedladdning/`; the files
-    whose content changed are appended to `rewritten`."""
+    whose content changed are appended to `rewritten`. `data`: the marts' SiteData when
+    already made (render_site's `alongside` is given it)."""
     def write(path: Path, content: str | bytes) -> None:
         if write_file(path, content) and rewritten is not None:
             rewritten.append(path)
 
-    return write_downloads(SiteData(marts), out_dir, ctx.data_label, ctx.fetched, write,
+    return write_downloads(data or SiteData(marts), out_dir, ctx.data_label, ctx.fetched, write,
                            workers=workers)
