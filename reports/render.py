@@ -62,7 +62,8 @@ class SiteResult:
 def environment() -> Environment:
     return Environment(loader=PackageLoader("reports", "templates"),
                        autoescape=select_autoescape(enabled_extensions=("html", "j2")),
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                       auto_reload=False)  # no file system look-up per page
 
 
 def write_file(path: Path, content: str | bytes) -> bool:
