@@ -119,8 +119,10 @@ def wide_table(data: SiteData) -> pl.DataFrame:
     return neutralise(out)
 
 
-def csv_bytes(frame: pl.DataFrame) -> bytes:
-    return ("\ufeff" + frame.write_csv(separator=";", decimal_comma=True, null_value="")).encode("utf-8")
+def csv_bytes(frame: pl.DataFrame, header: bool = True) -> bytes:
+    """The frame as CSV; without `header` only its rows, which a file's rows are joined from."""
+    text = frame.write_csv(separator=";", decimal_comma=True, null_value="", include_header=header)
+    return (("\ufeff" if header else "") + text).encode("utf-8")
 
 
 ABOUT = [
@@ -188,38 +190,46 @@ def write_downloads(data: SiteData, out_dir: Path, label: str, vintage: str,
     code_column = COLUMNS["area_code"]
     parts = {code: frame for (code,), frame in table.partition_by(code_column, as_dict=True,
                                                                    maintain_order=True).items()}
-    jobs, written, new_manifest = [], [], {}
+    # Each area's CSV rows once: a kommun's rows are in its county's file too.
+    head, rows = csv_bytes(table.clear()), {code: csv_bytes(frame, header=False) for code, frame in parts.items()}
+    groups: dict[str, list[tuple[Path, str, list[str]]]] = {}
+    written, new_manifest = [], {}
     for stem, title, codes in download_sets(data):
-        csv = csv_bytes(pl.concat([parts[c] for c in codes if c in parts] or [table.clear()]))
+        present = [c for c in codes if c in parts]
+        csv = head + b"".join(rows[c] for c in present)
         digest = hashlib.sha256(csv + label.encode() + vintage.encode()).hexdigest()
         csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
         if not csv_path.exists() or csv_path.read_bytes() != csv:
             write(csv_path, csv)
         new_manifest[stem] = digest
         if manifest.get(stem) != digest or not xlsx_path.exists():
-            jobs.append((xlsx_path, title, codes))
+            # A county's workbook and its kommuner's share their rows' XML.
+            groups.setdefault(data.lan_of.get(codes[-1]) or codes[-1], []).append((xlsx_path, title, present))
         written += [csv_path, xlsx_path]
-    # Each row's XML once, for the rows of the workbooks to write (a kommun's rows are in its
-    # county's workbook too); each workbook only numbers its rows and compresses them.
-    needed = table.filter(pl.col(code_column).is_in({c for _, _, codes in jobs for c in codes}))
-    xml = {code: frame["xml"] for (code,), frame in needed.select(code_column).with_columns(
-        row_xml(needed)).partition_by(code_column, as_dict=True, maintain_order=True).items()}
-    about = [about_frame(title, label, vintage) for _, title, _ in jobs]
-    about_xml = row_xml(pl.concat(about)) if about else None
+    del rows  # before the workbooks' XML is made
 
-    def workbook(n: int) -> tuple[Path, bytes]:
-        path, title, codes = jobs[n]
-        present = [c for c in codes if c in parts]
-        frame = pl.concat([parts[c] for c in present] or [table.clear()])
-        rows = pl.concat([xml[c] for c in present]) if present else pl.Series("xml", [], pl.String)
-        size = about[n].height
-        return path, xlsx_bytes(frame, title, label, vintage, rows=(rows, about_xml.slice(n * size, size)))
+    def workbooks(jobs: list[tuple[Path, str, list[str]]]) -> list[tuple[Path, bytes]]:
+        """One county's workbooks: each row's XML made once for them all (a county at a time
+        keeps the memory small); each workbook only numbers its rows and compresses them."""
+        codes = list(dict.fromkeys(c for _, _, present in jobs for c in present))
+        frame = pl.concat([parts[c] for c in codes] or [table.clear()])
+        xml = {code: f["xml"] for (code,), f in frame.select(code_column).with_columns(row_xml(frame))
+               .partition_by(code_column, as_dict=True, maintain_order=True).items()}
+        about = row_xml(pl.concat([about_frame(title, label, vintage) for _, title, _ in jobs]))
+        size = about.len() // len(jobs)
+        out = []
+        for n, (path, title, present) in enumerate(jobs):
+            data_rows = pl.concat([xml[c] for c in present]) if present else pl.Series("xml", [], pl.String)
+            out.append((path, xlsx_bytes(pl.concat([parts[c] for c in present] or [table.clear()]), title,
+                                         label, vintage, rows=(data_rows, about.slice(n * size, size)))))
+        return out
 
     # Threads: polars and zlib do the work and let go of the interpreter meanwhile.
-    workers = workers if workers is not None else min(len(jobs), os.cpu_count() or 1)
+    workers = workers if workers is not None else min(len(groups), os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for path, content in pool.map(workbook, range(len(jobs))):
-            write(path, content)
+        for made in pool.map(workbooks, groups.values()):
+            for path, content in made:
+                write(path, content)
     write(manifest_path, json.dumps(new_manifest, indent=0, sort_keys=True).encode("utf-8"))
     return written
 
