@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 
 STRATEGIC_FACTORS = {
@@ -153,6 +154,9 @@ def decimals_for(value: float, unit: str) -> int:
     return 2
 
 
+# A site's pages print about 600 000 numbers, four in five of them printed before (riket's and
+# a län's values on every page of theirs, a kommun's on its profile, county and indicator pages).
+@lru_cache(maxsize=1 << 16)
 def number(value: float | None, unit: str = "", decimals: int | None = None) -> str:
     """Swedish number format: decimal comma, thin space between thousands, real minus; '–' if none.
 

@@ -62,19 +62,17 @@ class SiteResult:
 
 # The markup of a value cell and a comparison badge, which every row of a profile repeats:
 # Python functions (escaping as the templates do) cost a fraction of a template macro's call.
-BADGE = Markup('<span class="badge f-{}"><span class="sym" aria-hidden="true">{}</span> {}</span>')
-FOOTNOTE = Markup('<sup class="fn"><a href="#not-{0}" aria-label="not {0}">{0}</a></sup>')
-
-
 def badge(comparison: dict) -> Markup:
     """A comparison's colour with its symbol and words (colour is never alone)."""
-    return BADGE.format(comparison["code"], comparison["symbol"], comparison["label"])
+    return Markup(f'<span class="badge f-{escape(comparison["code"])}"><span class="sym" aria-hidden="true">'
+                  f'{escape(comparison["symbol"])}</span> {escape(comparison["label"])}</span>')
 
 
 def cell_value(cell: dict, suffix: str = "") -> Markup:
     """A value cell's text (with the unit's suffix when there is a value) and its footnote marks."""
-    return (escape(cell["text"]) + (escape(suffix) if cell["ok"] else "")
-            + Markup("").join(FOOTNOTE.format(n) for n in cell["notes"]))
+    marks = "".join(f'<sup class="fn"><a href="#not-{n}" aria-label="not {n}">{n}</a></sup>'
+                    for n in map(escape, cell["notes"]))
+    return Markup(f'{escape(cell["text"])}{escape(suffix) if cell["ok"] else ""}{marks}')
 
 
 def environment() -> Environment:
