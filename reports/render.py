@@ -15,6 +15,7 @@ an existing file for writing in place. Files the render did not write are pruned
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -210,6 +211,10 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     _SHARED.update(data=data, layers=layers, env=env, common=common, out=out_dir, fetched=fetched)
     workers = workers or workers_from_env()
     pool = None
+    # The prepared data are millions of objects that live to the end: the collector leaves
+    # them alone while the pages are rendered (a full collection went through them all, and
+    # in a forked worker copied every memory page it touched).
+    gc.freeze()
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             pool = multiprocessing.get_context("fork").Pool(workers, initializer=_plain_signals)
@@ -231,6 +236,7 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
             pool.terminate()
             pool.join()
         _SHARED.clear()
+        gc.unfreeze()
     for kind, name, written in done:
         result.pages.setdefault(kind, []).append(out_dir / name)
         if written:
