@@ -10,13 +10,13 @@ successful response is kept unchanged in the raw store before it is parsed.
 from __future__ import annotations
 
 import collections
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from sources.raw_store import RawRecord, RawStore
 
@@ -131,12 +131,20 @@ class Fetcher:
                 return min(float(retry_after), self.max_wait_seconds)
         return min(self.backoff_seconds * 2**attempt, self.max_wait_seconds)
 
+    def get(self, url: str, *, params: dict | None = None, json_body: Any = None,
+            method: str = "GET") -> tuple[bytes, RawRecord | None, str]:
+        """Send a request; returns (body, raw record, request label)."""
+        response, record = self.request(method, url, params=params, json_body=json_body)
+        return response.content, record, f"{method} {response.request.url}"
+
+    def decode(self, body: bytes, label: str) -> Any:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as err:  # invalid UTF-8 included
+            raise ApiError(f"{self.source}: {label}: response is not valid JSON: {err}") from err
+
     def get_json(self, url: str, *, params: dict | None = None,
                  json_body: Any = None, method: str = "GET") -> tuple[Any, RawRecord | None, str]:
         """Send a request and decode its JSON body; returns (document, raw record, request label)."""
-        response, record = self.request(method, url, params=params, json_body=json_body)
-        label = f"{method} {response.request.url}"
-        try:
-            return json.loads(response.content), record, label
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ApiError(f"{self.source}: {label}: response is not valid JSON: {err}") from err
+        body, record, label = self.get(url, params=params, json_body=json_body, method=method)
+        return self.decode(body, label), record, label

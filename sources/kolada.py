@@ -14,10 +14,15 @@ the object it was found in, so one broken series does not cost the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
+import orjson
 import polars as pl
+import pyarrow as pa
+import pyarrow.json as pa_json
 
 from sources.http import ApiError, Fetcher
 from sources.raw_store import RawRecord
@@ -64,11 +69,90 @@ def chunked(items: Sequence, size: int) -> Iterator[list]:
         yield list(items[start:start + size])
 
 
-@dataclass
 class Page:
-    values: list
-    record: RawRecord | None
-    label: str
+    """One answer page: its objects and, where the page is regular (read_page), its rows
+    already in columns; the objects are then decoded only if someone asks for them."""
+
+    def __init__(self, values: list | None, record: RawRecord | None, label: str, *,
+                 body: bytes | None = None, rows: pl.DataFrame | None = None):
+        self._values, self.record, self.label, self.body, self.rows = values, record, label, body, rows
+
+    @property
+    def values(self) -> list:
+        if self._values is None:
+            self._values = orjson.loads(self.body)["values"]
+        return self._values
+
+
+# A regular data page: Arrow's JSON reader infers each field's type over the whole page and
+# refuses a field whose type changes, so the types below mean every value had that type.
+_OBJECT_TYPES = {"kpi": {pl.String}, "municipality": {pl.String}, "period": {pl.Int64}}
+_ENTRY_TYPES = {"gender": {pl.String}, "count": {pl.Int64, pl.Null}, "status": {pl.String, pl.Null},
+                "value": {pl.Float64, pl.Int64, pl.Null}, "isdeleted": {pl.Boolean, pl.Null}}
+_VALUE_KEY = re.compile(rb'"value"\s*:')
+
+
+def _fields(dtype: pl.DataType | None) -> dict[str, pl.DataType]:
+    if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+        return {f.name: f.dtype for f in dtype.inner.fields}
+    return {}
+
+
+def _regular_rows(body: bytes) -> tuple[pl.DataFrame, str | None] | None:
+    """The page's rows in the careful parser's order (grouped by KPI in order of first
+    appearance, then as on the page) and the next page's address, or None unless every
+    object and entry has the fields the careful parser reads, of its types."""
+    try:
+        doc = pl.from_arrow(pa_json.read_json(io.BytesIO(body), read_options=pa_json.ReadOptions(
+            block_size=len(body) + 1)))
+    except (pa.ArrowException, ValueError):  # not one JSON object, or a field's type changes
+        return None
+    objects = _fields(doc.schema.get("values"))
+    entries = _fields(objects.get("values"))
+    if doc.height != 1 or "is_deleted" in entries or "gender" not in entries \
+            or any(objects.get(k) not in t for k, t in _OBJECT_TYPES.items()) \
+            or any(entries.get(k, pl.Null) not in t for k, t in _ENTRY_TYPES.items()):
+        return None  # also Kolada v2's "is_deleted", which the careful parser reads
+    flat = doc.select(pl.col("values").explode()).unnest("values").rename({"values": "entries"})
+    if flat.select(pl.col("entries").list.len().min()).item() in (0, None):
+        return None  # no objects, an object without entries, or no list: the careful path says
+    rows = flat.explode("entries").unnest("entries")
+    if rows.select(pl.any_horizontal(pl.col("kpi", "municipality", "period", "gender").is_null()).any()).item() \
+            or not rows["gender"].is_in(list(GENDERS)).all() \
+            or len(_VALUE_KEY.findall(body)) != rows.height:  # a missing "value" is not a null one
+        return None
+
+    def column(name: str, dtype: pl.DataType, missing: object) -> pl.Expr:
+        if name not in rows.columns:
+            return pl.lit(missing, dtype).alias(name)
+        present = pl.col(name).cast(dtype)
+        return present if missing is None else present.fill_null(missing)
+
+    rows = (rows.with_row_index("_at")
+            .with_columns(_first=pl.col("_at").min().over("kpi"))
+            .sort("_first", "_at")
+            .select("kpi", "municipality", pl.col("period").cast(pl.Int32), "gender",
+                    column("count", pl.Int32, None), column("status", pl.String, ""),
+                    column("value", pl.Float64, None), column("isdeleted", pl.Boolean, False)))
+    links = [doc[c][0] for c in ("next_url", "next_page") if doc.schema.get(c) == pl.String]
+    return rows, next(filter(None, links), None)
+
+
+def read_page(body: bytes, record: RawRecord | None, label: str,
+              decode: Callable[[bytes, str], Any]) -> tuple[Page, str | None]:
+    """A data page and its next page's address. A regular page is read into columns by
+    polars (six times faster than objects in Python: a large catalogue has millions of
+    values); anything else is decoded and left to the careful parser, which names what is
+    wrong."""
+    regular = _regular_rows(body)
+    if regular is not None:
+        return Page(None, record, label, body=body, rows=regular[0]), regular[1]
+    value = decode(body, label)
+    if not isinstance(value, dict) or not isinstance(value.get("values"), list):
+        keys = sorted(value) if isinstance(value, dict) else type(value).__name__
+        raise MalformedResponse(f"kolada: {label}: expected an object with a 'values' list, got {keys}",
+                                "svaret saknade Koladas lista med värden")
+    return Page(value["values"], record, label), value.get("next_url") or value.get("next_page")
 
 
 class KoladaClient:
@@ -85,15 +169,10 @@ class KoladaClient:
         params: dict | None = {"per_page": self.per_page, **(extra or {})}
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            doc, record, label = self.fetcher.get_json(url, params=params)
-            if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
-                keys = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
-                raise MalformedResponse(
-                    f"kolada: {label}: expected an object with a 'values' list, got {keys}",
-                    "svaret saknade Koladas lista med värden")
-            yield Page(doc["values"], record, label)
-            next_url = doc.get("next_url") or doc.get("next_page")
-            if not doc["values"] or not next_url:
+            body, record, label = self.fetcher.get(url, params=params)
+            page, next_url = read_page(body, record, label, self.fetcher.decode)
+            yield page
+            if (page.rows is None and not page.values) or not next_url:
                 return
             if next_url in seen:
                 raise MalformedResponse(f"kolada: {label}: pagination loops back to {next_url}",

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import orjson
 import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sources.catalog import CatalogError, read_yaml
 from sources.http import ApiError, SourceUnavailable
 from sources.kolada import (KPI_SCHEMA, KoladaClient, MalformedResponse, Page, chunked,
-                            parse_kpis, parse_values_by_kpi, values_frame)
+                            parse_kpis, parse_values_by_kpi, read_page, values_frame)
 from sources.raw_store import RawStore
 from transforms.vintage import level_shift, out_of_range, swedish_number, title_unit
 
@@ -135,7 +136,8 @@ class _Stored:
 
 @dataclass
 class ParsedPage:
-    rows: pl.DataFrame            # every readable row of the page (raw.kolada_value columns)
+    rows: pl.DataFrame | None     # every readable row of the page (raw.kolada_value columns);
+                                  # None once handed on (PageCache.take)
     problems: dict[str, MalformedResponse]  # KPI ("" for the page) -> first problem
     kpis: frozenset[str]          # KPIs with rows or problems on the page
 
@@ -150,6 +152,12 @@ class PageCache:
         self.fetched_at: dict[str, str | None] = {}
 
     def _parse(self, page: Page) -> ParsedPage:
+        if page.rows is not None and (self.known_areas is None
+                                      or page.rows["municipality"].is_in(list(self.known_areas)).all()):
+            frame = page.rows.with_columns(
+                response_sha256=pl.lit(page.record.sha256 if page.record else None, pl.String),
+                fetched_at=pl.lit(page.record.fetched_at if page.record else None, pl.String))
+            return ParsedPage(frame, {}, frozenset(frame["kpi"].unique()))
         rows, problems = parse_values_by_kpi(page, self.known_areas)
         frame = values_frame([row for kpi_rows in rows.values() for row in kpi_rows])
         return ParsedPage(frame, problems, frozenset(rows) | frozenset(problems))
@@ -162,16 +170,33 @@ class PageCache:
         self.fetched_at[sha] = page.record.fetched_at if page.record else None
         return sha
 
+    def _load(self, sha: str) -> ParsedPage:
+        page, _ = read_page(self.store.load("kolada", sha), _Stored(sha), f"raw store kolada/{sha[:12]}",
+                            lambda body, _: orjson.loads(body))
+        return self._parse(page)
+
     def get(self, sha: str) -> ParsedPage:
         if sha not in self._parsed:
-            doc = json.loads(self.store.load("kolada", sha))
-            self._parsed[sha] = self._parse(
-                Page(doc.get("values", []), _Stored(sha), f"raw store kolada/{sha[:12]}"))
+            self._parsed[sha] = self._load(sha)
         return self._parsed[sha]
 
+    def _rows_of(self, sha: str) -> pl.DataFrame:
+        rows = self.get(sha).rows
+        return self._load(sha).rows if rows is None else rows
+
     def rows(self, kpi: str, shas: Iterable[str]) -> pl.DataFrame:
-        frames = [self.get(sha).rows.filter(pl.col("kpi") == kpi) for sha in shas]
+        frames = [self._rows_of(sha).filter(pl.col("kpi") == kpi) for sha in shas]
         return pl.concat(frames) if frames else values_frame([])
+
+    def take(self, kpis_on_page: dict[str, list[str]]) -> pl.DataFrame:
+        """The rows of these KPIs on these pages, which the cache then lets go of (a large
+        catalogue's pages weigh as much as the values themselves; a later `rows` reads a page
+        back from the store)."""
+        frames = []
+        for sha, kpis in sorted(kpis_on_page.items()):
+            frames.append(self._rows_of(sha).filter(pl.col("kpi").is_in(kpis)))
+            self._parsed[sha].rows = None
+        return pl.concat(frames, rechunk=False) if frames else values_frame([])
 
 
 def meta_hash(row: dict) -> str:
@@ -391,12 +416,11 @@ def refresh_kolada(client: KoladaClient | None, store: RawStore, uses: dict[str,
     for kpi, shas in pages_of.items():
         for sha in shas:
             on_page.setdefault(sha, []).append(kpi)
-    candidates = (pl.concat([cache.get(sha).rows.filter(pl.col("kpi").is_in(kpis))
-                             for sha, kpis in sorted(on_page.items())])
-                  if on_page else values_frame([]))
+    candidates = cache.take(on_page)
     checked = validate(candidates) if candidates.height else {}
     fetched_rows = candidates.partition_by("kpi", as_dict=True)
     empty = candidates.clear()
+    del candidates  # its rows live on in fetched_rows
     if "" in checked:  # nothing to blame a single series for: the frame itself is wrong
         raise ValueError(f"raw.kolada_value: {checked['']}")
     rows, details = [], {}
@@ -473,7 +497,7 @@ def _replay(store: RawStore, uses: dict[str, Use], prev: dict[str, dict],
             continue
         rows.append({k: before.get(k) for k in VINTAGE_SCHEMA})
         if before.get("meta_page"):
-            doc = json.loads(store.load("kolada", before["meta_page"]))
+            doc = orjson.loads(store.load("kolada", before["meta_page"]))
             page = Page(doc.get("values", []), _Stored(before["meta_page"]), "raw store")
             metas.extend(r for r in parse_kpis(page) if r["kpi_id"] == kpi)
     vintage = pl.DataFrame(rows, schema=VINTAGE_SCHEMA).sort("kpi_id")
@@ -494,4 +518,5 @@ def _values(vintage: pl.DataFrame, cache: PageCache,
             frames.append(frame.with_columns(fetched_at=pl.lit(row["fetched_at"], dtype=pl.String)))
     if not frames:
         return values_frame([])
-    return pl.concat(frames).sort("kpi", "municipality", "period", "gender")
+    # Without rechunking, the concatenation only points at the parts: one copy, the sorted.
+    return pl.concat(frames, rechunk=False).sort("kpi", "municipality", "period", "gender")

@@ -9,10 +9,10 @@ has some; the first build without them fails, naming the request.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
 import polars as pl
 
 from sources.catalog import AgeBand, PopulationTable
@@ -41,7 +41,7 @@ class PopulationRefresh:
 def _stored(store: RawStore, table: PopulationTable, row: dict) -> list[pl.DataFrame]:
     frames = []
     for sha in split_pages(row.get("pages")):
-        doc = json.loads(store.load("scb", sha))
+        doc = orjson.loads(store.load("scb", sha))
         frames.append(population_rows(table, doc, f"raw store scb/{sha[:12]}", sha,
                                       row.get("fetched_at")))
     return frames

@@ -80,3 +80,18 @@ def test_kolada_demo_refuses_what_kolada_refuses(world):
     assert api.handle(httpx.Request("GET", f"http://kolada.demo/v3/kpi/{ids}")).status_code == 400
     big = api.handle(httpx.Request("GET", "http://kolada.demo/v3/kpi/N15428?per_page=6000"))
     assert big.status_code == 400
+
+
+def test_demo_rounding_of_arrays_is_pythons_round_value_for_value():
+    """The demo publishes values rounded as Python's round() does (correctly rounded
+    decimals); the array version must agree on the classic traps and on random values."""
+    from sources.demo.world import _round
+
+    traps = [2.675, 1.005, 0.125, 0.375, 2.5, -0.05, 0.35, 1e-17, 12345.65, 99.95]
+    rng = np.random.default_rng(7)
+    values = np.array(traps + list(rng.integers(-20000, 20000, 20000) / 200)
+                      + list(rng.uniform(-500, 500, 20000)))
+    for digits in (1, 2):
+        got = _round(values, np.full(len(values), digits)).tolist()
+        assert got == [round(v, digits) for v in values.tolist()]
+    assert _round(np.array([2.675, 0.125]), np.array([2, 2])).tolist() == [2.67, 0.12]

@@ -195,3 +195,56 @@ def test_rate_limiter_keeps_calls_per_window():
     for i in range(len(stamps) - 5):
         assert stamps[i + 5] - stamps[i] >= 1.0 - 1e-9
     assert stamps[-1] == pytest.approx(2.0)
+
+
+def _careful_and_columnar(body: bytes):
+    """The rows the careful parser reads from a page, and the rows read in columns."""
+    from sources.kolada import Page, read_page
+    from sources.kolada_refresh import PageCache
+
+    page, _ = read_page(body, None, "test", lambda raw, _: json.loads(raw))
+    cache = PageCache(None, None)
+    careful = cache._parse(Page(json.loads(body)["values"], None, "test"))
+    return page, cache._parse(page), careful
+
+
+def test_a_regular_page_read_in_columns_equals_the_careful_parse():
+    """Kolada's pages are read by Arrow into columns (a large catalogue has millions of
+    values); the rows, their order and the next page must be what the careful parser gives."""
+    from sources.kolada import read_page
+
+    page1 = fixture_bytes("data_N00945_page1.json")
+    mixed = json.dumps({"values": [
+        {"kpi": "N2", "municipality": "0180", "period": 2020, "values": [
+            {"count": 1, "gender": "T", "status": "", "value": 3, "isdeleted": False},
+            {"gender": "K", "value": None, "status": "Privacy"}]},
+        {"kpi": "N1", "municipality": "0180", "period": 2021, "values": [
+            {"count": 2, "gender": "M", "status": None, "value": 2.5, "isdeleted": None}]},
+        {"kpi": "N2", "municipality": "1280", "period": 2020, "values": [
+            {"count": 1, "gender": "T", "status": "", "value": 1.25}]}],
+        "count": 3}, indent=1).encode()  # pretty-printed, ints and floats, absent fields
+    for body in (page1, mixed):
+        page, columnar, careful = _careful_and_columnar(body)
+        assert page.rows is not None
+        assert columnar.rows.equals(careful.rows) and columnar.kpis == careful.kpis
+    assert careful.rows["kpi"].to_list() == ["N2", "N2", "N2", "N1"]  # grouped as the careful one
+    assert read_page(page1, None, "t", None)[1] == json.loads(page1)["next_url"]
+
+
+@pytest.mark.parametrize("entry", [
+    {"gender": "T", "value": True},                     # Arrow would not make true a number
+    {"gender": "T", "status": 5, "value": 1.0},        # nor 5 a text
+    {"gender": "T"},                                   # a missing value is not a null one
+    {"gender": "T", "value": 1.0, "is_deleted": True},  # Kolada v2's spelling
+    {"gender": "X", "value": 1.0},
+    {"gender": "T", "value": 1.0, "count": 1.5},
+])
+def test_an_odd_field_sends_the_page_the_careful_way(entry):
+    from sources.kolada import read_page
+
+    body = json.dumps({"values": [
+        {"kpi": "N1", "municipality": "0180", "period": 2020, "values": [
+            {"count": 1, "gender": "T", "status": "", "value": 1.0, "isdeleted": False}]},
+        {"kpi": "N1", "municipality": "1280", "period": 2020, "values": [entry]}]}).encode()
+    page, _ = read_page(body, None, "test", lambda raw, _: json.loads(raw))
+    assert page.rows is None and len(page.values) == 2

@@ -102,11 +102,12 @@ def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.Dat
         *keys, benchmark_num="numerator", benchmark_den="denominator")
     kommun = usable.filter((pl.col("area_type") == "kommun") & (pl.col("status") == "ok")
                            & (pl.col("denominator") > 0))
-    out = []
+    out: dict[str, list] = {}  # the columns, a part per (indicator, year, sex, breakdown)
     # φ and τ² are float sums over the kommuner: in one fixed order, the same bits every run.
     joined = kommun.join(riket, on=keys, how="inner").sort(*keys, "area_code")
-    for key, group in joined.group_by(keys, maintain_order=True):
+    for group in joined.partition_by(keys, maintain_order=True):
         meta = group.row(0, named=True)
+        key = [meta[k] for k in keys]
         mult = meta["multiplier"]
         target = meta["benchmark_num"] / meta["benchmark_den"]
         is_proportion = meta["ci_method_catalog"] == "wilson"
@@ -129,20 +130,25 @@ def funnel_limits(facts: pl.DataFrame, grid_points: int = GRID_POINTS) -> pl.Dat
         grid_s = 1 / (2 * np.sqrt(grid))
         adjusted = {c: (back(tgt - z * np.sqrt(grid_s ** 2 + tau2)), back(tgt + z * np.sqrt(grid_s ** 2 + tau2)))
                     for c, z in (("95", Z95), ("998", Z998))}
-        out.append(pl.DataFrame({
+        part = {
             **{k: [v] * grid_points for k, v in zip(keys, key, strict=True)},
             "denominator": grid,
-            "benchmark": [target * mult] * grid_points,
+            "benchmark": np.full(grid_points, target * mult),
             "lower_95": limits["95"][0] * mult, "upper_95": limits["95"][1] * mult,
             "lower_998": limits["998"][0] * mult, "upper_998": limits["998"][1] * mult,
             "lower_95_od": adjusted["95"][0] * mult, "upper_95_od": adjusted["95"][1] * mult,
             "lower_998_od": adjusted["998"][0] * mult, "upper_998_od": adjusted["998"][1] * mult,
-            "phi": [phi] * grid_points, "tau2": [tau2] * grid_points,
+            "phi": np.full(grid_points, phi), "tau2": np.full(grid_points, tau2),
             "method": ["wilson" if is_proportion else "exact_poisson"] * grid_points,
-        }))
+        }
+        for name, values in part.items():
+            out.setdefault(name, []).append(values)
     if not out:
         return pl.DataFrame(schema=FUNNEL_SCHEMA)
-    return pl.concat(out).cast(FUNNEL_SCHEMA).sort(*keys, "denominator")
+    # One frame from whole columns: a frame per part cost more than the limits themselves.
+    columns = {name: np.concatenate(parts) if isinstance(parts[0], np.ndarray)
+               else [v for part in parts for v in part] for name, parts in out.items()}
+    return pl.DataFrame(columns).cast(FUNNEL_SCHEMA).sort(*keys, "denominator")
 
 
 FUNNEL_SCHEMA = {

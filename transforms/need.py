@@ -52,6 +52,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -84,6 +85,7 @@ SENSITIVITY_KIND = {"indicator": "Indikator", "method": "Metodval"}
 DIRECTION = {"1": "Högt värde betyder större behov", "-1": "Lågt värde betyder större behov"}
 Z95 = 1.959963984540054
 CHUNK = 125
+THREADS = 2  # chunks computed at once
 NORMALISATIONS = ("z_reference", "rank_normal")
 AGGREGATIONS = ("arithmetic", "geometric")
 
@@ -360,13 +362,13 @@ def _rank_desc(score: np.ndarray) -> np.ndarray:
 
 
 def _batch_scores(a: NeedArrays, plan: Plan, start: int, stop: int,
-                  rng: np.random.Generator, drop: int | None = None) -> np.ndarray:
-    """Scores (B, K, F + 1) for draws start..stop; `drop` leaves one input out."""
+                  noise: np.ndarray | None, drop: int | None = None) -> np.ndarray:
+    """Scores (B, K, F + 1) for draws start..stop, the inputs sampled with `noise` (standard
+    normal, B × K × J) where the plan samples them; `drop` leaves one input out."""
     size, n_k = stop - start, len(a.kommuner)
     x = np.broadcast_to(a.value, (size, *a.value.shape))
-    if plan.sample:
-        e = rng.standard_normal((size, *a.value.shape))
-        x = x + np.where(e > 0, e * a.up, e * a.down)
+    if noise is not None:
+        x = x + np.where(noise > 0, noise * a.up, noise * a.down)
     available = a.available if drop is None else a.available & (np.arange(len(a.inputs)) != drop)
     n = np.maximum(a.available.sum(axis=0), 1)                         # (J,)
     order = np.argsort(x, axis=1)                                      # nan last
@@ -418,9 +420,20 @@ def simulate(a: NeedArrays, plan: Plan, drop: int | None = None) -> np.ndarray:
     """Ranks (D, K, F + 1) over the plan's draws; 0 where a kommun has no score."""
     rng = np.random.default_rng(plan.seed)
     out = np.empty((plan.draws, len(a.kommuner), len(a.factors) + 1), dtype=np.int32)
-    for start in range(0, plan.draws, CHUNK):
-        stop = min(start + CHUNK, plan.draws)
-        out[start:stop] = _rank_desc(_batch_scores(a, plan, start, stop, rng, drop))
+
+    def run(start: int, stop: int, noise: np.ndarray | None) -> None:
+        out[start:stop] = _rank_desc(_batch_scores(a, plan, start, stop, noise, drop))
+
+    # numpy lets go of the GIL in its array work, so two chunks at a time use two cores. The
+    # noise is drawn here, chunk after chunk, so the numbers do not depend on the threads.
+    chunks = [(start, min(start + CHUNK, plan.draws)) for start in range(0, plan.draws, CHUNK)]
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for wave in range(0, len(chunks), THREADS):
+            running = [pool.submit(run, start, stop, rng.standard_normal((stop - start, *a.value.shape))
+                                   if plan.sample else None)
+                       for start, stop in chunks[wave:wave + THREADS]]
+            for done in running:
+                done.result()
     return out
 
 

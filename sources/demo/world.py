@@ -65,6 +65,20 @@ def shared_world(kommuner: pl.DataFrame, indicators: list[Indicator], years: lis
     return _WORLDS[key].variant()
 
 
+def _round(x: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """Python's round(x, digits) for arrays, value for value: the scaled value rounded half
+    to even and divided back is the correctly rounded decimal, except where the scaling's
+    own rounding may have moved it across a half; those few take Python's round."""
+    scale = 10.0 ** digits
+    scaled = x * scale
+    nearest = np.rint(scaled)
+    out = nearest / scale
+    unsure = np.abs(np.abs(scaled - nearest) - 0.5) <= np.abs(scaled) * 4e-16
+    for i in np.flatnonzero(unsure):
+        out[i] = round(float(x[i]), int(digits[i]))
+    return out
+
+
 def _age_profile() -> np.ndarray:
     ages = np.arange(MAX_AGE + 1)
     weights = np.where(ages < 20, 1.15, np.where(ages < 30, 1.25, np.where(ages < 65, 1.3,
@@ -220,22 +234,32 @@ class DemoWorld:
         genders = ("T", "K", "M") if ind.sex_split == "KMT" else ("T",)
         by_gender = {g: [a[..., idx].sum(axis=-1) for a in (num, den)]
                      for g, idx in (("T", [0, 1]), ("K", [1]), ("M", [0]))}
-        kommun_cells = {g: [a.tolist() for a in arrays] for g, arrays in by_gender.items()}
-        missing_cells, parity_of = missing.tolist(), parity.tolist()  # plain lists: fast to index
+        # Every kommun cell's entry at once, in [kommun, year] order (a demo build has
+        # 270,000 of them: one call per value cost a second).
+        kommun_entries = {g: self._entries(ind, prof, [g] * n_k * n_y, *(a.ravel() for a in by_gender[g]),
+                                           missing.ravel(), aggregate=False)
+                          for g in genders}
+        parity_of = parity.tolist()
         lan_of = np.array(self.lan_codes)
         lan_masks = [(lan, lan_of == lan) for lan in sorted(set(self.lan_codes))]
-        objects = []
+        objects, sums = [], []  # sums: the aggregated cells, their entries made at once below
+        summed: dict[tuple, list[list[float]]] = {}  # (area, parity) -> per gender [n, d] by year
+
+        def area_sums(area: str, mask: np.ndarray, key: int) -> list[list[float]]:
+            # Each row of the transposed copy is a[mask, y] in order: the same sums as one
+            # sum per year, for all years at once.
+            if (area, key) not in summed:
+                summed[area, key] = [[np.ascontiguousarray(a[mask].T).sum(axis=1).tolist()
+                                      for a in by_gender[g]] for g in genders]
+            return summed[area, key]
         for y, year in enumerate(self.years):
             if (prof.first_year and year < prof.first_year) or (prof.last_year and year > prof.last_year):
                 continue
             for k, code in enumerate(self.kommun_codes):
                 if prof.biennial and (year + parity_of[k]) % 2:
                     continue
-                values = [self._value_entry(ind, prof, g, kommun_cells[g][0][k][y],
-                                            kommun_cells[g][1][k][y], missing_cells[k][y])
-                          for g in genders]
                 objects.append({"kpi": ind.source_id, "municipality": code, "period": year,
-                                "values": values})
+                                "values": [kommun_entries[g][k * n_y + y] for g in genders]})
             measured = np.ones(n_k, dtype=bool)
             if prof.biennial:
                 measured = (year + parity) % 2 == 0
@@ -244,11 +268,17 @@ class DemoWorld:
             for area, mask in groups:
                 if not mask.any():
                     continue
-                values = [self._value_entry(ind, prof, g, *(float(a[mask, y].sum()) for a in by_gender[g]),
-                                            False, aggregate=True)
-                          for g in genders]
+                values = [None] * len(genders)
+                cells = area_sums(area, mask, year % 2 if prof.biennial else 0)
+                sums += [(values, i, g, cells[i][0][y], cells[i][1][y]) for i, g in enumerate(genders)]
                 objects.append({"kpi": ind.source_id, "municipality": area, "period": year,
                                 "values": values})
+        if sums:
+            places, positions, cells, n, d = zip(*sums)
+            entries = self._entries(ind, prof, list(cells), np.array(n), np.array(d),
+                                    np.zeros(len(n), dtype=bool), aggregate=True)
+            for values, i, entry in zip(places, positions, entries):
+                values[i] = entry
         return objects
 
     def _numerators(self, ind: Indicator, prof: Profile, den: np.ndarray) -> np.ndarray:
@@ -282,37 +312,37 @@ class DemoWorld:
             return self.band(*prof.numerator_band).astype(float)
         return den.copy()  # population_count: the band itself
 
-    def _value_entry(self, ind: Indicator, prof: Profile, gender: str, n: float, d: float,
-                     missing: bool, aggregate: bool = False) -> dict:
-        entry = {"count": 1, "gender": gender, "status": "", "value": None, "isdeleted": False}
-        if missing:
-            entry["status"] = "Missing"
-            return entry
+    @staticmethod
+    def _entries(ind: Indicator, prof: Profile, genders: list[str], n: np.ndarray,
+                 d: np.ndarray, missing: np.ndarray, aggregate: bool) -> list[dict]:
+        """Kolada's value entries for cells (numerator, denominator): missing, suppressed
+        for privacy (kommun cells only, as Kolada does), or the value rounded as Kolada
+        publishes it."""
+        kind = prof.kind
+        divides = kind not in ("count_rate", "population_count")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "rate":
+                value = n / d * ind.multiplier
+            elif kind in ("mean", "cost"):
+                value = n / d
+            elif divides:  # proportion, population_share: numerator band over the population
+                value = 100 * n / d
+            else:
+                value = n
+        privacy = np.zeros(len(n), dtype=bool)
         if not aggregate:
-            if prof.kind == "proportion" and d < 15:
-                entry["status"] = "Privacy"
-                return entry
-            if prof.small_count_privacy and 1 <= n <= 4:
-                entry["status"] = "Privacy"
-                return entry
-        if prof.kind == "proportion":
-            value = 100 * n / d if d else None
-        elif prof.kind == "rate":
-            value = n / d * ind.multiplier if d else None
-        elif prof.kind in ("mean", "cost"):
-            value = n / d if d else None
-        elif prof.kind in ("count_rate", "population_count"):
-            value = n
-        else:  # population_share: numerator band over the indicator's population
-            value = 100 * n / d if d else None
-        if value is None:
-            entry["status"] = "Missing"
-            return entry
-        if prof.kind in ("count_rate", "population_count", "cost"):
-            entry["value"] = int(round(value))
+            privacy = (kind == "proportion") & (d < 15)
+            if prof.small_count_privacy:
+                privacy |= (n >= 1) & (n <= 4)
+        status = np.select([missing, privacy, divides & (d == 0)], ["Missing", "Privacy", "Missing"], "")
+        ok = status == ""
+        if kind in ("count_rate", "population_count", "cost"):
+            shown = np.rint(np.where(ok, value, 0.0)).astype(np.int64).tolist()
         else:
-            entry["value"] = round(value, 2 if prof.kind == "rate" and abs(value) < 10 else 1)
-        return entry
+            digits = np.where((kind == "rate") & (np.abs(value) < 10), 2, 1)
+            shown = _round(np.where(ok, value, 0.0), digits).tolist()
+        return [{"count": 1, "gender": g, "status": s, "value": None if s else x, "isdeleted": False}
+                for g, s, x in zip(genders, status.tolist(), shown)]
 
     # --- SCB ------------------------------------------------------------------------------
     @cached_property
