@@ -231,3 +231,9 @@ def test_work_alongside_the_pages_has_the_prepared_data_and_its_error_stops_the_
     with pytest.raises(ValueError, match="nedladdningarna"):
         render_site(site_marts, tmp_path / "again", CTX, workers=2, kinds={"start"}, alongside=fails)
     assert not multiprocessing.active_children()  # the workers are gone
+
+
+def test_templates_read_a_dicts_keys_and_an_objects_attributes():
+    env = environment()
+    template = env.from_string("{{ d.title }}|{{ d.missing }}|{{ o.fetched }}|{{ d.items is defined }}")
+    assert template.render(d={"title": "<Titel>"}, o=CTX) == "&lt;Titel&gt;||2026-11-23|True"
