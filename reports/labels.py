@@ -171,6 +171,7 @@ def number(value: float | None, unit: str = "", decimals: int | None = None) -> 
     return text.replace(",", "\u2009").replace(".", ",").replace("-", "−")
 
 
+@lru_cache(maxsize=1 << 16)  # as number(): the same intervals are on several pages
 def interval(lower: float | None, upper: float | None, unit: str) -> str:
     """'10,7–20,6' with an en dash; '–' when there is no interval."""
     if lower is None or upper is None:
