@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
@@ -32,6 +33,7 @@ HEADER_STYLE = 2  # bold
 # Stands for the row's number in a row's XML until the sheet numbers it: a control code that
 # XML text never holds (ILLEGAL_XML removes it from every text cell).
 ROW_MARK = "\x01"
+ROWS_AT_A_TIME = 2000
 
 
 @dataclass
@@ -85,13 +87,16 @@ def row_xml(frame: pl.DataFrame) -> pl.Series:
                         .alias("xml")).to_series()
 
 
-def _rows(sheet: Sheet) -> str:
-    """<row> elements of the data, row 2 onwards."""
+def _rows(sheet: Sheet) -> Iterator[str]:
+    """<row> elements of the data, row 2 onwards, a few thousand rows at a time (a county's
+    sheet is never one string in memory: it is zipped as it is made)."""
     if sheet.frame.height == 0:
-        return ""
+        return
     xml = row_xml(sheet.frame) if sheet.rows is None else sheet.rows
-    # str.replace beats polars' replace_all with a value per row by half
-    return "".join([row.replace(ROW_MARK, str(n)) for n, row in enumerate(xml.to_list(), start=2)])
+    for start in range(0, xml.len(), ROWS_AT_A_TIME):
+        # str.replace beats polars' replace_all with a value per row by half
+        yield "".join([row.replace(ROW_MARK, str(n)) for n, row in
+                       enumerate(xml.slice(start, ROWS_AT_A_TIME).to_list(), start=start + 2)])
 
 
 def _header(frame: pl.DataFrame) -> str:
@@ -107,7 +112,7 @@ def _extent(sheet: Sheet) -> str:
     return f"A1:{last}{max(sheet.frame.height, 1) + 1}"  # a table needs a data row
 
 
-def _sheet_xml(sheet: Sheet, table_rel: str | None) -> str:
+def _sheet_xml(sheet: Sheet, table_rel: str | None) -> Iterator[str]:
     rows, cols = sheet.freeze
     view = ""
     if rows or cols:
@@ -118,15 +123,17 @@ def _sheet_xml(sheet: Sheet, table_rel: str | None) -> str:
                 f'<selection pane="{pane}" activeCell="{top_left}" sqref="{top_left}"/>')
     widths = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{sheet.widths[name]:.2f}" customWidth="1"/>'
                      for i, name in enumerate(sheet.frame.columns) if name in sheet.widths)
-    return (f'{HEADER}<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
-            f'<dimension ref="{_extent(sheet)}"/>'
-            f'<sheetViews><sheetView workbookViewId="0">{view}</sheetView></sheetViews>'
-            f'<sheetFormatPr defaultRowHeight="15"/>'
-            + (f"<cols>{widths}</cols>" if widths else "")
-            + f"<sheetData>{_header(sheet.frame)}{_rows(sheet)}</sheetData>"
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-            + (f'<tableParts count="1"><tablePart r:id="{table_rel}"/></tableParts>' if table_rel else "")
-            + "</worksheet>")
+    yield (f'{HEADER}<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
+           f'<dimension ref="{_extent(sheet)}"/>'
+           f'<sheetViews><sheetView workbookViewId="0">{view}</sheetView></sheetViews>'
+           f'<sheetFormatPr defaultRowHeight="15"/>'
+           + (f"<cols>{widths}</cols>" if widths else "")
+           + f"<sheetData>{_header(sheet.frame)}")
+    yield from _rows(sheet)
+    yield ("</sheetData>"
+           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+           + (f'<tableParts count="1"><tablePart r:id="{table_rel}"/></tableParts>' if table_rel else "")
+           + "</worksheet>")
 
 
 def _table_xml(sheet: Sheet, number: int) -> str:
@@ -173,7 +180,7 @@ def _core(title: str, subject: str, author: str, created: datetime) -> str:
 def workbook_bytes(sheets: list[Sheet], title: str = "", subject: str = "", author: str = "",
                    created: datetime = datetime(2000, 1, 1), decimals: int = 3) -> bytes:
     """An .xlsx file with `sheets` in order."""
-    parts: dict[str, str] = {}
+    parts: dict[str, str | Iterator[str]] = {}  # a sheet's XML comes in pieces as it is zipped
     overrides = [("/xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
                  ("/xl/styles.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"),
                  ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
@@ -224,6 +231,8 @@ def workbook_bytes(sheets: list[Sheet], title: str = "", subject: str = "", auth
     with zipfile.ZipFile(buffer, "w") as z:
         for name, text in [("[Content_Types].xml", content_types), *parts.items()]:
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, text.encode("utf-8"), compresslevel=6)
+            info.compress_type = zipfile.ZIP_DEFLATED  # zlib's default level, 6
+            with z.open(info, "w") as entry:  # deflate's output does not depend on the pieces
+                for piece in [text] if isinstance(text, str) else text:
+                    entry.write(piece.encode("utf-8"))
     return buffer.getvalue()
