@@ -194,6 +194,7 @@ def join_words(words: list[str]) -> str:
     return f"{', '.join(words[:-1])} och {words[-1]}"
 
 
+@lru_cache(maxsize=4096)  # every link to a page makes its file name
 def slug(text: str) -> str:
     table = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
     cleaned = "".join(c if c.isalnum() else "-" for c in text.lower().translate(table))
