@@ -191,7 +191,8 @@ def write_downloads(data: SiteData, out_dir: Path, label: str, vintage: str,
     parts = {code: frame for (code,), frame in table.partition_by(code_column, as_dict=True,
                                                                    maintain_order=True).items()}
     # Each area's CSV rows once: a kommun's rows are in its county's file too.
-    head, rows = csv_bytes(table.clear()), {code: csv_bytes(frame, header=False) for code, frame in parts.items()}
+    head = csv_bytes(table.clear())
+    rows = {code: csv_bytes(frame, header=False) for code, frame in parts.items()}
     groups: dict[str, list[tuple[Path, str, list[str]]]] = {}
     written, new_manifest = [], {}
     for stem, title, codes in download_sets(data):

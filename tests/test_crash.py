@@ -103,7 +103,8 @@ def test_killed_builds_leave_one_publication_and_no_run_in_progress(demo_build, 
 
 
 @pytest.mark.parametrize("part", ["publish", "render_downloads"])
-def test_a_publication_whose_snapshot_or_downloads_fail_changes_nothing(demo_build, tmp_path, monkeypatch, part):
+def test_a_publication_whose_snapshot_or_downloads_fail_changes_nothing(demo_build, tmp_path, monkeypatch,
+                                                                         part):
     """The snapshot is written in a thread and the downloads beside the page workers: either
     failing fails the publication with its error, leaves the current publication and the
     warehouse's history as they were, and leaves no staging folder and no worker behind."""

@@ -125,7 +125,8 @@ def test_unchanged_files_are_not_rewritten(site_marts, tmp_path):
 def test_each_workbook_is_the_workbook_of_its_own_rows(folder, site_marts):
     """Workbooks are written a county at a time from rows' XML made once for the county and
     its kommuner: each file is byte for byte the workbook made from its CSV's rows alone."""
-    for stem, title in (("lan-05-ostergotlands-lan", "Östergötlands län: kommuner, delregioner, länet och riket"),
+    for stem, title in (("lan-05-ostergotlands-lan",
+                         "Östergötlands län: kommuner, delregioner, länet och riket"),
                         ("kommun-0580-linkoping", "Linköping (Östergötlands län)")):
         rows = wide_table(SiteData(site_marts))
         codes = read_csv(folder / f"{stem}.csv")["Områdeskod"].unique(maintain_order=True).to_list()
