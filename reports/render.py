@@ -143,7 +143,8 @@ def prune(out_dir: Path, keep: set[Path]) -> None:
 
 # Pages are rendered by forked worker processes that inherit the prepared data. Everything
 # a page needs is plain Python by then (SiteData.prepare, Layers.prepare), so the workers
-# never call polars or GEOS; a fork therefore cannot inherit a lock held by their threads.
+# never call polars, GEOS or DuckDB; a fork therefore cannot inherit a lock held by their
+# threads (the publication's snapshot may be running in a DuckDB thread at the fork).
 _SHARED: dict = {}
 
 
@@ -278,5 +279,5 @@ def render_downloads(marts: Marts, out_dir: Path, ctx: ReportContext, workers: i
         if write_file(path, content) and rewritten is not None:
             rewritten.append(path)
 
-    return write_downloads(data or SiteData(marts), out_dir, ctx.data_label, ctx.fetched, write,
-                           workers=workers)
+    return write_downloads(data if data is not None else SiteData(marts), out_dir, ctx.data_label,
+                           ctx.fetched, write, workers=workers)
