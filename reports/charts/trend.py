@@ -96,10 +96,6 @@ PANEL_W, PANEL_H, COLUMNS = 160.0, 96.0, 4
 P_LEFT, P_RIGHT, P_TOP, P_BOTTOM = 30.0, 8.0, 18.0, 16.0
 
 
-def _clamp(value: float, lo: float, hi: float) -> float:
-    return min(max(value, lo), hi)
-
-
 def county_panels(panels: list[tuple[str, list[Point]]], lan: list[Point], riket: list[Point],
                   periods: list[int], domain: tuple[float, float], label: str, pattern_id: str,
                   columns: int = COLUMNS) -> str:
@@ -117,11 +113,16 @@ def county_panels(panels: list[tuple[str, list[Point]]], lan: list[Point], riket
     ticks = nice_ticks(lo, hi, 2)
     x0, x1, y0, y1 = P_LEFT, PANEL_W - P_RIGHT, PANEL_H - P_BOTTOM, P_TOP
 
+    # Each year's step from the panel's left edge once (the sums are taken in the same order
+    # as `ox + x0 + step`, so every coordinate is the same to the last bit).
+    steps = {p: (p - first) / span * (x1 - x0) for p in range(first, last + 1)}
+    scale, height_px = hi - lo, y0 - y1
+
     def x(p: int, ox: float = 0.0) -> float:
-        return ox + x0 + (p - first) / span * (x1 - x0)
+        return ox + x0 + steps[p]
 
     def y(v: float, oy: float = 0.0) -> float:
-        return oy + y0 - (_clamp(v, lo, hi) - lo) / (hi - lo) * (y0 - y1)
+        return oy + y0 - (min(max(v, lo), hi) - lo) / scale * height_px
 
     def line(points: list[Point], ox: float = 0.0, oy: float = 0.0) -> tuple[str, list]:
         d, lone = [], []
@@ -146,8 +147,8 @@ def county_panels(panels: list[tuple[str, list[Point]]], lan: list[Point], riket
     for n, (name, series) in enumerate(panels):
         ox, oy = (n % columns) * PANEL_W, (n // columns) * PANEL_H
         names.append(text(ox + x0, oy + 12, name + (" ↕" if beyond(series, domain) else ""), "start", "pn"))
-        with_ci = [p for p in series if p[1] is not None and p[2] is not None and p[3] is not None]
-        for run in runs([p if p in with_ci else None for p in series]):
+        for run in runs([p if p[1] is not None and p[2] is not None and p[3] is not None else None
+                         for p in series]):
             outline = ([(x(p, ox), y(h, oy)) for p, _, _, h in run]
                        + [(x(p, ox), y(low, oy)) for p, _, low, _ in reversed(run)])
             band.append(relative_path(outline, close=True))
