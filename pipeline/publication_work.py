@@ -9,6 +9,7 @@ one atomic swap, and keep the history in the warehouse too.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from pathlib import Path
 
@@ -113,18 +114,23 @@ def write_publication(data_dir: str, label: str, is_demo: bool, run_id: str,
         staging = start_release(paths.data, run_id)
         try:
             save_record(paths.raw, paths.warehouse, publication_row)
-            counts = publish(paths.warehouse, staging.database,
-                             publication=pl.DataFrame([publication_row]),
-                             extra=documented(history, label if is_demo else ""))
-            # The facts already read (a second copy would cost a few hundred MB at once).
-            site_data = site_marts(paths, {**history, MARTS_TABLES["facts"]: facts})
-            ctx = ReportContext(run_id=run_id, data_label=label, is_demo=is_demo,
-                                fetched=fetched_date(facts))
-            site = render_site(site_data, staging.site, ctx)
+            # The snapshot is DuckDB's work (outside the interpreter's lock) while this thread
+            # prepares the site; the downloads are written while the workers render the pages.
+            with ThreadPoolExecutor(max_workers=1) as snapshot_thread:
+                snapshot = snapshot_thread.submit(
+                    publish, paths.warehouse, staging.database,
+                    publication=pl.DataFrame([publication_row]),
+                    extra=documented(history, label if is_demo else ""))
+                # The facts already read (a second copy would cost a few hundred MB at once).
+                site_data = site_marts(paths, {**history, MARTS_TABLES["facts"]: facts})
+                ctx = ReportContext(run_id=run_id, data_label=label, is_demo=is_demo,
+                                    fetched=fetched_date(facts))
+                rewritten_downloads: list = []
+                site = render_site(site_data, staging.site, ctx, alongside=lambda data: render_downloads(
+                    site_data, staging.site, ctx, rewritten=rewritten_downloads, data=data))
+                download_files = site.alongside
+                counts = snapshot.result()
             largest = {kind: max(site.bytes_of(kind)) for kind in site.pages}  # before the move
-            rewritten_downloads: list = []
-            download_files = render_downloads(site_data, staging.site, ctx,
-                                              rewritten=rewritten_downloads)
             finish_release(paths.data, staging, {k: publication_row[k] for k in
                                                  ("run_id", "published_at", "fingerprint",
                                                   "data_label", "data_mode")})

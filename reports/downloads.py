@@ -8,20 +8,18 @@ in UTF-8 with BOM, as Swedish Excel opens it. A cell that starts like a formula 
 `-`, `@`, tab, CR) gets a leading apostrophe, and the XLSX writer stores every string as
 text, never a formula, so a downloaded file never runs anything.
 
-The wide table is computed once for all areas; each file is a filter of it. XLSX files are
-written as XML text by polars (`reports/xlsx.py`) in parallel processes, and a file whose
-rows did not change is not rewritten.
+The wide table is computed once for all areas, and each row's XML once (`reports/xlsx.py`);
+each file is a cut of them. The workbooks are zipped in threads (zlib and polars work outside
+the interpreter's lock), and a file whose rows did not change is not rewritten.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 import polars as pl
@@ -29,7 +27,7 @@ import polars as pl
 from reports.labels import (AREA_TYPE, COMPARISON, FACTOR, RANK_BAND, SEX, SOURCE_STATUS_WORDS,
                             STATUS, STRATEGIC_FACTORS, TREND, breakdown_label)
 from reports.model import SiteData
-from reports.xlsx import Sheet, workbook_bytes
+from reports.xlsx import Sheet, row_xml, workbook_bytes
 
 FOLDER = "nedladdning"
 MANIFEST = ".manifest.json"
@@ -121,8 +119,10 @@ def wide_table(data: SiteData) -> pl.DataFrame:
     return neutralise(out)
 
 
-def csv_bytes(frame: pl.DataFrame) -> bytes:
-    return ("\ufeff" + frame.write_csv(separator=";", decimal_comma=True, null_value="")).encode("utf-8")
+def csv_bytes(frame: pl.DataFrame, header: bool = True) -> bytes:
+    """The frame as CSV; without `header` only its rows, which a file's rows are joined from."""
+    text = frame.write_csv(separator=";", decimal_comma=True, null_value="", include_header=header)
+    return (("\ufeff" if header else "") + text).encode("utf-8")
 
 
 ABOUT = [
@@ -137,24 +137,26 @@ ABOUT = [
 ]
 
 
-def xlsx_bytes(frame: pl.DataFrame, title: str, label: str, vintage: str) -> bytes:
-    """An Excel workbook: the data as a table, and a sheet that explains the columns."""
+def about_frame(title: str, label: str, vintage: str) -> pl.DataFrame:
+    return pl.DataFrame({"Rubrik": ["Fil", "Data", *[a for a, _ in ABOUT]],
+                         "Förklaring": [title, f"{label}. Data hämtade {vintage}.",
+                                        *[b for _, b in ABOUT]]})
+
+
+def xlsx_bytes(frame: pl.DataFrame, title: str, label: str, vintage: str,
+               rows: tuple[pl.Series, pl.Series] | None = None) -> bytes:
+    """An Excel workbook: the data as a table, and a sheet that explains the columns. `rows`
+    is both sheets' `row_xml` when made beforehand."""
     widths = {name: 14 for name in frame.columns}
     widths.update({"Område": 22, "Indikator": 40, "Orsak": 30, "Strategisk faktor": 28,
                    "Enhet": 18, "Källa": 22})
-    about = pl.DataFrame({"Rubrik": ["Fil", "Data", *[a for a, _ in ABOUT]],
-                          "Förklaring": [title, f"{label}. Data hämtade {vintage}.",
-                                         *[b for _, b in ABOUT]]})
+    data_rows, about_rows = rows or (None, None)
     # A fixed creation date (the data vintage) keeps the file identical for the same data.
     created = datetime.strptime(vintage, "%Y-%m-%d") if len(vintage) == 10 else datetime(2000, 1, 1)
-    return workbook_bytes([Sheet("Data", frame, widths, table=True, freeze=(1, 1)),
-                           Sheet("Om filen", about, {"Rubrik": 16, "Förklaring": 110}, table=False)],
+    return workbook_bytes([Sheet("Data", frame, widths, table=True, freeze=(1, 1), rows=data_rows),
+                           Sheet("Om filen", about_frame(title, label, vintage),
+                                 {"Rubrik": 16, "Förklaring": 110}, table=False, rows=about_rows)],
                           title=title, subject=label, author="uppvaxt", created=created, decimals=3)
-
-
-def _xlsx_job(args: tuple) -> tuple[str, bytes]:
-    path, ipc, title, label, vintage = args
-    return path, xlsx_bytes(pl.read_ipc(io.BytesIO(ipc)), title, label, vintage)
 
 
 def download_sets(data: SiteData) -> list[tuple[str, str, list[str]]]:
@@ -188,30 +190,47 @@ def write_downloads(data: SiteData, out_dir: Path, label: str, vintage: str,
     code_column = COLUMNS["area_code"]
     parts = {code: frame for (code,), frame in table.partition_by(code_column, as_dict=True,
                                                                    maintain_order=True).items()}
-    jobs, written, new_manifest = [], [], {}
+    # Each area's CSV rows once: a kommun's rows are in its county's file too.
+    head = csv_bytes(table.clear())
+    rows = {code: csv_bytes(frame, header=False) for code, frame in parts.items()}
+    groups: dict[str, list[tuple[Path, str, list[str]]]] = {}
+    written, new_manifest = [], {}
     for stem, title, codes in download_sets(data):
-        frames = [parts[c] for c in codes if c in parts]
-        frame = pl.concat(frames) if frames else table.clear()
-        csv = csv_bytes(frame)
+        present = [c for c in codes if c in parts]
+        csv = head + b"".join(rows[c] for c in present)
         digest = hashlib.sha256(csv + label.encode() + vintage.encode()).hexdigest()
         csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
         if not csv_path.exists() or csv_path.read_bytes() != csv:
             write(csv_path, csv)
         new_manifest[stem] = digest
         if manifest.get(stem) != digest or not xlsx_path.exists():
-            ipc = io.BytesIO()
-            frame.write_ipc(ipc)
-            jobs.append((str(xlsx_path), ipc.getvalue(), title, label, vintage))
+            # A county's workbook and its kommuner's share their rows' XML.
+            groups.setdefault(data.lan_of.get(codes[-1]) or codes[-1], []).append((xlsx_path, title, present))
         written += [csv_path, xlsx_path]
-    workers = workers if workers is not None else min(len(jobs), os.cpu_count() or 1)
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            for path, content in pool.map(_xlsx_job, jobs, chunksize=8):
-                write(Path(path), content)
-    else:
-        for job in jobs:
-            path, content = _xlsx_job(job)
-            write(Path(path), content)
+    del rows  # before the workbooks' XML is made
+
+    def workbooks(jobs: list[tuple[Path, str, list[str]]]) -> list[tuple[Path, bytes]]:
+        """One county's workbooks: each row's XML made once for them all (a county at a time
+        keeps the memory small); each workbook only numbers its rows and compresses them."""
+        codes = list(dict.fromkeys(c for _, _, present in jobs for c in present))
+        frame = pl.concat([parts[c] for c in codes] or [table.clear()])
+        xml = {code: f["xml"] for (code,), f in frame.select(code_column).with_columns(row_xml(frame))
+               .partition_by(code_column, as_dict=True, maintain_order=True).items()}
+        about = row_xml(pl.concat([about_frame(title, label, vintage) for _, title, _ in jobs]))
+        size = about.len() // len(jobs)
+        out = []
+        for n, (path, title, present) in enumerate(jobs):
+            data_rows = pl.concat([xml[c] for c in present]) if present else pl.Series("xml", [], pl.String)
+            out.append((path, xlsx_bytes(pl.concat([parts[c] for c in present] or [table.clear()]), title,
+                                         label, vintage, rows=(data_rows, about.slice(n * size, size)))))
+        return out
+
+    # Threads: polars and zlib do the work and let go of the interpreter meanwhile.
+    workers = workers if workers is not None else min(len(groups), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for made in pool.map(workbooks, groups.values()):
+            for path, content in made:
+                write(path, content)
     write(manifest_path, json.dumps(new_manifest, indent=0, sort_keys=True).encode("utf-8"))
     return written
 

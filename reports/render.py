@@ -15,6 +15,7 @@ an existing file for writing in place. Files the render did not write are pruned
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from reports.changes import plain_history
 from reports.colours import COMPARISON_FILL, COUNT_FILL, QUINTILE_FILL
@@ -53,15 +55,49 @@ class SiteResult:
     pages: dict[str, list[Path]] = field(default_factory=dict)   # kind → files
     seconds: dict[str, float] = field(default_factory=dict)      # step → seconds
     rewritten: list[Path] = field(default_factory=list)          # files whose content changed
+    alongside: object = None  # what render_site's `alongside` returned
 
     def bytes_of(self, kind: str) -> list[int]:
         return [p.stat().st_size for p in self.pages.get(kind, [])]
 
 
+# The markup of a value cell and a comparison badge, which every row of a profile repeats:
+# Python functions (escaping as the templates do) cost a fraction of a template macro's call.
+def badge(comparison: dict) -> Markup:
+    """A comparison's colour with its symbol and words (colour is never alone)."""
+    return Markup(f'<span class="badge f-{escape(comparison["code"])}"><span class="sym" aria-hidden="true">'
+                  f'{escape(comparison["symbol"])}</span> {escape(comparison["label"])}</span>')
+
+
+def cell_value(cell: dict, suffix: str = "") -> Markup:
+    """A value cell's text (with the unit's suffix when there is a value) and its footnote marks."""
+    marks = "".join(f'<sup class="fn"><a href="#not-{n}" aria-label="not {n}">{n}</a></sup>'
+                    for n in map(escape, cell["notes"]))
+    return Markup(f'{escape(cell["text"])}{escape(suffix) if cell["ok"] else ""}{marks}')
+
+
+class SiteEnvironment(Environment):
+    """The pages hand the templates dicts: `row.title` looks the key up first. (Jinja tries the
+    attribute first, and a dict has none of these, so every lookup raised and caught an
+    AttributeError: about a microsecond, a few thousand times per page.) No template calls a
+    dict's methods."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def environment() -> Environment:
-    return Environment(loader=PackageLoader("reports", "templates"),
-                       autoescape=select_autoescape(enabled_extensions=("html", "j2")),
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = SiteEnvironment(loader=PackageLoader("reports", "templates"),
+                          autoescape=select_autoescape(enabled_extensions=("html", "j2")),
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                          auto_reload=False)  # no file system look-up per page
+    env.globals.update(badge=badge, cell_value=cell_value)
+    return env
 
 
 def write_file(path: Path, content: str | bytes) -> bool:
@@ -107,7 +143,8 @@ def prune(out_dir: Path, keep: set[Path]) -> None:
 
 # Pages are rendered by forked worker processes that inherit the prepared data. Everything
 # a page needs is plain Python by then (SiteData.prepare, Layers.prepare), so the workers
-# never call polars or GEOS; a fork therefore cannot inherit a lock held by their threads.
+# never call polars, GEOS or DuckDB; a fork therefore cannot inherit a lock held by their
+# threads (the publication's snapshot may be running in a DuckDB thread at the fork).
 _SHARED: dict = {}
 
 
@@ -153,9 +190,11 @@ def workers_from_env(default: int | None = None) -> int:
 
 
 def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
-                kinds: set[str] | None = None) -> SiteResult:
+                kinds: set[str] | None = None, alongside=None) -> SiteResult:
     """Write every page of the site (or only the page `kinds` given, for the benchmark);
-    returns the files per kind and the seconds per step."""
+    returns the files per kind and the seconds per step. `alongside(data)`, given the
+    prepared SiteData, runs in this process while the workers render the pages (the
+    publication writes the downloads meanwhile); what it returns is in `result.alongside`."""
     started = time.perf_counter()
     result = SiteResult()
     data = SiteData(marts).prepare()
@@ -182,31 +221,46 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     result.seconds["prepare"] = time.perf_counter() - started
     step = time.perf_counter()
     plain_history(data)  # before the workers fork: they cannot run polars
-    _SHARED.update(data=data, layers=layers, env=environment(), common=common, out=out_dir,
-                   fetched=fetched)
+    env = environment()
+    for template in env.list_templates():  # compiled once here, not once in every worker
+        env.get_template(template)
+    _SHARED.update(data=data, layers=layers, env=env, common=common, out=out_dir, fetched=fetched)
+    workers = workers or workers_from_env()
+    pool = None
+    # The prepared data are millions of objects that live to the end: the collector leaves
+    # them alone while the pages are rendered (a full collection went through them all, and
+    # in a forked worker copied every memory page it touched), and looks at the pages' young
+    # objects less often (a page makes tens of thousands; half the collector's time).
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10_000, *thresholds[1:])
     try:
-        workers = workers or workers_from_env()
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             pool = multiprocessing.get_context("fork").Pool(workers, initializer=_plain_signals)
-            try:
-                done = pool.map(_render_job, jobs, chunksize=4)
-                pool.close()
-            finally:
-                pool.terminate()
-                pool.join()
-        else:
-            done = [_render_job(job) for job in jobs]
+            pending = pool.map_async(_render_job, jobs, chunksize=4)
+            pool.close()
+        # The memos' workbooks and the caller's work are done here meanwhile: polars stays
+        # out of the forked workers.
+        for lan, call in calls_of(data) if kinds is None or "call_memo" in kinds else []:
+            memo = out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call)
+            if write_file(memo, memo_xlsx(data, lan, call, ctx.data_label, ctx.fetched)):
+                result.rewritten.append(memo)
+        if alongside is not None:
+            side = time.perf_counter()
+            result.alongside = alongside(data)
+            result.seconds["alongside"] = time.perf_counter() - side
+        done = pending.get() if pool else [_render_job(job) for job in jobs]
     finally:
+        if pool:
+            pool.terminate()
+            pool.join()
         _SHARED.clear()
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
     for kind, name, written in done:
         result.pages.setdefault(kind, []).append(out_dir / name)
         if written:
             result.rewritten.append(out_dir / name)
-    # The memos' workbooks are written here: polars stays out of the forked workers.
-    for lan, call in calls_of(data) if kinds is None or "call_memo" in kinds else []:
-        memo = out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call)
-        if write_file(memo, memo_xlsx(data, lan, call, ctx.data_label, ctx.fetched)):
-            result.rewritten.append(memo)
     result.seconds["pages"] = time.perf_counter() - step
     result.seconds["workers"] = workers
     if kinds is None:
@@ -217,12 +271,13 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
 
 
 def render_downloads(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
-                     rewritten: list[Path] | None = None) -> list[Path]:
+                     rewritten: list[Path] | None = None, data: SiteData | None = None) -> list[Path]:
     """CSV and XLSX for every county and kommun under `out_dir/nedladdning/`; the files
-    whose content changed are appended to `rewritten`."""
+    whose content changed are appended to `rewritten`. `data`: the marts' SiteData when
+    already made (render_site's `alongside` is given it)."""
     def write(path: Path, content: str | bytes) -> None:
         if write_file(path, content) and rewritten is not None:
             rewritten.append(path)
 
-    return write_downloads(SiteData(marts), out_dir, ctx.data_label, ctx.fetched, write,
-                           workers=workers)
+    return write_downloads(data if data is not None else SiteData(marts), out_dir, ctx.data_label,
+                           ctx.fetched, write, workers=workers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
 
 from reports.labels import number
@@ -21,6 +22,7 @@ def esc(text: object) -> str:
     return escape(str(text), quote=True)
 
 
+@lru_cache(maxsize=1 << 16)  # a site's charts print about 900 000 coordinates, 60 000 different
 def c(value: float) -> str:
     """A coordinate with at most one decimal and no trailing zeros: 12.0 → '12', 3.25 → '3.2'."""
     text = ("%.1f" % value).rstrip("0").rstrip(".")

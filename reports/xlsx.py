@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
@@ -29,6 +30,10 @@ ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 NUMBER_STYLE = 1  # cellXfs index of the decimal format in styles.xml
 HEADER_STYLE = 2  # bold
+# Stands for the row's number in a row's XML until the sheet numbers it: a control code that
+# XML text never holds (ILLEGAL_XML removes it from every text cell).
+ROW_MARK = "\x01"
+ROWS_AT_A_TIME = 2000
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Sheet:
     widths: dict[str, float] = field(default_factory=dict)
     table: bool = True  # header row as an Excel table with filters and banded rows
     freeze: tuple[int, int] = (0, 0)  # rows, columns
+    rows: pl.Series | None = None  # the frame's row_xml when made beforehand
 
 
 def column_letter(index: int) -> str:
@@ -55,32 +61,42 @@ def _text(value: pl.Expr) -> pl.Expr:
             .str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True))
 
 
-def _cells(name: str, dtype: pl.DataType, letter: str, row: pl.Expr) -> pl.Expr:
-    """The XML of one column's cells (empty where the value is null or not a number)."""
-    col = pl.col(name)
+def _cells(name: str, dtype: pl.DataType, letter: str) -> pl.Expr:
+    """The XML of one column's cells (empty where the value is null or not a number), with
+    ROW_MARK for the row's number."""
+    col, ref = pl.col(name), f'r="{letter}{ROW_MARK}"'
     if dtype.is_float():
-        xml = pl.format(f'<c r="{letter}{{}}" s="{NUMBER_STYLE}"><v>{{}}</v></c>', row, col.cast(pl.String))
+        xml = pl.format(f'<c {ref} s="{NUMBER_STYLE}"><v>{{}}</v></c>', col.cast(pl.String))
         return pl.when(col.is_finite()).then(xml).otherwise(pl.lit(""))
     if dtype.is_integer():
-        xml = pl.format(f'<c r="{letter}{{}}"><v>{{}}</v></c>', row, col.cast(pl.String))
+        xml = pl.format(f'<c {ref}><v>{{}}</v></c>', col.cast(pl.String))
         return pl.when(col.is_not_null()).then(xml).otherwise(pl.lit(""))
     if dtype == pl.Boolean:
-        xml = pl.format(f'<c r="{letter}{{}}" t="b"><v>{{}}</v></c>', row, col.cast(pl.Int8).cast(pl.String))
+        xml = pl.format(f'<c {ref} t="b"><v>{{}}</v></c>', col.cast(pl.Int8).cast(pl.String))
         return pl.when(col.is_not_null()).then(xml).otherwise(pl.lit(""))
     text = _text(col.cast(pl.String))
-    xml = pl.format(f'<c r="{letter}{{}}" t="inlineStr"><is><t xml:space="preserve">{{}}</t></is></c>',
-                    row, text)
+    xml = pl.format(f'<c {ref} t="inlineStr"><is><t xml:space="preserve">{{}}</t></is></c>', text)
     return pl.when(col.is_not_null()).then(xml).otherwise(pl.lit(""))
 
 
-def _rows(frame: pl.DataFrame) -> str:
-    """<row> elements of the data, row 2 onwards."""
-    if frame.height == 0:
-        return ""
-    row = (pl.int_range(pl.len()) + 2).cast(pl.String)
-    cells = [_cells(name, dtype, column_letter(i), row) for i, (name, dtype) in enumerate(frame.schema.items())]
-    xml = frame.select(pl.format('<row r="{}">{}</row>', row, pl.concat_str(cells)).alias("xml"))
-    return "".join(xml["xml"].to_list())
+def row_xml(frame: pl.DataFrame) -> pl.Series:
+    """Each row's <row> element with ROW_MARK where its number goes: made once for a table
+    that many sheets are cut from (the downloads), numbered per sheet (`Sheet.rows`)."""
+    cells = [_cells(name, dtype, column_letter(i)) for i, (name, dtype) in enumerate(frame.schema.items())]
+    return frame.select(pl.format(f'<row r="{ROW_MARK}">{{}}</row>', pl.concat_str(cells))
+                        .alias("xml")).to_series()
+
+
+def _rows(sheet: Sheet) -> Iterator[str]:
+    """<row> elements of the data, row 2 onwards, a few thousand rows at a time (a county's
+    sheet is never one string in memory: it is zipped as it is made)."""
+    if sheet.frame.height == 0:
+        return
+    xml = row_xml(sheet.frame) if sheet.rows is None else sheet.rows
+    for start in range(0, xml.len(), ROWS_AT_A_TIME):
+        # str.replace beats polars' replace_all with a value per row by half
+        yield "".join([row.replace(ROW_MARK, str(n)) for n, row in
+                       enumerate(xml.slice(start, ROWS_AT_A_TIME).to_list(), start=start + 2)])
 
 
 def _header(frame: pl.DataFrame) -> str:
@@ -96,7 +112,7 @@ def _extent(sheet: Sheet) -> str:
     return f"A1:{last}{max(sheet.frame.height, 1) + 1}"  # a table needs a data row
 
 
-def _sheet_xml(sheet: Sheet, table_rel: str | None) -> str:
+def _sheet_xml(sheet: Sheet, table_rel: str | None) -> Iterator[str]:
     rows, cols = sheet.freeze
     view = ""
     if rows or cols:
@@ -107,15 +123,17 @@ def _sheet_xml(sheet: Sheet, table_rel: str | None) -> str:
                 f'<selection pane="{pane}" activeCell="{top_left}" sqref="{top_left}"/>')
     widths = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{sheet.widths[name]:.2f}" customWidth="1"/>'
                      for i, name in enumerate(sheet.frame.columns) if name in sheet.widths)
-    return (f'{HEADER}<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
-            f'<dimension ref="{_extent(sheet)}"/>'
-            f'<sheetViews><sheetView workbookViewId="0">{view}</sheetView></sheetViews>'
-            f'<sheetFormatPr defaultRowHeight="15"/>'
-            + (f"<cols>{widths}</cols>" if widths else "")
-            + f"<sheetData>{_header(sheet.frame)}{_rows(sheet.frame)}</sheetData>"
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-            + (f'<tableParts count="1"><tablePart r:id="{table_rel}"/></tableParts>' if table_rel else "")
-            + "</worksheet>")
+    yield (f'{HEADER}<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
+           f'<dimension ref="{_extent(sheet)}"/>'
+           f'<sheetViews><sheetView workbookViewId="0">{view}</sheetView></sheetViews>'
+           f'<sheetFormatPr defaultRowHeight="15"/>'
+           + (f"<cols>{widths}</cols>" if widths else "")
+           + f"<sheetData>{_header(sheet.frame)}")
+    yield from _rows(sheet)
+    yield ("</sheetData>"
+           '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+           + (f'<tableParts count="1"><tablePart r:id="{table_rel}"/></tableParts>' if table_rel else "")
+           + "</worksheet>")
 
 
 def _table_xml(sheet: Sheet, number: int) -> str:
@@ -162,7 +180,7 @@ def _core(title: str, subject: str, author: str, created: datetime) -> str:
 def workbook_bytes(sheets: list[Sheet], title: str = "", subject: str = "", author: str = "",
                    created: datetime = datetime(2000, 1, 1), decimals: int = 3) -> bytes:
     """An .xlsx file with `sheets` in order."""
-    parts: dict[str, str] = {}
+    parts: dict[str, str | Iterator[str]] = {}  # a sheet's XML comes in pieces as it is zipped
     overrides = [("/xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
                  ("/xl/styles.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"),
                  ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
@@ -213,6 +231,8 @@ def workbook_bytes(sheets: list[Sheet], title: str = "", subject: str = "", auth
     with zipfile.ZipFile(buffer, "w") as z:
         for name, text in [("[Content_Types].xml", content_types), *parts.items()]:
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, text.encode("utf-8"), compresslevel=6)
+            info.compress_type = zipfile.ZIP_DEFLATED  # zlib's default level, 6
+            with z.open(info, "w") as entry:  # deflate's output does not depend on the pieces
+                for piece in [text] if isinstance(text, str) else text:
+                    entry.write(piece.encode("utf-8"))
     return buffer.getvalue()

@@ -6,7 +6,9 @@ Prints the seconds to write all pages (21 county pages and their five views, 290
 the indicator pages, the start page), sequentially and with the default worker processes,
 the seconds to write the downloads cold and warm (unchanged files are kept), the bytes of
 each page kind and the DOM nodes of each kind's largest page (headless Chromium, every node
-text included, when Playwright and Chromium are there), each against its target. Asserts
+text included, when Playwright and Chromium are there), each against its target; and the
+publication's whole work as a build runs it (history, snapshot, site and downloads in a process
+of its own) on a copy of the built warehouse, first and unchanged, with its peak. Asserts
 nothing: the targets (a county page ≤ 300 kB; an indicator page ≤ 300 kB and ≤ 5 000 DOM
 nodes; a profile ≤ 1 MB) are in the README.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -82,9 +85,36 @@ def kb(n: float) -> str:
     return f"{n / 1024:,.0f} kB".replace(",", " ")
 
 
+def publication(data: Path) -> None:
+    """`write_publication` in a process of its own, as the build's publication step runs it, on
+    a copy of the built warehouse: a first publication (every file written) and the same
+    publication again (every page compared, nothing rewritten), wall and CPU seconds (its page
+    workers included) and the process's peak. Publishing must stay ≤ 4 s on two cores."""
+    from pipeline.own_process import in_own_process
+    from pipeline.publication_work import write_publication
+
+    label = "Demodata – syntetiska värden"
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "data"
+        for part in ("warehouse", "raw"):
+            shutil.copytree(data / part, copy / part)
+        for n, what in enumerate(("publication, first", "publication, unchanged")):
+            run = f"benchmark-{n}"
+            row = {"run_id": run, "data_label": label, "data_mode": "demo",
+                   "published_at": "2026-01-01T00:00:00Z", "fingerprint": run,
+                   "code_version": "", "catalog_version": ""}
+            started, cpu = time.perf_counter(), cpu_seconds()
+            made, peak = in_own_process(write_publication, str(copy), label, True, run, row)
+            print(f"{what:<44}{time.perf_counter() - started:>7.2f} s wall {cpu_seconds() - cpu:>7.2f} s CPU"
+                  f" ({made['rewritten_pages']} pages and {made['rewritten_files']} files written; "
+                  f"peak {peak or 0:.0f} MB; target ≤ 4 s on two cores)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, default=REPO / "data" / "published" / "uppvaxt.duckdb")
+    parser.add_argument("--data", type=Path, default=REPO / "data",
+                        help="the built data folder whose warehouse the publication is timed on")
     args = parser.parse_args()
     if not args.db.exists():
         print(f"{args.db} is missing: building the demo data first (make run)")
@@ -131,6 +161,7 @@ def main() -> None:
                   f" ({len(files)} files)")
         sizes = [p.stat().st_size for p in files]
         print(f"downloads total {kb(sum(sizes))}, largest {kb(max(sizes))}")
+    publication(args.data)
 
 
 if __name__ == "__main__":

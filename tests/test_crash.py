@@ -100,3 +100,33 @@ def test_killed_builds_leave_one_publication_and_no_run_in_progress(demo_build, 
     assert not list((data / "publications").glob(".staging-*"))  # leftovers removed
     assert not list((data / "raw").glob("*/*.tmp*"))
     assert manifest.read_bytes().endswith(b"\n")
+
+
+@pytest.mark.parametrize("part", ["publish", "render_downloads"])
+def test_a_publication_whose_snapshot_or_downloads_fail_changes_nothing(demo_build, tmp_path, monkeypatch,
+                                                                         part):
+    """The snapshot is written in a thread and the downloads beside the page workers: either
+    failing fails the publication with its error, leaves the current publication and the
+    warehouse's history as they were, and leaves no staging folder and no worker behind."""
+    import multiprocessing
+
+    from pipeline import publication_work
+    from pipeline.warehouse import read_table
+
+    data = copy_of(demo_build[0], tmp_path)
+    before = publication_seen(data)
+    history = read_table(data / "warehouse" / "uppvaxt.duckdb", "meta", "publication_history")
+
+    def fails(*args, **kwargs):
+        raise OSError(f"{part} kunde inte skrivas")
+
+    monkeypatch.setattr(publication_work, part, fails)
+    row = {"run_id": "failing-run", "data_label": "Demodata – syntetiska värden", "data_mode": "demo",
+           "published_at": "2026-01-01T00:00:00Z", "fingerprint": "x", "code_version": "c",
+           "catalog_version": "k"}
+    with pytest.raises(OSError, match="kunde inte skrivas"):
+        publication_work.write_publication(str(data), row["data_label"], True, "failing-run", row)
+    assert publication_seen(data) == before
+    assert not list((data / "publications").glob(".staging-*"))
+    assert read_table(data / "warehouse" / "uppvaxt.duckdb", "meta", "publication_history").equals(history)
+    assert not multiprocessing.active_children()

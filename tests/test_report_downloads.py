@@ -8,8 +8,9 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
-from reports.downloads import FOLDER, csv_bytes, neutralise, xlsx_bytes
+from reports.downloads import FOLDER, csv_bytes, neutralise, wide_table, xlsx_bytes
 from reports.labels import COMPARISON, RANK_BAND, TREND
+from reports.model import SiteData
 from reports.render import ReportContext, render_downloads
 
 CTX = ReportContext(run_id="r", data_label="Demodata – syntetiska värden", is_demo=True, fetched="2026-11-23")
@@ -119,3 +120,16 @@ def test_unchanged_files_are_not_rewritten(site_marts, tmp_path):
     before = {p: p.stat().st_mtime_ns for p in files}
     render_downloads(site_marts, tmp_path, CTX, workers=1)
     assert {p: p.stat().st_mtime_ns for p in files} == before
+
+
+def test_each_workbook_is_the_workbook_of_its_own_rows(folder, site_marts):
+    """Workbooks are written a county at a time from rows' XML made once for the county and
+    its kommuner: each file is byte for byte the workbook made from its CSV's rows alone."""
+    for stem, title in (("lan-05-ostergotlands-lan",
+                         "Östergötlands län: kommuner, delregioner, länet och riket"),
+                        ("kommun-0580-linkoping", "Linköping (Östergötlands län)")):
+        rows = wide_table(SiteData(site_marts))
+        codes = read_csv(folder / f"{stem}.csv")["Områdeskod"].unique(maintain_order=True).to_list()
+        frame = pl.concat([rows.filter(pl.col("Områdeskod") == c) for c in codes])
+        assert (folder / f"{stem}.xlsx").read_bytes() == xlsx_bytes(frame, title, CTX.data_label, CTX.fetched)
+        assert (folder / f"{stem}.csv").read_bytes() == csv_bytes(frame)

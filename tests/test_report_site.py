@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from dataclasses import replace
 
 import polars as pl
 import pytest
 
-from reports.render import ReportContext, render_site
+from reports.render import ReportContext, environment, render_site
 from tests.coordination_frames import with_coordination
 
 CTX = ReportContext(run_id="test-run-7f3a", data_label="Demodata – syntetiska värden", is_demo=True,
@@ -189,3 +190,50 @@ def test_the_county_support_table_lists_what_is_worth_reading_and_names_the_rest
     assert quiet and int(quiet[1]) > 0 and "raderna finns i kommunernas profiler" in after
     named = sum(len(line.split(", ")) for line in re.findall(r"<li><strong>[^<]*</strong> ([^<]*)</li>", after))
     assert named == int(quiet[1])  # every combination left out of the table is named
+
+
+# The Jinja macros a value cell and a badge were before they became Python functions.
+MACROS = """{% macro badge(c) -%}
+<span class="badge f-{{ c.code }}"><span class="sym" aria-hidden="true">{{ c.symbol }}</span> {{ c.label }}</span>
+{%- endmacro %}
+{% macro fn(cell) -%}
+{% for n in cell.notes %}<sup class="fn"><a href="#not-{{ n }}" aria-label="not {{ n }}">{{ n }}</a></sup>{% endfor %}
+{%- endmacro %}
+{% macro value(cell, suffix="") -%}
+{{ cell.text }}{% if cell.ok %}{{ suffix }}{% endif %}{{ fn(cell) }}
+{%- endmacro %}"""
+
+
+@pytest.mark.parametrize("cell, suffix", [
+    ({"text": "12,5", "ok": True, "notes": []}, "\u00a0%"),
+    ({"text": "<1 & 2>", "ok": True, "notes": [1, 12]}, "<b>"),
+    ({"text": "Dolt", "ok": False, "notes": [3]}, " kr"),
+    ({"text": "–", "ok": False, "notes": []}, ""),
+])
+def test_value_cells_and_badges_are_the_markup_the_macros_made(cell, suffix):
+    env = environment()
+    comparison = {"code": "much_worse", "symbol": "−−", "label": "Mycket sämre & <värre>"}
+    made = env.from_string("{{ cell_value(cell, suffix) }}|{{ cell_value(cell) }}|{{ badge(c) }}")
+    before = env.from_string(MACROS + "{{ value(cell, suffix) }}|{{ value(cell) }}|{{ badge(c) }}")
+    assert made.render(cell=cell, suffix=suffix, c=comparison) == \
+        before.render(cell=cell, suffix=suffix, c=comparison).lstrip("\n")
+
+
+def test_work_alongside_the_pages_has_the_prepared_data_and_its_error_stops_the_site(site_marts, tmp_path):
+    result = render_site(site_marts, tmp_path, CTX, workers=2, kinds={"start"},
+                         alongside=lambda data: (len(data.latest), len(data.series)))
+    assert result.alongside[0] > 0 and result.alongside[1] > 0  # prepared before the fork
+    assert (tmp_path / "index.html").exists() and result.seconds["alongside"] >= 0
+
+    def fails(data):
+        raise ValueError("nedladdningarna kunde inte skrivas")
+
+    with pytest.raises(ValueError, match="nedladdningarna"):
+        render_site(site_marts, tmp_path / "again", CTX, workers=2, kinds={"start"}, alongside=fails)
+    assert not multiprocessing.active_children()  # the workers are gone
+
+
+def test_templates_read_a_dicts_keys_and_an_objects_attributes():
+    env = environment()
+    template = env.from_string("{{ d.title }}|{{ d.missing }}|{{ o.fetched }}|{{ d.items is defined }}")
+    assert template.render(d={"title": "<Titel>"}, o=CTX) == "&lt;Titel&gt;||2026-11-23|True"

@@ -24,18 +24,18 @@ def _x_positions(periods: tuple[int, ...], width: float) -> dict[int, str]:
     return {p: c(LEFT + (p - first) / span * (width - RIGHT - LEFT)) for p in range(first, last + 1)}
 
 
-def trend_panel(series: list[Point], lan: list[Point], riket: list[Point], periods: list[int],
-                label: str, width: float = WIDTH, height: float = HEIGHT,
-                domain: tuple[float, float] | None = None) -> str:
-    """`periods` fixes the x axis (all panels of an indicator share the years they show);
-    `domain` the y axis (the indicator's shared axis; by default the panel's own values)."""
-    lo, hi = domain or padded_domain([v for s in (series, lan, riket) for p in s for v in p[1:]])
-    xs = _x_positions(tuple(periods), width)
+def _y(lo: float, hi: float, height: float):
     y0, scale = height - BOTTOM, (height - BOTTOM - TOP) / (hi - lo)
 
     def y(value: float) -> str:  # an interval beyond a shared axis is cut at its end
         return "%.1f" % (y0 - (min(max(value, lo), hi) - lo) * scale)
+    return y
 
+
+@lru_cache(maxsize=1024)
+def _axes(lo: float, hi: float, first: int, last: int, width: float, height: float) -> str:
+    """Grid, tick labels and the first and last year: the same in every panel of an indicator."""
+    y = _y(lo, hi, height)
     ticks = nice_ticks(lo, hi, 2)
     body = []
     for tick in ticks:
@@ -43,20 +43,42 @@ def trend_panel(series: list[Point], lan: list[Point], riket: list[Point], perio
         body.append(f'<line class="grid" x1="{c(LEFT)}" y1="{ty}" x2="{c(width - RIGHT)}" y2="{ty}"/>'
                     f'<text x="{c(LEFT - 3)}" y="{float(ty) + 3.5:.1f}" text-anchor="end" class="tick">'
                     f'{tick_label(tick, ticks)}</text>')
-    body.append(text(LEFT, height - 4, str(periods[0]), "start", "tick"))
-    if periods[-1] != periods[0]:
-        body.append(text(width - RIGHT, height - 4, str(periods[-1]), "end", "tick"))
+    body.append(text(LEFT, height - 4, str(first), "start", "tick"))
+    if last != first:
+        body.append(text(width - RIGHT, height - 4, str(last), "end", "tick"))
+    return "".join(body)
+
+
+@lru_cache(maxsize=4096)
+def _lines(points: tuple[Point, ...], cls: str, periods: tuple[int, ...], width: float,
+           height: float, lo: float, hi: float) -> str:
+    """One series' line (a lone year of the area's own series as a dot); the län's and
+    riket's lines are the same in many panels."""
+    xs, y, body = _x_positions(periods, width), _y(lo, hi, height), []
+    for run in runs([(xs[p], y(v)) if v is not None else None for p, v, _, _ in points]):
+        if len(run) > 1:
+            body.append(f'<polyline class="{cls}" points="{" ".join(f"{a},{b}" for a, b in run)}"/>')
+        elif cls == "ln-k":  # a lone year still shows
+            body.append(f'<circle class="pt" cx="{run[0][0]}" cy="{run[0][1]}" r="2"/>')
+    return "".join(body)
+
+
+def trend_panel(series: list[Point], lan: list[Point], riket: list[Point], periods: list[int],
+                label: str, width: float = WIDTH, height: float = HEIGHT,
+                domain: tuple[float, float] | None = None) -> str:
+    """`periods` fixes the x axis (all panels of an indicator share the years they show);
+    `domain` the y axis (the indicator's shared axis; by default the panel's own values)."""
+    lo, hi = domain or padded_domain([v for s in (series, lan, riket) for p in s for v in p[1:]])
+    axis = tuple(periods)
+    xs, y = _x_positions(axis, width), _y(lo, hi, height)
+    body = [_axes(lo, hi, periods[0], periods[-1], width, height)]
     band = [p for p in series if p[1] is not None and p[2] is not None and p[3] is not None]
     for run in runs([p if p in band else None for p in series]):
         upper = " ".join(f"{xs[p]},{y(h)}" for p, _, _, h in run)
         lower = " ".join(f"{xs[p]},{y(low)}" for p, _, low, _ in reversed(run))
         body.append(f'<polygon class="band" points="{upper} {lower}"/>')
     for points, cls in ((riket, "ln-r"), (lan, "ln-l"), (series, "ln-k")):
-        for run in runs([(xs[p], y(v)) if v is not None else None for p, v, _, _ in points]):
-            if len(run) > 1:
-                body.append(f'<polyline class="{cls}" points="{" ".join(f"{a},{b}" for a, b in run)}"/>')
-            elif cls == "ln-k":  # a lone year still shows
-                body.append(f'<circle class="pt" cx="{run[0][0]}" cy="{run[0][1]}" r="2"/>')
+        body.append(_lines(tuple(points), cls, axis, width, height, lo, hi))
     return svg(width, height, "".join(body), label, cls="trend")
 
 
@@ -72,10 +94,6 @@ def legend(lan_name: str, national_name: str = "Riket") -> str:
 
 PANEL_W, PANEL_H, COLUMNS = 160.0, 96.0, 4
 P_LEFT, P_RIGHT, P_TOP, P_BOTTOM = 30.0, 8.0, 18.0, 16.0
-
-
-def _clamp(value: float, lo: float, hi: float) -> float:
-    return min(max(value, lo), hi)
 
 
 def county_panels(panels: list[tuple[str, list[Point]]], lan: list[Point], riket: list[Point],
@@ -95,11 +113,16 @@ def county_panels(panels: list[tuple[str, list[Point]]], lan: list[Point], riket
     ticks = nice_ticks(lo, hi, 2)
     x0, x1, y0, y1 = P_LEFT, PANEL_W - P_RIGHT, PANEL_H - P_BOTTOM, P_TOP
 
+    # Each year's step from the panel's left edge once (the sums are taken in the same order
+    # as `ox + x0 + step`, so every coordinate is the same to the last bit).
+    steps = {p: (p - first) / span * (x1 - x0) for p in range(first, last + 1)}
+    scale, height_px = hi - lo, y0 - y1
+
     def x(p: int, ox: float = 0.0) -> float:
-        return ox + x0 + (p - first) / span * (x1 - x0)
+        return ox + x0 + steps[p]
 
     def y(v: float, oy: float = 0.0) -> float:
-        return oy + y0 - (_clamp(v, lo, hi) - lo) / (hi - lo) * (y0 - y1)
+        return oy + y0 - (min(max(v, lo), hi) - lo) / scale * height_px
 
     def line(points: list[Point], ox: float = 0.0, oy: float = 0.0) -> tuple[str, list]:
         d, lone = [], []
@@ -124,8 +147,8 @@ def county_panels(panels: list[tuple[str, list[Point]]], lan: list[Point], riket
     for n, (name, series) in enumerate(panels):
         ox, oy = (n % columns) * PANEL_W, (n // columns) * PANEL_H
         names.append(text(ox + x0, oy + 12, name + (" ↕" if beyond(series, domain) else ""), "start", "pn"))
-        with_ci = [p for p in series if p[1] is not None and p[2] is not None and p[3] is not None]
-        for run in runs([p if p in with_ci else None for p in series]):
+        for run in runs([p if p[1] is not None and p[2] is not None and p[3] is not None else None
+                         for p in series]):
             outline = ([(x(p, ox), y(h, oy)) for p, _, _, h in run]
                        + [(x(p, ox), y(low, oy)) for p, _, low, _ in reversed(run)])
             band.append(relative_path(outline, close=True))
