@@ -141,9 +141,9 @@ def _regular_rows(body: bytes) -> tuple[pl.DataFrame, str | None] | None:
 def read_page(body: bytes, record: RawRecord | None, label: str,
               decode: Callable[[bytes, str], Any]) -> tuple[Page, str | None]:
     """A data page and its next page's address. A regular page is read into columns by
-    polars (six times faster than objects in Python: a large catalogue has millions of
-    values); anything else is decoded and left to the careful parser, which names what is
-    wrong."""
+    Arrow's JSON reader (six times faster than objects in Python: a large catalogue has
+    millions of values); anything else is decoded and left to the careful parser, which
+    names what is wrong."""
     regular = _regular_rows(body)
     if regular is not None:
         return Page(None, record, label, body=body, rows=regular[0]), regular[1]
