@@ -19,18 +19,76 @@ from checks.publication_models import HISTORY_MODELS
 from checks.validate import column_docs, validate
 from pipeline.layout import DataLayout
 from pipeline.publication import discard_release, finish_release, save_record, start_release
-from pipeline.warehouse import (HISTORY_TABLES, ExtraTable, hold, publish, published_run,
+from pipeline.sql_text import literal, quote
+from pipeline.warehouse import (HISTORY_TABLES, ExtraTable, hold, publish, published_run, query,
                                 read_published, read_table, release, write_table)
-from reports.model import Marts
+from reports.downloads import AreaFacts
+from reports.model import NATIONAL, SERIES_AREAS, SITE_FACT_COLUMNS, Marts, latest_periods
 from reports.render import ReportContext, render_downloads, render_site
 from sources.geography import boundaries
-from transforms.changes import append, decision_states, history_row, kpi_states, value_changes
+from transforms.changes import (KEY, TRACKED, append, decision_states, history_row, kpi_states,
+                                value_changes)
 
+FACTS = "marts.fact_indicator"
 # Marts fields read from tables of another name; the others are read by their own name
 # from marts.* or meta.* (a field the site adds is filled without a change here).
-MARTS_TABLES = {"facts": "marts.fact_indicator", "indicators": "marts.indicator",
+MARTS_TABLES = {"facts": FACTS, "indicators": "marts.indicator",
                 "areas": "marts.area", "peers": "marts.peer_group",
                 "funnels": "marts.funnel_limit", "methods": "marts.method"}
+
+
+def _in(values: list[str]) -> str:
+    return f"({', '.join(literal(v) for v in values)})"
+
+
+def fetched_at(paths: DataLayout) -> pl.DataFrame:
+    """Per indicator, the newest fetched_at of its facts (kpi_states, fetch_dates and
+    fetched_date give the same answer as on the whole fact table)."""
+    return query(paths.warehouse, f"SELECT indicator_id, max(fetched_at) AS fetched_at FROM {FACTS} "
+                                  "GROUP BY indicator_id ORDER BY indicator_id")
+
+
+def site_facts(paths: DataLayout) -> pl.DataFrame:
+    """The fact rows and columns the site reads (reports/model.py SiteData): the national
+    rows, the series of kommuner and län (sex T, all) and every row of an indicator's latest
+    year, in the table's order; about a third of the rows and two thirds of the columns."""
+    columns = f"COLUMNS(lambda c: c IN {_in(SITE_FACT_COLUMNS)})"
+    national = query(paths.warehouse, f"SELECT {columns} FROM {FACTS} WHERE area_type IN {_in(NATIONAL)}")
+    latest = pl.DataFrame(list(latest_periods(national).items()), orient="row",
+                          schema={"indicator_id": pl.String, "period": pl.Int64})
+    del national
+    return query(paths.warehouse, f"""
+        SELECT {columns} FROM {FACTS}
+        WHERE area_type IN {_in(NATIONAL)}
+           OR (sex = 'T' AND breakdown = 'all' AND area_type IN {_in(SERIES_AREAS)})
+           OR (indicator_id, period) IN (SELECT (indicator_id, period) FROM _latest)
+        ORDER BY rowid""", frames={"_latest": latest})
+
+
+def area_facts(paths: DataLayout) -> AreaFacts:
+    """Every fact row, an area set at a time, for the downloads (in the table's order)."""
+    years = query(paths.warehouse, f"SELECT DISTINCT period FROM {FACTS} ORDER BY period")
+    return AreaFacts(years["period"].to_list(), lambda codes: query(
+        paths.warehouse, f"SELECT * FROM {FACTS} WHERE list_contains(?, area_code) ORDER BY rowid",
+        [codes]))
+
+
+def changed_facts(paths: DataLayout) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The published and the new fact rows (key and tracked columns) of every key whose
+    tracked columns are not exactly the same in both: the only rows `value_changes` can
+    flag. DuckDB compares the two tables, so only those rows reach this process."""
+    tracked = ", ".join(quote(c) for c in KEY + TRACKED)
+    keys = ", ".join(quote(c) for c in KEY)
+    both = query(paths.warehouse, f"""
+        WITH old AS (SELECT {tracked} FROM published.{FACTS}),
+             new AS (SELECT {tracked} FROM {FACTS}),
+             changed AS MATERIALIZED (
+                 SELECT {keys} FROM (FROM old EXCEPT ALL FROM new)
+                 UNION SELECT {keys} FROM (FROM new EXCEPT ALL FROM old))
+        SELECT true AS _old, * FROM old SEMI JOIN changed USING ({keys})
+        UNION ALL SELECT false AS _old, * FROM new SEMI JOIN changed USING ({keys})""",
+                 attach={"published": paths.published})
+    return (both.filter(pl.col("_old")).drop("_old"), both.filter(~pl.col("_old")).drop("_old"))
 
 
 def fetched_date(facts: pl.DataFrame) -> str:
@@ -63,11 +121,13 @@ def site_marts(paths: DataLayout, history: dict[str, pl.DataFrame]) -> Marts:
     return Marts(**values)
 
 
-def history_tables(paths: DataLayout, run_id: str, publication: dict, facts: pl.DataFrame,
+def history_tables(paths: DataLayout, run_id: str, publication: dict, fetched: pl.DataFrame,
                    marts: dict[str, pl.DataFrame | None]) -> dict[str, pl.DataFrame]:
     """The three history tables with this publication appended. The kept history is the
     current publication's (exactly the publications readers have seen); the warehouse's copy
-    serves when there is no published one."""
+    serves when there is no published one. The facts are the warehouse's, compared in DuckDB
+    with the published ones; `fetched`: rows with indicator_id and fetched_at (`fetched_at`,
+    or the fact table itself)."""
     current = published_run(paths.published) or {}
     previous_run = current.get("run_id")
     kept = {}
@@ -76,12 +136,13 @@ def history_tables(paths: DataLayout, run_id: str, publication: dict, facts: pl.
         kept[name] = read_published(paths.published, schema, table) if previous_run else None
         if kept[name] is None and not previous_run:
             kept[name] = _table(paths, name)
-    old_facts = read_published(paths.published, "marts", "fact_indicator") if previous_run else None
-    changes = value_changes(old_facts, facts, run_id, previous_run)
+    old_facts, new_facts = changed_facts(paths) if previous_run else (None, None)
+    changes = value_changes(old_facts, new_facts, run_id, previous_run)
     decisions = decision_states(run_id, marts.get("goal_progress"), marts.get("need_index"),
                                 marts.get("watch_list"))
-    states = kpi_states(marts["indicator"], marts.get("data_quality"), facts)
-    row = history_row(publication, previous_run, facts.height, changes, states)
+    states = kpi_states(marts["indicator"], marts.get("data_quality"), fetched)
+    n_values = query(paths.warehouse, f"SELECT count(*) AS n FROM {FACTS}")["n"][0]
+    row = history_row(publication, previous_run, n_values, changes, states)
     return {"meta.publication_history": append(kept["meta.publication_history"], row, run_id),
             "meta.publication_change": append(kept["meta.publication_change"], changes, run_id),
             "meta.decision_history": append(kept["meta.decision_history"], decisions, run_id)}
@@ -106,11 +167,11 @@ def write_publication(data_dir: str, label: str, is_demo: bool, run_id: str,
     paths = DataLayout(Path(data_dir))
     hold(paths.warehouse)
     try:
-        facts = read_table(paths.warehouse, "marts", "fact_indicator")
+        fetched = fetched_at(paths)
         marts = {name: _table(paths, f"marts.{name}") for name in
                  ("indicator", "goal_progress", "need_index", "watch_list")}
         marts["data_quality"] = _table(paths, "meta.data_quality")
-        history = history_tables(paths, run_id, publication_row, facts, marts)
+        history = history_tables(paths, run_id, publication_row, fetched, marts)
         staging = start_release(paths.data, run_id)
         try:
             save_record(paths.raw, paths.warehouse, publication_row)
@@ -121,13 +182,16 @@ def write_publication(data_dir: str, label: str, is_demo: bool, run_id: str,
                     publish, paths.warehouse, staging.database,
                     publication=pl.DataFrame([publication_row]),
                     extra=documented(history, label if is_demo else ""))
-                # The facts already read (a second copy would cost a few hundred MB at once).
-                site_data = site_marts(paths, {**history, MARTS_TABLES["facts"]: facts})
+                # Only the fact rows the pages read; the downloads read theirs a county at a
+                # time (the whole table would be gigabytes at a few hundred indicators).
+                site_data = site_marts(paths, {**history, FACTS: site_facts(paths)})
                 ctx = ReportContext(run_id=run_id, data_label=label, is_demo=is_demo,
-                                    fetched=fetched_date(facts))
+                                    fetched=fetched_date(fetched))
                 rewritten_downloads: list = []
-                site = render_site(site_data, staging.site, ctx, alongside=lambda data: render_downloads(
-                    site_data, staging.site, ctx, rewritten=rewritten_downloads, data=data))
+                site = render_site(site_data, staging.site, ctx, fetched_at=fetched,
+                                   alongside=lambda data: render_downloads(
+                                       site_data, staging.site, ctx, rewritten=rewritten_downloads,
+                                       data=data, facts=area_facts(paths)))
                 download_files = site.alongside
                 counts = snapshot.result()
             largest = {kind: max(site.bytes_of(kind)) for kind in site.pages}  # before the move

@@ -288,6 +288,29 @@ def read_table(database: Path, schema: str, table: str, columns: list[str] | Non
         con.close()
 
 
+def query(database: Path, sql: str, params: list | None = None, *,
+          frames: dict[str, pl.DataFrame] | None = None,
+          attach: dict[str, Path] | None = None) -> pl.DataFrame:
+    """The rows of a read-only `sql` over `database` (with `params`): only what it selects
+    reaches the process, not the tables it reads. `frames` are visible to it by name, and
+    `attach` opens other DuckDB files (the published snapshot) read-only under an alias."""
+    if not database.exists():
+        raise FileNotFoundError(f"warehouse {database} does not exist")
+    con = duckdb.connect(str(database))  # the writer's configuration, as read_table
+    attached: list[str] = []
+    try:
+        for name, frame in (frames or {}).items():
+            con.register(name, frame)
+        for alias, path in (attach or {}).items():
+            con.execute(f"ATTACH {_literal(str(path))} AS {_quote(alias)} (READ_ONLY)")
+            attached.append(alias)
+        return con.sql(sql, params=params).pl()
+    finally:
+        for alias in attached:  # attachments belong to the database, not the connection
+            con.execute(f"DETACH DATABASE IF EXISTS {_quote(alias)}")
+        con.close()
+
+
 def read_published(published: Path, schema: str, table: str) -> pl.DataFrame | None:
     """A table of the published snapshot, or None when there is no snapshot or no such table."""
     if not published.exists():

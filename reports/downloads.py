@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -56,9 +58,26 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
         for c, dtype in frame.schema.items() if dtype == pl.String)
 
 
-def wide_table(data: SiteData) -> pl.DataFrame:
-    """All areas' rows, Swedish columns, in display order (before any filtering)."""
-    facts = data.m.facts
+@dataclass(frozen=True)
+class AreaFacts:
+    """Every row of the fact table, an area set at a time (`of(codes)`), and every year the
+    table has: a file's year columns are the same whichever areas it holds."""
+    years: list[int]
+    of: Callable[[list[str]], pl.DataFrame]
+
+
+def all_facts(facts: pl.DataFrame) -> AreaFacts:
+    """AreaFacts of a fact table in memory."""
+    return AreaFacts(sorted(facts["period"].unique().to_list()),
+                     lambda codes: facts.filter(pl.col("area_code").is_in(codes)))
+
+
+def wide_table(data: SiteData, facts: pl.DataFrame | None = None,
+               years: list[int] | None = None) -> pl.DataFrame:
+    """The areas' rows, Swedish columns, in display order (before any filtering): of every
+    area in `data.m.facts`, or of the fact rows given (which hold the rows of the län and the
+    national areas their areas are compared with), with a column for each of `years`."""
+    facts = data.m.facts if facts is None else facts
     periods = pl.DataFrame({"indicator_id": list(data.latest_period),
                             "period": list(data.latest_period.values())},
                            schema={"indicator_id": pl.String, "period": pl.Int32})
@@ -66,7 +85,8 @@ def wide_table(data: SiteData) -> pl.DataFrame:
     series = (facts.select(*keys, "period", "value").sort("period")
               .with_columns(pl.col("value").round(4))
               .pivot(on="period", index=keys, values="value", sort_columns=True))
-    years = [c for c in series.columns if c not in keys]
+    years = [c for c in series.columns if c not in keys] if years is None else [str(y) for y in years]
+    series = series.with_columns(pl.lit(None, pl.Float64).alias(y) for y in years if y not in series.columns)
     latest = facts.join(periods, on=["indicator_id", "period"], how="inner")
     bench = latest.filter(pl.col("status") == "ok").select(
         "indicator_id", "sex", "breakdown", bench_code="area_code", bench_value="value")
@@ -173,11 +193,13 @@ def download_sets(data: SiteData) -> list[tuple[str, str, list[str]]]:
 
 
 def write_downloads(data: SiteData, out_dir: Path, label: str, vintage: str,
-                    write, workers: int | None = None) -> list[Path]:
+                    write, workers: int | None = None, facts: AreaFacts | None = None) -> list[Path]:
     """Write every county's and kommun's CSV and XLSX under `out_dir/nedladdning/`.
 
     `write(path, bytes)` stores a file atomically. Files whose content did not change are
-    left as they are (the manifest keeps the hash each XLSX was made from).
+    left as they are (the manifest keeps the hash each XLSX was made from). A county and its
+    kommuner are made together from their own rows (`facts`, by default `data.m.facts`), so
+    no step holds every area's rows at once.
     """
     folder = out_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -186,51 +208,54 @@ def write_downloads(data: SiteData, out_dir: Path, label: str, vintage: str,
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = {}
-    table = wide_table(data)
+    facts = facts if facts is not None else all_facts(data.m.facts)
     code_column = COLUMNS["area_code"]
-    parts = {code: frame for (code,), frame in table.partition_by(code_column, as_dict=True,
-                                                                   maintain_order=True).items()}
-    # Each area's CSV rows once: a kommun's rows are in its county's file too.
-    head = csv_bytes(table.clear())
-    rows = {code: csv_bytes(frame, header=False) for code, frame in parts.items()}
-    groups: dict[str, list[tuple[Path, str, list[str]]]] = {}
-    written, new_manifest = [], {}
+    groups: dict[str, list[tuple[str, str, list[str]]]] = {}
     for stem, title, codes in download_sets(data):
-        present = [c for c in codes if c in parts]
-        csv = head + b"".join(rows[c] for c in present)
-        digest = hashlib.sha256(csv + label.encode() + vintage.encode()).hexdigest()
-        csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
-        if not csv_path.exists() or csv_path.read_bytes() != csv:
-            write(csv_path, csv)
-        new_manifest[stem] = digest
-        if manifest.get(stem) != digest or not xlsx_path.exists():
-            # A county's workbook and its kommuner's share their rows' XML.
-            groups.setdefault(data.lan_of.get(codes[-1]) or codes[-1], []).append((xlsx_path, title, present))
-        written += [csv_path, xlsx_path]
-    del rows  # before the workbooks' XML is made
+        groups.setdefault(data.lan_of.get(codes[-1]) or codes[-1], []).append((stem, title, codes))
 
-    def workbooks(jobs: list[tuple[Path, str, list[str]]]) -> list[tuple[Path, bytes]]:
-        """One county's workbooks: each row's XML made once for them all (a county at a time
-        keeps the memory small); each workbook only numbers its rows and compresses them."""
-        codes = list(dict.fromkeys(c for _, _, present in jobs for c in present))
-        frame = pl.concat([parts[c] for c in codes] or [table.clear()])
-        xml = {code: f["xml"] for (code,), f in frame.select(code_column).with_columns(row_xml(frame))
-               .partition_by(code_column, as_dict=True, maintain_order=True).items()}
-        about = row_xml(pl.concat([about_frame(title, label, vintage) for _, title, _ in jobs]))
-        size = about.len() // len(jobs)
-        out = []
-        for n, (path, title, present) in enumerate(jobs):
-            data_rows = pl.concat([xml[c] for c in present]) if present else pl.Series("xml", [], pl.String)
-            out.append((path, xlsx_bytes(pl.concat([parts[c] for c in present] or [table.clear()]), title,
-                                         label, vintage, rows=(data_rows, about.slice(n * size, size)))))
-        return out
+    def county(sets: list[tuple[str, str, list[str]]]) -> tuple[dict[str, str], list[tuple[Path, bytes]]]:
+        """One county's files and its kommuners' (whose rows are in the county's file too):
+        the manifest's digests and the files whose content may have changed."""
+        table = wide_table(data, facts.of(list(dict.fromkeys(c for _, _, codes in sets for c in codes))),
+                           facts.years)
+        parts = {code: frame for (code,), frame in table.partition_by(code_column, as_dict=True,
+                                                                       maintain_order=True).items()}
+        # Each area's CSV rows and XML once, for every file it is in.
+        head = csv_bytes(table.clear())
+        rows = {code: csv_bytes(frame, header=False) for code, frame in parts.items()}
+        digests, out, jobs = {}, [], []
+        for stem, title, codes in sets:
+            present = [c for c in codes if c in parts]
+            csv = head + b"".join(rows[c] for c in present)
+            digests[stem] = hashlib.sha256(csv + label.encode() + vintage.encode()).hexdigest()
+            csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+            if not csv_path.exists() or csv_path.read_bytes() != csv:
+                out.append((csv_path, csv))
+            if manifest.get(stem) != digests[stem] or not xlsx_path.exists():
+                jobs.append((xlsx_path, title, present))
+        del rows
+        if jobs:
+            # Each workbook only numbers its rows and compresses them.
+            codes = list(dict.fromkeys(c for _, _, present in jobs for c in present))
+            frame = pl.concat([parts[c] for c in codes] or [table.clear()])
+            xml = {code: f["xml"] for (code,), f in frame.select(code_column).with_columns(row_xml(frame))
+                   .partition_by(code_column, as_dict=True, maintain_order=True).items()}
+            about = row_xml(pl.concat([about_frame(title, label, vintage) for _, title, _ in jobs]))
+            size = about.len() // len(jobs)
+            for n, (path, title, present) in enumerate(jobs):
+                data_rows = pl.concat([xml[c] for c in present]) if present else pl.Series("xml", [], pl.String)
+                out.append((path, xlsx_bytes(pl.concat([parts[c] for c in present] or [table.clear()]), title,
+                                             label, vintage, rows=(data_rows, about.slice(n * size, size)))))
+        return digests, out
 
     # Threads: polars and zlib do the work and let go of the interpreter meanwhile.
     workers = workers if workers is not None else min(len(groups), os.cpu_count() or 1)
+    new_manifest = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for made in pool.map(workbooks, groups.values()):
+        for digests, made in pool.map(county, groups.values()):
+            new_manifest.update(digests)
             for path, content in made:
                 write(path, content)
     write(manifest_path, json.dumps(new_manifest, indent=0, sort_keys=True).encode("utf-8"))
-    return written
-
+    return [folder / f"{stem}.{kind}" for stem, _, _ in download_sets(data) for kind in ("csv", "xlsx")]

@@ -36,6 +36,8 @@ LATEST_COLUMNS = [
 ]
 OPTIONAL_COLUMNS = ["stale", "value_note",  # data quality (issue 9), when present
                     "ci_approximate", "source_id"]  # a weighted survey's count is weighted
+SITE_FACT_COLUMNS = LATEST_COLUMNS + OPTIONAL_COLUMNS
+SERIES_AREAS = ["kommun", "lan", *NATIONAL]  # the areas whose series (sex T, all) are drawn
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,27 @@ def survey_heading(source: str, period: int | None) -> str:
     return source if period is None or str(period) in source else f"{source}, {period}"
 
 
+def latest_periods(facts: pl.DataFrame) -> dict[str, int]:
+    """Per indicator, the latest year with a national value (riket or all respondents). A
+    survey's all-respondents row counts hidden too: a new version of a wave may hide it
+    (a late delivery's pupils would show in its difference), not the wave's other cells.
+    Reads only the national rows."""
+    frame = (facts.filter(pl.col("area_type").is_in(NATIONAL)
+                          & ((pl.col("status") == "ok") | (pl.col("area_type") == "total"))
+                          & (pl.col("sex") == "T") & (pl.col("breakdown") == "all"))
+             .group_by("indicator_id").agg(pl.col("period").max()).sort("indicator_id"))
+    return dict(frame.iter_rows())
+
+
 class SiteData:
-    """Shared, precomputed views of the marts (built once per site)."""
+    """Shared, precomputed views of the marts (built once per site).
+
+    Of the fact table it reads only `SITE_FACT_COLUMNS` of the national rows, of every row
+    of sex T without breakdown for kommuner and län (`SERIES_AREAS`), and of every row of an
+    indicator's latest year (`latest_periods`): a caller with a large table hands it only
+    those (the publication, pipeline/publication_work.py). The downloads read every row,
+    an area at a time (reports/downloads.py).
+    """
 
     def __init__(self, marts: Marts):
         self.m = marts
@@ -225,15 +246,7 @@ class SiteData:
     # -- the latest values -------------------------------------------------------------------
     @cached_property
     def latest_period(self) -> dict[str, int]:
-        """Per indicator, the latest year with a national value (riket or all respondents). A
-        survey's all-respondents row counts hidden too: a new version of a wave may hide it
-        (a late delivery's pupils would show in its difference), not the wave's other cells."""
-        facts = self.m.facts
-        frame = (facts.filter(pl.col("area_type").is_in(NATIONAL)
-                              & ((pl.col("status") == "ok") | (pl.col("area_type") == "total"))
-                              & (pl.col("sex") == "T") & (pl.col("breakdown") == "all"))
-                 .group_by("indicator_id").agg(pl.col("period").max()).sort("indicator_id"))
-        return dict(frame.iter_rows())
+        return latest_periods(self.m.facts)
 
     @cached_property
     def national_code(self) -> dict[str, str]:
@@ -306,7 +319,7 @@ class SiteData:
         """
         frame = (self.m.facts
                  .filter((pl.col("sex") == "T") & (pl.col("breakdown") == "all")
-                         & pl.col("area_type").is_in(["kommun", "lan", *NATIONAL]))
+                         & pl.col("area_type").is_in(SERIES_AREAS))
                  .select("indicator_id", "area_code", "period", "value", "lower_95", "upper_95",
                          "status")
                  .sort("indicator_id", "area_code", "period"))
@@ -430,6 +443,16 @@ class SiteData:
             out[row[key]].append(row)
         return dict(out)
 
+    def _latest_limits(self) -> pl.DataFrame | None:
+        """The funnel limits a page draws: its indicator's latest year, sex T, all (the
+        table has every year and cell)."""
+        if self.m.funnels is None:
+            return None
+        latest = pl.col("indicator_id").replace_strict(self.latest_period, default=None,
+                                                       return_dtype=pl.Int64)
+        return self.m.funnels.filter((pl.col("sex") == "T") & (pl.col("breakdown") == "all")
+                                     & (pl.col("period") == latest))
+
     @cached_property
     def tables(self) -> dict[str, dict[str, list[dict]] | None]:
         """Each optional table as {area_code (or indicator_id): [row dicts]}, None when absent."""
@@ -445,7 +468,7 @@ class SiteData:
             "selection": self._partition(m.selection, "area_code", ["area_code", "call_id"]),
             "data_quality": self._partition(m.data_quality, "indicator_id",
                                             ["indicator_id", "source_id", "problem"]),
-            "funnels": self._partition(m.funnels, "indicator_id",
+            "funnels": self._partition(self._latest_limits(), "indicator_id",
                                        ["indicator_id", "period", "sex", "breakdown", "denominator"]),
             "peers": self._partition(m.peers, "kommun_code", ["kommun_code", "rank"]),
             "need_sensitivity": self._partition(m.need_sensitivity, "factor", ["factor", "rank_of_effect"]),

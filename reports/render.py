@@ -30,7 +30,7 @@ from markupsafe import Markup, escape
 from reports.changes import plain_history
 from reports.colours import COMPARISON_FILL, COUNT_FILL, QUINTILE_FILL
 from reports.coordination import RANKABILITY_BANDS, memo_file
-from reports.downloads import write_downloads
+from reports.downloads import AreaFacts, write_downloads
 from reports.geo import Layers
 from reports.labels import COMPARISON, COMPARISON_SYMBOL, NEED_LEVEL
 from reports.model import Marts, SiteData
@@ -189,12 +189,24 @@ def workers_from_env(default: int | None = None) -> int:
     return default or min(os.cpu_count() or 1, 4)
 
 
+def fetch_dates(facts: pl.DataFrame) -> dict[str, str]:
+    """Per indicator, the day its newest value was fetched (rows with indicator_id and
+    fetched_at: the fact table, or its newest fetched_at per indicator)."""
+    if "fetched_at" not in facts.columns:
+        return {}
+    return dict(facts.group_by("indicator_id").agg(pl.col("fetched_at").drop_nulls().max().str.slice(0, 10))
+                .drop_nulls().iter_rows())
+
+
 def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
-                kinds: set[str] | None = None, alongside=None) -> SiteResult:
+                kinds: set[str] | None = None, alongside=None,
+                fetched_at: pl.DataFrame | None = None) -> SiteResult:
     """Write every page of the site (or only the page `kinds` given, for the benchmark);
     returns the files per kind and the seconds per step. `alongside(data)`, given the
     prepared SiteData, runs in this process while the workers render the pages (the
-    publication writes the downloads meanwhile); what it returns is in `result.alongside`."""
+    publication writes the downloads meanwhile); what it returns is in `result.alongside`.
+    `fetched_at` (indicator_id, fetched_at) dates the indicator pages when `marts.facts`
+    holds only some of the fact table's rows (fetch_dates)."""
     started = time.perf_counter()
     result = SiteResult()
     data = SiteData(marts).prepare()
@@ -206,9 +218,7 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     css = out_dir / ASSET_DIR / "site.css"
     if write_file(css, stylesheet()):
         result.rewritten.append(css)
-    facts = marts.facts
-    fetched = dict(facts.group_by("indicator_id").agg(pl.col("fetched_at").drop_nulls().max().str.slice(0, 10))
-                   .drop_nulls().iter_rows()) if "fetched_at" in facts.columns else {}
+    fetched = fetch_dates(marts.facts if fetched_at is None else fetched_at)
     jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]
             + [("start", "index.html.j2", "index.html", ""), ("about", "about.html.j2", "om-siffrorna.html", "")]
             + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
@@ -271,13 +281,15 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
 
 
 def render_downloads(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
-                     rewritten: list[Path] | None = None, data: SiteData | None = None) -> list[Path]:
+                     rewritten: list[Path] | None = None, data: SiteData | None = None,
+                     facts: AreaFacts | None = None) -> list[Path]:
     """CSV and XLSX for every county and kommun under `out_dir/nedladdning/`; the files
     whose content changed are appended to `rewritten`. `data`: the marts' SiteData when
-    already made (render_site's `alongside` is given it)."""
+    already made (render_site's `alongside` is given it); `facts`: the fact table's rows
+    by area when `marts.facts` holds only the site's rows."""
     def write(path: Path, content: str | bytes) -> None:
         if write_file(path, content) and rewritten is not None:
             rewritten.append(path)
 
     return write_downloads(data if data is not None else SiteData(marts), out_dir, ctx.data_label,
-                           ctx.fetched, write, workers=workers)
+                           ctx.fetched, write, workers=workers, facts=facts)
