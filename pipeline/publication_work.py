@@ -22,6 +22,7 @@ from pipeline.publication import discard_release, finish_release, save_record, s
 from pipeline.sql_text import literal, quote
 from pipeline.warehouse import (HISTORY_TABLES, ExtraTable, hold, publish, published_run, query,
                                 read_published, read_table, release, write_table)
+from reports.downloads import FACT_COLUMNS as DOWNLOAD_COLUMNS
 from reports.downloads import AreaFacts
 from reports.model import NATIONAL, SERIES_AREAS, SITE_FACT_COLUMNS, Marts, latest_periods
 from reports.render import ReportContext, render_downloads, render_site
@@ -68,8 +69,9 @@ def site_facts(paths: DataLayout) -> pl.DataFrame:
 def area_facts(paths: DataLayout) -> AreaFacts:
     """Every fact row, an area set at a time, for the downloads (in the table's order)."""
     years = query(paths.warehouse, f"SELECT DISTINCT period FROM {FACTS} ORDER BY period")
+    columns = ", ".join(quote(c) for c in DOWNLOAD_COLUMNS)
     return AreaFacts(years["period"].to_list(), lambda codes: query(
-        paths.warehouse, f"SELECT * FROM {FACTS} WHERE list_contains(?, area_code) ORDER BY rowid",
+        paths.warehouse, f"SELECT {columns} FROM {FACTS} WHERE list_contains(?, area_code) ORDER BY rowid",
         [codes]))
 
 

@@ -50,6 +50,12 @@ COLUMNS = {  # internal name → Swedish column name, in file order
 }
 
 
+# The fact table's columns a file shows (the area's and indicator's own come from their tables).
+FACT_COLUMNS = ["area_code", "indicator_id", "sex", "breakdown", "period", "value", "lower_95",
+                "upper_95", "numerator", "denominator", "status", "status_reason", "compared_to_lan",
+                "compared_to_riket", "compared_to_peers", "trend", "rank_band"]
+
+
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
     """Prefix an apostrophe to every text cell that a spreadsheet could read as a formula."""
     return frame.with_columns(
@@ -87,7 +93,7 @@ def wide_table(data: SiteData, facts: pl.DataFrame | None = None,
               .pivot(on="period", index=keys, values="value", sort_columns=True))
     years = [c for c in series.columns if c not in keys] if years is None else [str(y) for y in years]
     series = series.with_columns(pl.lit(None, pl.Float64).alias(y) for y in years if y not in series.columns)
-    latest = facts.join(periods, on=["indicator_id", "period"], how="inner")
+    latest = facts.select(FACT_COLUMNS).join(periods, on=["indicator_id", "period"], how="inner")
     bench = latest.filter(pl.col("status") == "ok").select(
         "indicator_id", "sex", "breakdown", bench_code="area_code", bench_value="value")
     areas = data.m.areas.select("area_code", "area_type", "area_name", "lan_code")
@@ -99,7 +105,7 @@ def wide_table(data: SiteData, facts: pl.DataFrame | None = None,
     order = {i["indicator_id"]: n for n, i in enumerate(data.indicators)}
     # an area with earlier years but no row for the latest year: that year, "Saknas" and why
     absent = pl.col("status").is_null()
-    frame = (series.join(latest.drop("area_type", "unit", "source_id", "source_title"), on=keys, how="left")
+    frame = (series.join(latest, on=keys, how="left")
              .join(periods.rename({"period": "latest_period"}), on="indicator_id", how="left")
              .with_columns(period=pl.coalesce("period", "latest_period"),
                            status_reason=pl.when(absent).then(pl.lit("Källan har inget värde för året"))

@@ -38,6 +38,8 @@ LATEST_COLUMNS = [
 OPTIONAL_COLUMNS = ["stale", "value_note",  # data quality (issue 9), when present
                     "ci_approximate", "source_id"]  # a weighted survey's count is weighted
 SITE_FACT_COLUMNS = LATEST_COLUMNS + OPTIONAL_COLUMNS
+WATCH_FACT_COLUMNS = ["indicator_id", "area_code", "area_type", "period", "sex", "breakdown",
+                      "status", "compared_to_riket", "trend", "red_red"]
 SERIES_AREAS = ["kommun", "lan", *NATIONAL]  # the areas whose series (sex T, all) are drawn
 
 
@@ -291,6 +293,11 @@ class SiteData:
                                            r["short_title"], r["indicator_id"]))
 
     # -- the latest values -------------------------------------------------------------------
+    def _watch_facts(self) -> pl.DataFrame:
+        """The fact columns the watch rule reads (transforms/watch.py): its filters and joins
+        then copy only these."""
+        return self.m.facts.select(WATCH_FACT_COLUMNS)
+
     @cached_property
     def latest_period(self) -> dict[str, int]:
         return latest_periods(self.m.facts)
@@ -318,22 +325,25 @@ class SiteData:
     def previous(self) -> dict[tuple[str, str], dict]:
         """(indicator, area) → the row (sex T, no breakdown) of the national year before the
         latest one: what "since last year" compares with."""
-        periods = watch_rule.previous_periods(self.m.facts, watch_rule.latest_periods(self.m.facts))
+        facts = self._watch_facts()
+        periods = watch_rule.previous_periods(facts, watch_rule.latest_periods(facts))
         columns = LATEST_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in self.m.facts.columns]
-        frame = (self.m.facts.filter((pl.col("sex") == "T") & (pl.col("breakdown") == "all")
-                                     & pl.col("area_type").is_in(["kommun", "lan"]))
+        frame = (self.m.facts.lazy()
+                 .filter((pl.col("sex") == "T") & (pl.col("breakdown") == "all")
+                         & pl.col("area_type").is_in(["kommun", "lan"]))
                  .select(columns)
-                 .join(periods.with_columns(pl.col("period").cast(self.m.facts.schema["period"])),
+                 .join(periods.lazy().with_columns(pl.col("period").cast(self.m.facts.schema["period"])),
                        on=["indicator_id", "period"], how="inner")
-                 .sort("indicator_id", "area_code"))
+                 .sort("indicator_id", "area_code").collect())
         return {(r["indicator_id"], r["area_code"]): r for r in fact_rows(frame)}
 
     @cached_property
     def watch_last_year(self) -> dict[str, list[dict]]:
         """län → the watch list as it was on the year before's values (same rule)."""
-        periods = watch_rule.previous_periods(self.m.facts, watch_rule.latest_periods(self.m.facts))
+        facts = self._watch_facts()
+        periods = watch_rule.previous_periods(facts, watch_rule.latest_periods(facts))
         out: dict[str, list[dict]] = defaultdict(list)
-        for row in watch_rule.watch_list(self.m.facts, self.m.indicators, self.m.areas, periods).to_dicts():
+        for row in watch_rule.watch_list(facts, self.m.indicators, self.m.areas, periods).to_dicts():
             out[row["lan_code"]].append(row)
         return dict(out)
 
@@ -364,12 +374,12 @@ class SiteData:
         A hidden or missing year has value None, so a line breaks there rather than
         bridging the gap.
         """
-        frame = (self.m.facts
+        frame = (self.m.facts.lazy()
                  .filter((pl.col("sex") == "T") & (pl.col("breakdown") == "all")
                          & pl.col("area_type").is_in(SERIES_AREAS))
                  .select("indicator_id", "area_code", "period", "value", "lower_95", "upper_95",
                          "status")
-                 .sort("indicator_id", "area_code", "period"))
+                 .sort("indicator_id", "area_code", "period").collect())
         out: dict[tuple[str, str], list[tuple]] = defaultdict(list)
         for ind, area, period, value, lo, hi, status in frame.iter_rows():
             ok = status == "ok"
@@ -425,7 +435,7 @@ class SiteData:
         """län → its rows of marts.watch_list (or of the same rule applied here)."""
         frame = self.m.watch_list
         if frame is None:
-            frame = watch_rule.watch_list(self.m.facts, self.m.indicators, self.m.areas)
+            frame = watch_rule.watch_list(self._watch_facts(), self.m.indicators, self.m.areas)
         out: dict[str, list[dict]] = defaultdict(list)
         for row in frame.to_dicts():
             out[row["lan_code"]].append(row)
@@ -434,7 +444,7 @@ class SiteData:
     @cached_property
     def counts(self) -> dict[str, list[dict]]:
         """kommun → per strategic factor, its comparisons with riket (latest year)."""
-        rows = watch_rule.latest_rows(self.m.facts, self.m.indicators, self.m.areas)
+        rows = watch_rule.latest_rows(self._watch_facts(), self.m.indicators, self.m.areas)
         out: dict[str, list[dict]] = defaultdict(list)
         for row in watch_rule.factor_counts(rows).to_dicts():
             out[row["area_code"]].append(row)
