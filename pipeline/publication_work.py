@@ -52,7 +52,8 @@ def fetched_at(paths: DataLayout) -> pl.DataFrame:
 def site_facts(paths: DataLayout) -> pl.DataFrame:
     """The fact rows and columns the site reads (reports/model.py SiteData): the national
     rows, the series of kommuner and län (sex T, all) and every row of an indicator's latest
-    year, in the table's order; about a third of the rows and two thirds of the columns."""
+    year; about a third of the rows and two thirds of the columns. In no particular order
+    (SiteData sorts what it reads): an ORDER BY would make DuckDB hold the whole result."""
     columns = f"COLUMNS(lambda c: c IN {_in(SITE_FACT_COLUMNS)})"
     national = query(paths.warehouse, f"SELECT {columns} FROM {FACTS} WHERE area_type IN {_in(NATIONAL)}")
     latest = pl.DataFrame(list(latest_periods(national).items()), orient="row",
@@ -62,8 +63,8 @@ def site_facts(paths: DataLayout) -> pl.DataFrame:
         SELECT {columns} FROM {FACTS}
         WHERE area_type IN {_in(NATIONAL)}
            OR (sex = 'T' AND breakdown = 'all' AND area_type IN {_in(SERIES_AREAS)})
-           OR (indicator_id, period) IN (SELECT (indicator_id, period) FROM _latest)
-        ORDER BY rowid""", frames={"_latest": latest})
+           OR (indicator_id, period) IN (SELECT (indicator_id, period) FROM _latest)""",
+                 frames={"_latest": latest})
 
 
 def area_facts(paths: DataLayout) -> AreaFacts:
@@ -189,13 +190,15 @@ def write_publication(data_dir: str, label: str, is_demo: bool, run_id: str,
                     extra=documented(history, label if is_demo else ""))
                 # Only the fact rows the pages read; the downloads read theirs a county at a
                 # time (the whole table would be gigabytes at a few hundred indicators).
-                site_data = site_marts(paths, {**history, FACTS: site_facts(paths)})
+                # The marts are handed over (no reference kept here), so the site lets go of
+                # the facts once its data are prepared.
                 ctx = ReportContext(run_id=run_id, data_label=label, is_demo=is_demo,
                                     fetched=fetched_date(fetched))
                 rewritten_downloads: list = []
-                site = render_site(site_data, staging.site, ctx, fetched_at=fetched,
+                site = render_site(site_marts(paths, {**history, FACTS: site_facts(paths)}),
+                                   staging.site, ctx, fetched_at=fetched, keep_facts=False,
                                    alongside=lambda data: render_downloads(
-                                       site_data, staging.site, ctx, rewritten=rewritten_downloads,
+                                       data.m, staging.site, ctx, rewritten=rewritten_downloads,
                                        data=data, facts=area_facts(paths)))
                 download_files = site.alongside
                 counts = snapshot.result()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import polars as pl
@@ -209,16 +209,18 @@ class Row(Mapping):
         return f"Row({self.__dict__!r})"
 
 
+def texts(column: pl.Series) -> list[str | None]:
+    """A text column's values with one Python string per distinct text (`to_list` makes one
+    per row: the codes, statuses and comparisons that repeat on every row would be most of
+    the rows' memory, and the copies let go leave the heap in holes)."""
+    words = [None, *column.drop_nulls().unique().sort().to_list()]
+    return [words[i] for i in column.rank("dense").fill_null(0).to_list()]
+
+
 def fact_rows(frame: pl.DataFrame) -> list[Row]:
-    """The frame's rows as Rows, each distinct text one shared object (the codes, statuses
-    and comparisons that repeat on every row would otherwise be most of a row's memory)."""
-    columns = []
-    for name, dtype in frame.schema.items():
-        values = frame[name].to_list()
-        if dtype == pl.String:
-            seen: dict[str, str] = {}
-            values = [seen.setdefault(v, v) if v is not None else None for v in values]
-        columns.append(values)
+    """The frame's rows as Rows, each distinct text one shared object (`texts`)."""
+    columns = [texts(frame[name]) if dtype == pl.String else frame[name].to_list()
+               for name, dtype in frame.schema.items()]
     names, new, out = frame.columns, Row.__new__, []
     for values in zip(*columns):
         row = new(Row)
@@ -381,8 +383,10 @@ class SiteData:
                          "status")
                  .sort("indicator_id", "area_code", "period").collect())
         out: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-        for ind, area, period, value, lo, hi, status in frame.iter_rows():
-            ok = status == "ok"
+        columns = [texts(frame["indicator_id"]), texts(frame["area_code"]),
+                   *(frame[c].to_list() for c in ("period", "value", "lower_95", "upper_95")),
+                   (frame["status"] == "ok").to_list()]
+        for ind, area, period, value, lo, hi, ok in zip(*columns):
             out[(ind, area)].append((period, value if ok else None, lo if ok else None,
                                      hi if ok else None))
         return dict(out)
@@ -546,10 +550,17 @@ class SiteData:
             return None
         return [row for key in keys for row in parts.get(key, [])]
 
-    def prepare(self) -> "SiteData":
-        """Compute every shared view now (before pages are rendered in parallel)."""
-        for name in ("latest_period", "national_code", "latest", "breakdowns", "series", "periods",
-                     "spreads", "tables", "watch", "counts", "trend_domain", "previous",
-                     "watch_last_year"):
+    def prepare(self, keep_facts: bool = True) -> "SiteData":
+        """Compute every shared view now (before pages are rendered in parallel). Without
+        `keep_facts`, the fact rows are let go once the views are made (`m.facts` is then
+        empty): no page reads them, and a caller that holds no other reference gets their
+        memory back for the rest of the render."""
+        # The views that polars computes in large frames first, while few of the rows kept as
+        # Python objects exist: the peak is then the larger of the two, not their sum.
+        for name in ("watch_last_year", "counts", "watch", "latest_period", "national_code",
+                     "previous", "latest", "breakdowns", "spreads", "series", "periods",
+                     "trend_domain", "tables"):
             getattr(self, name)
+        if not keep_facts:
+            self.m = replace(self.m, facts=self.m.facts.clear())
         return self

@@ -200,17 +200,21 @@ def fetch_dates(facts: pl.DataFrame) -> dict[str, str]:
 
 def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | None = None,
                 kinds: set[str] | None = None, alongside=None,
-                fetched_at: pl.DataFrame | None = None) -> SiteResult:
+                fetched_at: pl.DataFrame | None = None, keep_facts: bool = True) -> SiteResult:
     """Write every page of the site (or only the page `kinds` given, for the benchmark);
     returns the files per kind and the seconds per step. `alongside(data)`, given the
     prepared SiteData, runs in this process while the workers render the pages (the
     publication writes the downloads meanwhile); what it returns is in `result.alongside`.
     `fetched_at` (indicator_id, fetched_at) dates the indicator pages when `marts.facts`
-    holds only some of the fact table's rows (fetch_dates)."""
+    holds only some of the fact table's rows (fetch_dates). Without `keep_facts` the fact
+    rows are let go once the pages' data are prepared (SiteData.prepare): a caller that
+    hands over `marts` without keeping them gets their memory back for the render."""
     started = time.perf_counter()
     result = SiteResult()
-    data = SiteData(marts).prepare()
+    fetched = fetch_dates(marts.facts if fetched_at is None else fetched_at)
+    data = SiteData(marts).prepare(keep_facts=keep_facts)
     layers = Layers(marts.shapes).prepare(data.kommuner_of)
+    del marts  # the prepared data hold what the pages need (and, unless kept, not the facts)
     common = {"ctx": ctx, "asset_dir": ASSET_DIR, "comparisons": COMPARISON,
               "symbols": COMPARISON_SYMBOL, "need_levels": NEED_LEVEL, "min_worse": MIN_WORSE,
               "min_share": f"{round(100 * MIN_SHARE)}\u00a0%", "n_all_kommuner": len(data.kommuner),
@@ -218,7 +222,6 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     css = out_dir / ASSET_DIR / "site.css"
     if write_file(css, stylesheet()):
         result.rewritten.append(css)
-    fetched = fetch_dates(marts.facts if fetched_at is None else fetched_at)
     jobs = ([("indicator", "indicator.html.j2", i["file"], i["indicator_id"]) for i in data.indicators]
             + [("start", "index.html.j2", "index.html", ""), ("about", "about.html.j2", "om-siffrorna.html", "")]
             + [("county", "county.html.j2", data.county_file(lan), lan) for lan, _ in data.lans]
