@@ -86,8 +86,7 @@ class KoladaDemoApi:
                 ids = [kpi for kpi in ids if self.world.source.modified(kpi) >= since]
             key = (tuple(ids), tuple(sorted(wanted)))
             if key not in self._answers:
-                self._answers = {key: [o for kpi in ids for o in self.world.kolada_objects(kpi)
-                                       if o["period"] in wanted]}
+                self._answers = {key: [o for kpi in ids for o in self._objects(kpi, wanted)]}
             rows = self._answers[key]
         elif parts == ["municipality"]:
             rows = [{"id": c, "title": c, "type": "K"} for c in self.world.kommun_codes]
@@ -102,6 +101,13 @@ class KoladaDemoApi:
         if page > 1:
             doc["previous_url"] = f"{base}?{urlencode({**keep, 'page': page - 1, 'per_page': per_page})}"
         return _json(200, doc)
+
+    def _objects(self, kpi: str, years: set[int]) -> list:
+        # An object's JSON as drawn (orjson writes a fragment's bytes as they are), unless
+        # the KPI is rescaled
+        if self.world.kolada_rescaled(kpi):
+            return [o for o in self.world.kolada_objects(kpi) if o["period"] in years]
+        return [fragment for period, fragment in self.world.kolada_encoded(kpi) if period in years]
 
 
 class _Table:
