@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
+import orjson
 import polars as pl
 import pytest
 
@@ -95,3 +97,19 @@ def test_demo_rounding_of_arrays_is_pythons_round_value_for_value():
         got = _round(values, np.full(len(values), digits)).tolist()
         assert got == [round(v, digits) for v in values.tolist()]
     assert _round(np.array([2.675, 0.125]), np.array([2, 2])).tolist() == [2.67, 0.12]
+
+
+@pytest.mark.parametrize("split", ["one encoding", "one by one"])
+def test_kolada_objects_kept_as_json_are_the_drawn_objects(world, monkeypatch, split):
+    from sources.demo import world as world_module
+
+    if split == "one by one":  # the fallback when the starts found do not match the objects
+        monkeypatch.setattr(world_module, "OBJECT_START", re.compile(rb"no such text"))
+    fresh = world.variant()
+    fresh._kolada_cache = {}
+    indicator = next(i for i in world.indicators if i.source_id == "N15428")
+    drawn = fresh._draw(indicator)
+    kept = fresh.kolada_json("N15428")
+    assert [orjson.loads(text) for _, text in kept] == drawn
+    assert [period for period, _ in kept] == [o["period"] for o in drawn]
+    assert all(not text.startswith(b",") and not text.endswith(b",") for _, text in kept)
