@@ -489,11 +489,14 @@ def shortfall(value: pl.Expr, polarity: pl.Expr) -> pl.Expr:
             .when(polarity == "low_is_good").then(value / 100.0))
 
 
+BASELINE_ROWS = {"area_type": "kommun", "sex": "T", "breakdown": "all"}  # the facts baselines read
+
+
 def baselines(facts: pl.DataFrame, catalog: pl.DataFrame, indicator_ids: list[str]) -> pl.DataFrame:
     """Per indicator and kommun: the latest year with a value (sex T, no breakdown), the
     value in per cent, its status, and the shortfall (share at risk)."""
-    rows = (facts.filter(pl.col("indicator_id").is_in(indicator_ids) & (pl.col("area_type") == "kommun")
-                         & (pl.col("sex") == "T") & (pl.col("breakdown") == "all"))
+    rows = (facts.filter(pl.col("indicator_id").is_in(indicator_ids),
+                         *(pl.col(column) == value for column, value in BASELINE_ROWS.items()))
             .select("indicator_id", "area_code", "period", "value", "status"))
     latest = (rows.filter(pl.col("status") == "ok").group_by("indicator_id")
               .agg(latest=pl.col("period").max()))

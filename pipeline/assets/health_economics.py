@@ -12,8 +12,9 @@ from sources.catalog import CatalogError
 from sources.health_economics_catalog import (ASSUMPTION_COLUMNS, KPI_COLUMNS, LATE_COST_FILE,
                                               SCENARIO_FILE, assumptions_frame, kpi_frame,
                                               load_late_cost, load_scenarios)
-from transforms.health_economics import (LATE_COST_COLUMNS, SCENARIO_COLUMNS, baselines,
-                                         late_cost as build_late_cost, prevention_scenarios)
+from transforms.health_economics import (BASELINE_ROWS, LATE_COST_COLUMNS, SCENARIO_COLUMNS,
+                                         baselines, late_cost as build_late_cost,
+                                         prevention_scenarios)
 from transforms.population import carry_forward, population_bands
 
 HEALTH_MARTS = ["late_cost_kpi", "late_cost", "prevention_assumption", "prevention_scenario"]
@@ -98,8 +99,8 @@ def late_cost(context: dg.AssetExecutionContext, paths: Paths, kolada_value: pl.
     return frame
 
 
-@table_asset("prevention_scenario", group="marts",
-             columns={"fact_indicator": FACT_COLUMNS})
+@table_asset("prevention_scenario", group="marts", columns={"fact_indicator": FACT_COLUMNS},
+             rows={"fact_indicator": BASELINE_ROWS})
 def prevention_scenario(context: dg.AssetExecutionContext, paths: Paths,
                         fact_indicator: pl.DataFrame, indicator_catalog: pl.DataFrame,
                         scb_population: pl.DataFrame, kommun: pl.DataFrame) -> pl.DataFrame:
