@@ -76,13 +76,19 @@ def area_facts(paths: DataLayout) -> AreaFacts:
         [codes]))
 
 
-def changed_facts(paths: DataLayout) -> tuple[pl.DataFrame, pl.DataFrame]:
+def changed_facts(paths: DataLayout) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
     """The published and the new fact rows (key and tracked columns) of every key whose
     tracked columns differ, or that is in one table only: the only rows `value_changes` can
     flag. DuckDB compares the two tables by a 64-bit hash of each row's key and of its
     tracked values (two rows that differ but hash alike, about once in 10^19, would go
     unseen; keys that hash alike only bring along rows that turn out unchanged), so only
-    those rows reach this process, and the comparison stays within DuckDB's memory limit."""
+    those rows reach this process, and the comparison stays within DuckDB's memory limit.
+    None for both when the published snapshot has no fact table (nothing to compare with)."""
+    present = query(paths.warehouse, "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = "
+                    "'published' AND schema_name = 'marts' AND table_name = 'fact_indicator'",
+                    attach={"published": paths.published})["n"][0]
+    if not present:
+        return None, None
     keys = ", ".join(quote(c) for c in KEY)
     tracked = ", ".join(quote(c) for c in KEY + TRACKED)
     changed = query(paths.warehouse, f"""

@@ -125,6 +125,15 @@ def test_unchanged_tables_bring_no_rows(site_marts, tmp_path):
     assert value_changes(old_rows, new_rows, "run-2", "run-1").height == 0
 
 
+def test_a_snapshot_without_facts_has_nothing_to_compare(site_marts, tmp_path):
+    paths = DataLayout(tmp_path / "data")
+    write_table(paths.warehouse, "marts", "fact_indicator", site_marts.facts)
+    paths.published.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(paths.published)).close()
+    assert changed_facts(paths) == (None, None)
+    assert value_changes(None, None, "run-2", "run-1").height == 0
+
+
 def test_a_row_reads_as_the_dict_it_replaces():
     values = {"value": 1.5, "status": "ok", "stale": None}
     row = Row.__new__(Row)
