@@ -181,12 +181,32 @@ def _plain_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+# A worker comes to copy much of what it reads of the prepared data (each object it reads
+# has its reference count written, and so its memory page copied): each worker may cost up to
+# the data's size again. Above this size (this process's resident memory once the data are
+# prepared) the pages are rendered here, one after another: slower, not larger (at ten times
+# the demo's catalogue, workers added about 1 GB to a publication of 2.2 GB).
+FORK_LIMIT_MB = 1024
+
+
+def resident_mb() -> float | None:
+    """This process's resident memory now, in MB (None where the system does not say)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:  # pages: size, resident, …
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return None
+
+
 def workers_from_env(default: int | None = None) -> int:
-    """UPPVAXT_REPORT_WORKERS, else the number of CPUs (at most 4)."""
+    """UPPVAXT_REPORT_WORKERS, else one fewer than the CPUs (at least 1, at most 4): the
+    publication's own process writes the downloads meanwhile, so it keeps a core busy, and
+    each worker costs memory (on two CPUs one worker beside the downloads was as fast as two,
+    and 100–150 MB smaller)."""
     value = os.environ.get("UPPVAXT_REPORT_WORKERS")
     if value:
-        return max(1, int(value))
-    return default or min(os.cpu_count() or 1, 4)
+        return max(0, int(value))
+    return default or max(1, min((os.cpu_count() or 1) - 1, 4))
 
 
 def fetch_dates(facts: pl.DataFrame) -> dict[str, str]:
@@ -238,7 +258,12 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     for template in env.list_templates():  # compiled once here, not once in every worker
         env.get_template(template)
     _SHARED.update(data=data, layers=layers, env=env, common=common, out=out_dir, fetched=fetched)
-    workers = workers or workers_from_env()
+    workers = workers_from_env() if workers is None else workers
+    resident = resident_mb()
+    # One worker is worth its fork when this process has work of its own meanwhile.
+    forked = ((workers > 1 or (workers == 1 and alongside is not None))
+              and "fork" in multiprocessing.get_all_start_methods()
+              and (resident is None or resident <= FORK_LIMIT_MB))
     pool = None
     # The prepared data are millions of objects that live to the end: the collector leaves
     # them alone while the pages are rendered (a full collection went through them all, and
@@ -248,7 +273,7 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     thresholds = gc.get_threshold()
     gc.set_threshold(10_000, *thresholds[1:])
     try:
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if forked:
             pool = multiprocessing.get_context("fork").Pool(workers, initializer=_plain_signals)
             pending = pool.map_async(_render_job, jobs, chunksize=4)
             pool.close()
@@ -275,7 +300,7 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
         if written:
             result.rewritten.append(out_dir / name)
     result.seconds["pages"] = time.perf_counter() - step
-    result.seconds["workers"] = workers
+    result.seconds["workers"] = workers if forked else 0  # 0: rendered in this process
     if kinds is None:
         workbooks = {out_dir / DOWNLOAD_DIR / memo_xlsx_name(lan, call) for lan, call in calls_of(data)}
         prune(out_dir, {p for paths in result.pages.values() for p in paths} | {css} | workbooks)

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.definitions import make_definitions  # noqa: E402
 from pipeline.resources import Paths, StatisticsApis, default_resources  # noqa: E402
 from pipeline.warehouse import Handover  # noqa: E402
+from reports.render import resident_mb  # noqa: E402
 
 REPORT_STEPS = ("publication",)  # the snapshot, the site and the downloads, in one step
 PUBLICATION_KEYS = {dg.AssetKey(["reports", k]) for k in ("published_snapshot", "site", "downloads")}
@@ -56,11 +57,6 @@ def cpu_seconds() -> float:
     """User + system time of this process (all threads): less sensitive to a busy machine."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def current_rss_mb() -> float:
-    with open("/proc/self/statm") as statm:  # pages: size, resident, …
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _descendants(pid: int) -> list[int]:
@@ -110,7 +106,7 @@ class MemoryTrace:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), current_rss_mb(), tree_pss_mb()))
+            self.samples.append((time.time(), resident_mb() or 0.0, tree_pss_mb()))
             self._stop.wait(0.02)
 
     def __enter__(self) -> "MemoryTrace":

@@ -237,3 +237,32 @@ def test_templates_read_a_dicts_keys_and_an_objects_attributes():
     env = environment()
     template = env.from_string("{{ d.title }}|{{ d.missing }}|{{ o.fetched }}|{{ d.items is defined }}")
     assert template.render(d={"title": "<Titel>"}, o=CTX) == "&lt;Titel&gt;||2026-11-23|True"
+
+
+@pytest.mark.parametrize("workers, limit, expected", [
+    (1, None, 1),   # one worker beside the work alongside
+    (0, None, 0),   # UPPVAXT_REPORT_WORKERS=0: the pages in this process
+    (2, 0, 0),      # prepared data above the fork limit: in this process, however many asked
+])
+def test_pages_are_rendered_by_workers_only_where_they_pay(site_marts, tmp_path, monkeypatch,
+                                                           workers, limit, expected):
+    import reports.render as render
+
+    if limit is not None:
+        monkeypatch.setattr(render, "FORK_LIMIT_MB", limit)
+    result = render_site(site_marts, tmp_path, CTX, workers=workers, kinds={"start", "about"},
+                         alongside=lambda data: None)
+    assert result.seconds["workers"] == expected
+    assert (tmp_path / "index.html").exists() and (tmp_path / "om-siffrorna.html").exists()
+
+
+def test_workers_from_the_environment(monkeypatch):
+    from reports.render import workers_from_env
+
+    monkeypatch.setenv("UPPVAXT_REPORT_WORKERS", "0")
+    assert workers_from_env() == 0
+    monkeypatch.delenv("UPPVAXT_REPORT_WORKERS")
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert workers_from_env() == 1   # the publication's own process keeps the other core busy
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert workers_from_env() == 4
