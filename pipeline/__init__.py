@@ -1,6 +1,6 @@
 """The Dagster layer. Every door into a build (the CLI, the Dagster code server and run
 workers, a step's own process) imports this package first, so process-wide settings live here."""
 
-from pipeline.memory import fixed_mmap_threshold
+from pipeline.memory import fixed_malloc_thresholds
 
-fixed_mmap_threshold()
+fixed_malloc_thresholds()
