@@ -95,9 +95,9 @@ def tree_pss_mb() -> float:
 
 
 class MemoryTrace:
-    """Memory sampled every 20 ms in a thread: this process's resident memory (to find the
-    step of the peak) and its process tree's (the publication's process and its page
-    workers included)."""
+    """Memory sampled in a thread: this process's resident memory every 20 ms (to find the
+    step of the peak) and its process tree's every 100 ms (the publication's process and its
+    page workers included)."""
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, float, float]] = []
@@ -105,8 +105,12 @@ class MemoryTrace:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        tick, tree = 0, 0.0
         while not self._stop.is_set():
-            self.samples.append((time.time(), resident_mb() or 0.0, tree_pss_mb()))
+            if tick % 5 == 0:  # the tree every 100 ms: reading it holds the interpreter's lock
+                tree = tree_pss_mb()
+            self.samples.append((time.time(), resident_mb() or 0.0, tree))
+            tick += 1
             self._stop.wait(0.02)
 
     def __enter__(self) -> "MemoryTrace":
