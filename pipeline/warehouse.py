@@ -145,7 +145,9 @@ def hold(database: Path) -> None:
         # (by default it may grow to most of the machine's memory, and a checkpoint of the
         # fact table of a few hundred indicators took 600 MB more without a limit, 90 MB
         # with), and what DuckDB frees goes back to the system within seconds, not at the
-        # end of the run. Queries larger than the limit spill to disk; results do not count.
+        # end of the run. Queries larger than the limit spill to disk; a result read into
+        # polars counts against it too (256 MB failed the publication's reads at ten times
+        # the catalogue).
         _HELD[key].execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
         _HELD[key].execute("SET allocator_background_threads = true")
         _HELD[key].execute("SET allocator_flush_threshold = '16MB'")
