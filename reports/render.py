@@ -224,7 +224,9 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     """Write every page of the site (or only the page `kinds` given, for the benchmark);
     returns the files per kind and the seconds per step. `alongside(data)`, given the
     prepared SiteData, runs in this process while the workers render the pages (the
-    publication writes the downloads meanwhile); what it returns is in `result.alongside`.
+    publication writes the downloads meanwhile), or before the pages where they are rendered
+    here (no workers, or prepared data above FORK_LIMIT_MB); what it returns is in
+    `result.alongside`.
     `fetched_at` (indicator_id, fetched_at) dates the indicator pages when `marts.facts`
     holds only some of the fact table's rows (fetch_dates). Without `keep_facts` the fact
     rows are let go once the pages' data are prepared (SiteData.prepare): a caller that
