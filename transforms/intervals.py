@@ -104,9 +104,10 @@ def byar(x, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
 def poisson(x, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact below 10 events and Byar's from 10 (the PHE rule). Returns (lower, upper, method)."""
     x = np.asarray(x, dtype=float)
-    exact_lo, exact_hi = exact_poisson(x, confidence)
-    byar_lo, byar_hi = byar(x, confidence)
     use_exact = x < EXACT_BELOW
+    # The exact limits only where they are used: their quantiles are the slow part.
+    exact_lo, exact_hi = exact_poisson(np.where(use_exact, x, 0.0), confidence)
+    byar_lo, byar_hi = byar(x, confidence)
     method = np.where(np.isnan(x), "none", np.where(use_exact, "exact_poisson", "byar"))
     return np.where(use_exact, exact_lo, byar_lo), np.where(use_exact, exact_hi, byar_hi), method
 
