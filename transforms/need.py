@@ -59,7 +59,6 @@ from typing import Literal
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.special import ndtri
 
 from transforms.rankability import rankability
 
@@ -394,6 +393,10 @@ def _batch_scores(a: NeedArrays, plan: Plan, start: int, stop: int,
         ranks = np.empty((int(rank_normal.sum()), n_k, len(a.inputs)))
         np.put_along_axis(ranks, order[rank_normal], np.broadcast_to(
             np.arange(1, n_k + 1, dtype=float)[None, :, None], ranks.shape), axis=1)
+        # Imported here: the factor names above are read by the site, the register layouts
+        # and the models, which need not load scipy (a fifth of a second) for them.
+        from scipy.special import ndtri
+
         with np.errstate(invalid="ignore"):
             z[rank_normal] = ndtri(ranks / (n + 1))
     z *= a.direction
