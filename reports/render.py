@@ -176,9 +176,55 @@ def _render_job(job: tuple[str, str, str, str]) -> tuple[str, str, bool]:
 
 def _plain_signals() -> None:
     """A forked worker inherits its parent's signal handlers (Dagster's, in a run), which
-    turn the pool's own SIGTERM at shutdown into a traceback; workers take the defaults."""
+    turn a SIGTERM at shutdown into a traceback; workers take the defaults."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _render_share(jobs: list, claimed) -> list[tuple[int, tuple[str, str, bool]]]:
+    """Render the jobs nobody has claimed yet, one at a time, until none is left: the
+    workers from the start, this process once its own work is done (so neither waits idle
+    on the other). `claimed` counts the jobs taken, shared by all of them."""
+    done = []
+    while True:
+        with claimed.get_lock():
+            n = claimed.value
+            claimed.value = n + 1
+        if n >= len(jobs):
+            return done
+        done.append((n, _render_job(jobs[n])))
+
+
+def _render_worker(jobs: list, claimed, answer) -> None:
+    """A forked worker's life: its share of the pages, then what it made (or its error)
+    sent back once."""
+    _plain_signals()
+    try:
+        answer.send((_render_share(jobs, claimed), None))
+    except BaseException as err:  # noqa: BLE001 - sent to the parent, which raises it
+        try:
+            answer.send((None, err))
+        except Exception:  # noqa: BLE001 - an error that cannot be pickled goes as text
+            answer.send((None, RuntimeError(f"{type(err).__name__}: {err}")))
+    finally:
+        answer.close()
+
+
+def _collect(workers: list) -> list[tuple[int, tuple[str, str, bool]]]:
+    """Every worker's pages, or the first error (a worker that ended without answering,
+    killed or out of memory, is one too)."""
+    done = []
+    for process, answer in workers:
+        try:
+            made, error = answer.recv()
+        except EOFError:
+            process.join()
+            raise RuntimeError(f"en sidarbetare avslutades (kod {process.exitcode}) innan "
+                               "den hade skrivit sina sidor") from None
+        if error is not None:
+            raise error
+        done += made
+    return done
 
 
 # A worker comes to copy much of what it reads of the prepared data (each object it reads
@@ -224,8 +270,9 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     """Write every page of the site (or only the page `kinds` given, for the benchmark);
     returns the files per kind and the seconds per step. `alongside(data)`, given the
     prepared SiteData, runs in this process while the workers render the pages (the
-    publication writes the downloads meanwhile), or before the pages where they are rendered
-    here (no workers, or prepared data above FORK_LIMIT_MB); what it returns is in
+    publication writes the downloads meanwhile), and this process then renders the pages
+    still left beside them; or before the pages where they are all rendered here (no
+    workers, or prepared data above FORK_LIMIT_MB). What it returns is in
     `result.alongside`.
     `fetched_at` (indicator_id, fetched_at) dates the indicator pages when `marts.facts`
     holds only some of the fact table's rows (fetch_dates). Without `keep_facts` the fact
@@ -266,7 +313,7 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     forked = ((workers > 1 or (workers == 1 and alongside is not None))
               and "fork" in multiprocessing.get_all_start_methods()
               and (resident is None or resident <= FORK_LIMIT_MB))
-    pool = None
+    workers_alive: list = []
     # The prepared data are millions of objects that live to the end: the collector leaves
     # them alone while the pages are rendered (a full collection went through them all, and
     # in a forked worker copied every memory page it touched), and looks at the pages' young
@@ -275,10 +322,14 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
     thresholds = gc.get_threshold()
     gc.set_threshold(10_000, *thresholds[1:])
     try:
-        if forked:
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_plain_signals)
-            pending = pool.map_async(_render_job, jobs, chunksize=4)
-            pool.close()
+        fork = multiprocessing.get_context("fork") if forked else None
+        claimed = fork.Value("l", 0) if fork else None
+        for _ in range(workers if fork else 0):
+            answer, send = fork.Pipe(duplex=False)
+            process = fork.Process(target=_render_worker, args=(jobs, claimed, send), daemon=True)
+            process.start()
+            send.close()  # the worker's end: closed here, so a dead worker reads as the end
+            workers_alive.append((process, answer))
         # The memos' workbooks and the caller's work are done here meanwhile: polars stays
         # out of the forked workers.
         for lan, call in calls_of(data) if kinds is None or "call_memo" in kinds else []:
@@ -289,11 +340,16 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
             side = time.perf_counter()
             result.alongside = alongside(data)
             result.seconds["alongside"] = time.perf_counter() - side
-        done = pending.get() if pool else [_render_job(job) for job in jobs]
+        if fork:  # the pages still unclaimed are shared with the workers from here on
+            done = [page for _, page in sorted(_render_share(jobs, claimed) + _collect(workers_alive))]
+        else:
+            done = [_render_job(job) for job in jobs]
     finally:
-        if pool:
-            pool.terminate()
-            pool.join()
+        for process, answer in workers_alive:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+            answer.close()
         _SHARED.clear()
         gc.set_threshold(*thresholds)
         gc.unfreeze()

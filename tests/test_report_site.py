@@ -266,3 +266,57 @@ def test_workers_from_the_environment(monkeypatch):
     assert workers_from_env() == 1   # the publication's own process keeps the other core busy
     monkeypatch.setattr("os.cpu_count", lambda: 16)
     assert workers_from_env() == 4
+
+
+@pytest.mark.parametrize("how, raised", [("raises", ValueError), ("dies", RuntimeError)])
+def test_a_page_workers_error_or_death_stops_the_site(site_marts, tmp_path, monkeypatch, how, raised):
+    """The workers and this process share the pages: a worker's error reaches the caller as
+    itself, and a worker that ends without answering (killed, out of memory) is an error
+    too, since the pages it had taken were not written."""
+    import os
+    import time
+
+    import reports.render as render
+
+    parent, page = os.getpid(), render._render_job
+
+    def job(spec):
+        if os.getpid() != parent:
+            if how == "dies":
+                os._exit(3)
+            raise ValueError("sidan kunde inte skrivas")
+        return page(spec)
+
+    monkeypatch.setattr(render, "FORK_LIMIT_MB", 10**9)
+    monkeypatch.setattr(render, "_render_job", job)
+    with pytest.raises(raised, match="sidan kunde inte skrivas" if how == "raises" else "avslutades"):
+        # The work alongside takes a while: the worker has taken its first page by then.
+        render_site(site_marts, tmp_path, CTX, workers=1, kinds={"start", "about"},
+                    alongside=lambda data: time.sleep(0.5))
+    assert not multiprocessing.active_children()
+
+
+def test_pages_left_when_the_work_alongside_is_done_are_rendered_here_too(site_marts, tmp_path, monkeypatch):
+    import os
+    import time
+
+    import reports.render as render
+
+    parent, page, here = os.getpid(), render._render_job, []
+
+    def job(spec):
+        if os.getpid() == parent:
+            here.append(spec)  # only this process's own calls are seen here
+        else:
+            time.sleep(0.3)  # a slow worker leaves most pages to this process
+        return page(spec)
+
+    monkeypatch.setattr(render, "FORK_LIMIT_MB", 10**9)
+    monkeypatch.setattr(render, "_render_job", job)
+    result = render_site(site_marts, tmp_path, CTX, workers=1, kinds={"start", "about", "county"},
+                         alongside=lambda data: None)
+    assert result.seconds["workers"] == 1 and here
+    alone = render_site(site_marts, tmp_path / "alone", CTX, workers=0, kinds={"start", "about", "county"})
+    for kind, paths in alone.pages.items():  # every page, in the same order, the same bytes
+        assert [p.name for p in result.pages[kind]] == [p.name for p in paths]
+        assert all((tmp_path / p.name).read_bytes() == p.read_bytes() for p in paths)
