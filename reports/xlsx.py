@@ -34,6 +34,9 @@ HEADER_STYLE = 2  # bold
 # XML text never holds (ILLEGAL_XML removes it from every text cell).
 ROW_MARK = "\x01"
 ROWS_AT_A_TIME = 2000
+# zlib's fastest level: a third of the default's (6) time for files a fifth larger (the demo's
+# downloads 16.5 MB instead of 13.8 MB), and the workbooks are most of the downloads' work.
+ZIP_LEVEL = 1
 
 
 @dataclass
@@ -231,7 +234,8 @@ def workbook_bytes(sheets: list[Sheet], title: str = "", subject: str = "", auth
     with zipfile.ZipFile(buffer, "w") as z:
         for name, text in [("[Content_Types].xml", content_types), *parts.items()]:
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED  # zlib's default level, 6
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info._compresslevel = ZIP_LEVEL  # Python 3.11 and 3.12 have no public name for it
             with z.open(info, "w") as entry:  # deflate's output does not depend on the pieces
                 for piece in [text] if isinstance(text, str) else text:
                     entry.write(piece.encode("utf-8"))

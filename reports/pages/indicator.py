@@ -78,10 +78,11 @@ def ranked_table(data: SiteData, ind: dict, rows: list[dict], notes: Notes,
     """Every kommun, ranked from best to worst (by value where no direction is better, highest
     first); hidden and missing values last, unranked."""
     unit = ind["unit"]
-    ok = [r for r in rows if r["status"] == "ok" and r["value"] is not None]
+    ranked = [r["status"] == "ok" and r["value"] is not None for r in rows]
+    ok = [r for r, keep in zip(rows, ranked) if keep]
     sign = 1 if ind["polarity"] == "low_is_good" else -1
     ok.sort(key=lambda r: (sign * r["value"], r["area_code"]))
-    rest = sorted((r for r in rows if r not in ok), key=lambda r: data.names[r["area_code"]])
+    rest = sorted((r for r, keep in zip(rows, ranked) if not keep), key=lambda r: data.names[r["area_code"]])
     out = []
     for rank, r in enumerate([*ok, *rest], start=1):
         cell = value_cell(r, unit, notes, count=ind["value_type"] != "mean", said=said)
