@@ -150,6 +150,15 @@ def test_indicator_page_lists_hidden_kommuner_and_states_the_funnel_rule(site):
     assert 'id="lan-05"' in funnel and "body:has(#lan-05:target) .k:not(.l05)" in funnel
 
 
+def test_a_value_without_an_interval_shows_no_empty_brackets(site):
+    out, result = site
+    pages = {p.name: p.read_text(encoding="utf-8") for p in result.pages["indicator"]}
+    assert not [name for name, text in pages.items() if "(–)" in text]
+    # a count has no interval, a share has one in brackets after its value
+    assert re.search(r'</th><td class="num">[0-9\u2009]+</td>', pages["indikator-n01919.html"])
+    assert re.search(r'<td class="num">[0-9,]+ \([0-9,]+–[0-9,]+\)', pages["indikator-n15508.html"])
+
+
 def test_values_are_escaped(site_marts, tmp_path):
     areas = site_marts.areas.with_columns(area_name=pl.when(pl.col("area_code") == "0580")
                                      .then(pl.lit("<script>alert(1)</script>")).otherwise("area_name"))
