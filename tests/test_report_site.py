@@ -157,6 +157,19 @@ def test_a_value_without_an_interval_shows_no_empty_brackets(site):
     # a count has no interval, a share has one in brackets after its value
     assert re.search(r'</th><td class="num">[0-9\u2009]+</td>', pages["indikator-n01919.html"])
     assert re.search(r'<td class="num">[0-9,]+ \([0-9,]+–[0-9,]+\)', pages["indikator-n15508.html"])
+    # and the column's heading promises an interval only where there is one
+    assert '"num">Värde</th>' in pages["indikator-n01919.html"]
+    assert '"num">Värde (95 % KI)</th>' in pages["indikator-n15508.html"]
+
+
+def test_an_indicator_without_values_says_so_and_never_none(site_marts, tmp_path):
+    # a survey before its first wave arrives, or a KPI Kolada has no values for
+    facts = site_marts.facts.filter(pl.col("indicator_id") != "N15508")
+    result = render_site(replace(site_marts, facts=facts), tmp_path, CTX, workers=1,
+                         kinds={"indicator"})
+    empty = page(tmp_path, "indikator-n15508.html")
+    assert "Indikatorn har inga värden ännu." in empty and "inget år med värden" in empty
+    assert not [p.name for p in result.pages["indicator"] if "None" in main_text(page(tmp_path, p.name))]
 
 
 def test_values_are_escaped(site_marts, tmp_path):

@@ -126,10 +126,12 @@ def indicator_page(data: SiteData, layers: Layers, ind: dict) -> dict:
     said = common_notes(rows)
     # why a kommun has no value is said in "Kommuner utan värde": no footnote on its row
     hidden_reasons = frozenset(t for r in rows if r["status"] != "ok" for t in row_notes(r)[:1])
+    table = ranked_table(data, ind, rows, notes, frozenset(said) | hidden_reasons)
     method = next((m for m in data.methods() if m["method_id"] == {
         "wilson": "wilson", "byar_exact": "poisson", "t": "t"}.get(ind["ci_method"], "")), None)
     return {
         "ind": ind, "id": iid, "period": period, "national_name": national_name,
+        "period_text": str(period) if period else "inget år med värden",
         "national_value": value_cell(national, unit)["text"] if national else "–",
         "factor": STRATEGIC_FACTORS[ind["strategic_factor"]], "kind": FACTOR[ind["factor"]],
         "polarity": POLARITY[ind["polarity"]], "source": source_text(ind, national),
@@ -137,7 +139,8 @@ def indicator_page(data: SiteData, layers: Layers, ind: dict) -> dict:
         "ci_method": CI_METHOD.get({"byar_exact": "byar"}.get(ind["ci_method"], ind["ci_method"]), ind["ci_method"]),
         "method": method, "map": map_svg, "ranked": ranked_svg, "n_ranked": len(marks),
         "hidden": sorted(hidden.items()), "funnel": funnel_svg, "no_funnel": no_funnel,
-        "counties": county_trends(data, ind), "table": ranked_table(data, ind, rows, notes, frozenset(said) | hidden_reasons), "said": said,
+        "counties": county_trends(data, ind), "table": table, "said": said,
+        "table_has_ci": any(r["cell"]["ok"] and r["cell"]["ci"] != "–" for r in table),
         "quality": data_quality(data, [iid]), "n_rows": len(rows), "lans": data.lans, "notes": notes.texts,
         "trend_legend": trend_chart.legend("Länet", national_name),
     }
