@@ -20,7 +20,6 @@ from reports.pages.common import comparison, data_quality
 
 
 def _ranked_marks(data: SiteData, ind: dict, rows: list[dict]) -> list[ranked_chart.Mark]:
-    unit = ind["unit"]
     ok = [r for r in rows if r["status"] == "ok" and r["value"] is not None]
     ok.sort(key=lambda r: (r["value"], r["area_code"]), reverse=ind["polarity"] == "low_is_good")
     return [ranked_chart.Mark(data.names[r["area_code"]], data.lan_of[r["area_code"]],
