@@ -10,7 +10,9 @@
 
 Both hold the data folder's build lock (pipeline/runs.py) for everything they run, waiting
 for a run another door started; before a run starts, runs a killed build left "in
-progress" in the Dagster instance are marked failed (said in the summary).
+progress" in the Dagster instance are marked failed (said in the summary), and so on a night
+without changes when the lock's file shows its last holder died holding it (a quiet night
+otherwise opens no instance).
 
 Either ends with one summary (pipeline/summary.py): published or not, and each indicator
 that is unavailable, stale or blocked, each population year borrowed and each quarantined
@@ -110,7 +112,7 @@ def run(command: str, log: Path) -> int:
     from pipeline.definitions import defs
     from pipeline.jobs import nightly_request
     from pipeline.runs import build_lock
-    from pipeline.summary import quarantined_files
+    from pipeline.summary import orphan_lines, quarantined_files
     from pipeline.surveys import run_inbox
     from sources.surveys.inbox import list_inbox
 
@@ -122,7 +124,7 @@ def run(command: str, log: Path) -> int:
     summaries, instance, inbox = [], Instance(), None
     inbox_dir = SurveySettings.from_env().inbox(paths)
     with build_lock(paths.data, f"kommandoraden (python -m pipeline {command})",
-                    waiting=lambda message: say([f"uppvaxt: {message}"])):
+                    waiting=lambda message: say([f"uppvaxt: {message}"])) as left_by:
         # The inbox first, as its sensors would; a quarantined file stops nothing else.
         if command == "build" or list_inbox(inbox_dir):
             inbox = run_inbox(defs, instance.get(), demo_files=apis.mode == "demo" and command == "build",
@@ -143,7 +145,10 @@ def run(command: str, log: Path) -> int:
                                          instance.take_orphans()))
                 say(summaries[-1].lines())
             else:
+                if left_by:  # a build was killed holding the lock: its run is marked failed now
+                    instance.get()
                 say([f"uppvaxt: {request.skip_message or 'inget att göra'}"]
+                    + orphan_lines(instance.take_orphans())
                     + [f"  Enkätfil i karantän: {q}" for q in quarantined_files(inbox_dir)])
     if summaries and summaries[-1].outcome == "published":
         say([f"  Rapporter: {paths.reports / 'index.html'}",

@@ -72,12 +72,18 @@ def wait_seconds() -> float:
     return float(os.environ.get("UPPVAXT_LOCK_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))
 
 
-def _holder(handle) -> str:
+def _written(handle) -> dict:
+    """What the lock file says of its holder ({} when empty or unreadable)."""
     handle.seek(0)
     try:
         info = json.loads(handle.read() or "{}")
     except json.JSONDecodeError:
         info = {}
+    return info if isinstance(info, dict) else {}
+
+
+def _holder(handle) -> str:
+    info = _written(handle)
     if not info:
         return "ett annat bygge"
     what = f" (körning {info['run'][:8]})" if info.get("run") else ""
@@ -87,9 +93,11 @@ def _holder(handle) -> str:
 @contextlib.contextmanager
 def build_lock(data_dir: Path, door: str, run_id: str | None = None,
                waiting: Callable[[str], None] | None = None,
-               timeout: float | None = None) -> Iterator[None]:
+               timeout: float | None = None) -> Iterator[dict]:
     """Hold the data folder's build lock; wait for it (telling `waiting` once, in Swedish)
-    up to `timeout` seconds, then raise LockTimeout."""
+    up to `timeout` seconds, then raise LockTimeout. Yields what a holder that died holding
+    the lock left in its file (door, pid, run; {} after a clean release): a killed build,
+    whose run the caller may still have to mark failed."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / LOCK_FILE
     timeout = wait_seconds() if timeout is None else timeout
@@ -110,13 +118,14 @@ def build_lock(data_dir: Path, door: str, run_id: str | None = None,
                             f"(låset {path}; högst {timeout:.0f} s).")
                     told = True
                 time.sleep(min(POLL_SECONDS, max(0.05, deadline - time.monotonic())))
+        left = _written(handle)  # a clean release empties the file
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"door": door, "pid": os.getpid(), "run": run_id,
                                  "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}))
         handle.flush()
         try:
-            yield
+            yield left
         finally:
             handle.seek(0)
             handle.truncate()

@@ -23,6 +23,11 @@ SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
 KOLADA_CHECK = "kolada_per_kpi"
 
 
+
+def orphan_lines(orphans: list[str]) -> list[str]:
+    """The runs a killed build left in progress, marked failed: a line each."""
+    return [f"  Tidigare körning: {line}" for line in orphans]
+
 @dataclass
 class RunSummary:
     run_id: str
@@ -55,7 +60,7 @@ class RunSummary:
                          f"databasen och rapporterna är orörda.",
             "failed": f"uppvaxt: INTE publicerat{took} (körning {run}).",
         }[self.outcome]
-        lines = [head] + [f"  Tidigare körning: {line}" for line in self.orphans]
+        lines = [head] + orphan_lines(self.orphans)
         if self.outcome == "published" and self.changes is not None:
             lines.append("  Ändrat sedan förra publiceringen: " + changes_text(self.changes))
         if self.nothing_new:

@@ -11,9 +11,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from pipeline.nightly import probe
+from pipeline.runs import PID_TAG, STARTED_TAG, process_tags
 from pipeline.resources import Paths, StatisticsApis
 from sources.catalog import load_indicators, load_source_settings
 from sources.demo.standin import StandIn
@@ -21,6 +23,7 @@ from sources.demo.world import DemoWorld
 from sources.geography import load_kommuner
 from tests.conftest import CATALOG, REPO
 from tests.pipeline_helpers import table
+from tests.test_runs import _marker_job, _started, hold_lock
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
@@ -67,6 +70,23 @@ def test_quiet_nights_then_a_kpi_with_values_and_a_changed_kpi(world, tmp_path):
             assert "Inget har ändrats hos Kolada eller SCB" in done.stdout, done.stdout
             assert "SCB TAB5557" not in done.stdout and "Inget nytt kunde tas in" not in done.stdout
             assert files(data) == before, night  # not one file rewritten, the warehouse included
+
+        # A build killed holding the lock left its run "in progress": the next quiet night,
+        # which otherwise opens no Dagster instance, marks it failed and says so.
+        killed = hold_lock(data)
+        killed.kill()
+        killed.wait()
+        instance = dg.DagsterInstance.from_config(str(data.parent / "dagster_home"))
+        left = instance.create_run_for_job(_marker_job(), tags={
+            **process_tags(), PID_TAG: str(killed.pid), STARTED_TAG: ""})
+        instance.handle_new_event(_started(left))
+        done = cli("nightly", data, standin)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Inget har ändrats hos Kolada eller SCB" in done.stdout, done.stdout
+        assert (f"Tidigare körning: Körningen {left.run_id[:8]} (marker_job) avbröts utan att "
+                f"avslutas: processen {killed.pid} finns inte längre") in done.stdout, done.stdout
+        assert instance.get_run_by_id(left.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert files(data) == before
 
         # Values for N17673 arrive with an old change date: the nightly question misses them,
         # the Sunday night's full look finds them (and asks for them only).

@@ -52,12 +52,15 @@ def test_the_one_who_waits_is_told_who_holds_the_lock_then_gives_up(tmp_path):
         pass
 
 
-def test_a_lock_held_by_a_killed_process_is_free(tmp_path):
+def test_a_lock_held_by_a_killed_process_is_free_and_says_who_held_it(tmp_path):
     holder = hold_lock(tmp_path)
     holder.kill()
     holder.wait()
-    with build_lock(tmp_path, "nästa bygge", timeout=0):
-        pass
+    with build_lock(tmp_path, "nästa bygge", timeout=0) as left_by:
+        assert left_by["pid"] == holder.pid
+        assert left_by["door"] == "kommandoraden (python -m pipeline build)"
+    with build_lock(tmp_path, "bygget efter", timeout=0) as left_by:
+        assert left_by == {}  # released cleanly by the one before
 
 
 @dg.asset
