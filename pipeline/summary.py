@@ -23,10 +23,10 @@ SNAPSHOT_KEY = dg.AssetKey(["reports", "published_snapshot"])
 KOLADA_CHECK = "kolada_per_kpi"
 
 
-
 def orphan_lines(orphans: list[str]) -> list[str]:
     """The runs a killed build left in progress, marked failed: a line each."""
     return [f"  Tidigare körning: {line}" for line in orphans]
+
 
 @dataclass
 class RunSummary:

@@ -539,8 +539,9 @@ def main() -> None:
         if full:
             print(f"  full demo build with publishing      {full['total']:8.2f} s   (target ≤ 15 s)")
             print(f"  … without publishing                 {full['total'] - full['report']:8.2f} s")
-            print(f"  … as make run does it, from scratch  {full['cli']:8.2f} s   (the survey inbox and "
-                  f"audit, the run history on disk, the interpreter's start)")
+            print(f"  … as make run does it, from scratch  {full['cli']:8.2f} s   "
+                  f"{'' if full['cli_ok'] else 'FAILED '}(the survey inbox and audit, the run "
+                  f"history on disk, the interpreter's start)")
             print(f"  peak memory of the build             {full['tree_mb']:8.0f} MB  "
                   f"(target ≤ 1.5 GB; all its processes at once, PSS; alone: the run's process "
                   f"{full['peak_mb']:.0f} MB, the publication's {full['children_mb']:.0f} MB)")
