@@ -23,7 +23,7 @@ from sources.demo.world import DemoWorld
 from sources.geography import load_kommuner
 from tests.conftest import CATALOG, REPO
 from tests.pipeline_helpers import table
-from tests.test_runs import _marker_job, _started, hold_lock
+from tests.run_helpers import hold_lock, marker_job, run_started
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
@@ -77,9 +77,9 @@ def test_quiet_nights_then_a_kpi_with_values_and_a_changed_kpi(world, tmp_path):
         killed.kill()
         killed.wait()
         instance = dg.DagsterInstance.from_config(str(data.parent / "dagster_home"))
-        left = instance.create_run_for_job(_marker_job(), tags={
+        left = instance.create_run_for_job(marker_job(), tags={
             **process_tags(), PID_TAG: str(killed.pid), STARTED_TAG: ""})
-        instance.handle_new_event(_started(left))
+        instance.handle_new_event(run_started(left))
         done = cli("nightly", data, standin)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "Inget har ändrats hos Kolada eller SCB" in done.stdout, done.stdout

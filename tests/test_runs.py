@@ -7,31 +7,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import time
 
 import dagster as dg
 import pytest
 
 from pipeline.runs import (HOST_TAG, PID_TAG, STARTED_TAG, LockTimeout, build_lock,
-                           fail_orphaned_runs, locked_in_process, process_tags, run_watchdog)
-from tests.conftest import REPO
-
-HOLDER = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
-    from pipeline.runs import build_lock
-    with build_lock(Path(sys.argv[1]), "kommandoraden (python -m pipeline build)"):
-        print("held", flush=True)
-        sys.stdin.readline()
-""")
-
-
-def hold_lock(data):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(data)], cwd=REPO, text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert holder.stdout.readline().strip() == "held"
-    return holder
+                           fail_orphaned_runs, process_tags, run_watchdog)
+from tests.run_helpers import hold_lock, marker_job, run_started
 
 
 def test_the_one_who_waits_is_told_who_holds_the_lock_then_gives_up(tmp_path):
@@ -63,13 +46,6 @@ def test_a_lock_held_by_a_killed_process_is_free_and_says_who_held_it(tmp_path):
         assert left_by == {}  # released cleanly by the one before
 
 
-@dg.asset
-def marker() -> None:
-    """Skriver en rad i en fil, för testet av byggets lås."""
-    with open(os.environ["UPPVAXT_TEST_MARKER"], "a") as handle:
-        handle.write(f"{os.getpid()}\n")
-
-
 def test_a_run_launched_by_dagster_takes_the_same_lock(tmp_path, monkeypatch):
     """What a UI click or the schedule launches: the code location's executor holds the data
     folder's lock while the steps run, and tags the run with its process."""
@@ -80,7 +56,7 @@ def test_a_run_launched_by_dagster_takes_the_same_lock(tmp_path, monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
     holder = hold_lock(data)
     try:
-        result = dg.execute_job(dg.reconstructable(_marker_job), instance=instance, raise_on_error=False)
+        result = dg.execute_job(dg.reconstructable(marker_job), instance=instance, raise_on_error=False)
         assert not result.success and not marker_file.exists()
         logs = instance.all_logs(result.run_id)
         assert any((e.message or "").startswith("Väntar på att ett annat bygge ska bli klart") for e in logs)
@@ -88,15 +64,10 @@ def test_a_run_launched_by_dagster_takes_the_same_lock(tmp_path, monkeypatch):
                    for e in logs if e.dagster_event and e.dagster_event.is_run_failure)
     finally:
         holder.communicate("\n", timeout=30)
-    result = dg.execute_job(dg.reconstructable(_marker_job), instance=instance)
+    result = dg.execute_job(dg.reconstructable(marker_job), instance=instance)
     assert result.success and marker_file.read_text().strip() == str(os.getpid())
     run = instance.get_run_by_id(result.run_id)
     assert run.tags[PID_TAG] == str(os.getpid()) and run.tags[HOST_TAG] == process_tags()[HOST_TAG]
-
-
-def _marker_job():
-    return dg.Definitions(assets=[marker], jobs=[dg.define_asset_job(
-        "marker_job", selection=[marker], executor_def=locked_in_process)]).resolve_job_def("marker_job")
 
 
 def test_runs_of_a_dead_process_are_marked_failed_and_live_ones_are_not(tmp_path):
@@ -113,8 +84,8 @@ def test_runs_of_a_dead_process_are_marked_failed_and_live_ones_are_not(tmp_path
     }
     ids = {}
     for name, run_tags in runs.items():
-        run = instance.create_run_for_job(_marker_job(), tags=run_tags)
-        instance.handle_new_event(_started(run))
+        run = instance.create_run_for_job(marker_job(), tags=run_tags)
+        instance.handle_new_event(run_started(run))
         ids[name] = run.run_id
     lines = fail_orphaned_runs(instance)
     status = {name: instance.get_run_by_id(i).status for name, i in ids.items()}
@@ -126,17 +97,8 @@ def test_runs_of_a_dead_process_are_marked_failed_and_live_ones_are_not(tmp_path
         f"finns inte längre. Den är markerad som misslyckad") for line in lines)
     assert fail_orphaned_runs(instance) == []
     # the daemon's door: the watchdog sensor does the same
-    run = instance.create_run_for_job(_marker_job(), tags=runs["dead"])
-    instance.handle_new_event(_started(run))
+    run = instance.create_run_for_job(marker_job(), tags=runs["dead"])
+    instance.handle_new_event(run_started(run))
     skip = run_watchdog(dg.build_sensor_context(instance=instance))
     assert "avbröts utan att avslutas" in skip.skip_message
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
-
-
-def _started(run):
-    from dagster._core.events import DagsterEvent, DagsterEventType
-    from dagster._core.events.log import EventLogEntry
-
-    event = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=run.job_name)
-    return EventLogEntry(error_info=None, level="DEBUG", user_message="", run_id=run.run_id,
-                         timestamp=time.time(), dagster_event=event)
