@@ -1,5 +1,7 @@
-"""The pipeline's processes set glibc's malloc thresholds (pipeline/memory.py)."""
+"""The pipeline's processes set glibc's malloc thresholds (pipeline/memory.py) and polars' engine
+(pipeline/engine.py)."""
 
+import os
 import platform
 import subprocess
 import sys
@@ -40,3 +42,22 @@ print(anon() - before)
 
     assert kept("adjusting") >= 23  # the freed 24 MB stay with the process
     assert kept("set") <= 1         # given back
+
+
+def test_the_pipeline_collects_on_the_in_memory_engine_unless_told_otherwise():
+    # pipeline/engine.py: the package chooses polars' in-memory engine on import (the
+    # streaming engine's start made a build's ~2,000 small queries cost a second), and
+    # leaves a choice made by whoever started the process alone.
+    program = ("import os, pipeline, polars as pl; lf = pl.LazyFrame({'a': [1]}); "
+               "print(os.environ.get('POLARS_ENGINE_AFFINITY'), lf.select(pl.col('a') + 1).collect().item())")
+
+    def affinity(preset: str | None) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "POLARS_ENGINE_AFFINITY"}
+        if preset:
+            env["POLARS_ENGINE_AFFINITY"] = preset
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                              check=True, cwd=REPO, env=env)
+        return done.stdout.split()
+
+    assert affinity(None) == ["in-memory", "2"]
+    assert affinity("streaming") == ["streaming", "2"]

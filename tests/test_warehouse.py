@@ -25,6 +25,35 @@ def test_write_replaces_table_with_comments(tmp_path):
     con.close()
 
 
+def test_the_build_book_keeps_its_model_comments(tmp_path):
+    """The book's DDL and comments are written only when missing or stale: a warehouse whose
+    book lost a comment, or has an old one, gets the model's back with the next write."""
+    db = tmp_path / "w.duckdb"
+    stamp = BuildStamp(parents=("marts.u",), run_id="r1")
+    write_table(db, "marts", "u", pl.DataFrame({"a": [1]}), stamp=BuildStamp(run_id="r0"))
+    write_table(db, "marts", "t", pl.DataFrame({"a": [1]}), stamp=stamp)
+
+    def comments() -> dict:
+        con = duckdb.connect(str(db))
+        try:
+            return dict(con.sql("select null, comment from duckdb_tables() where table_name = "
+                                "'table_build' union all select column_name, comment from "
+                                "duckdb_columns() where table_name = 'table_build'").fetchall())
+        finally:
+            con.close()
+
+    fresh = comments()
+    assert "publiceras inte" in fresh[None] and all(fresh.values())
+    con = duckdb.connect(str(db))
+    con.execute("COMMENT ON TABLE meta.table_build IS 'gammal'")
+    con.execute("COMMENT ON COLUMN meta.table_build.version IS NULL")
+    con.close()
+    write_table(db, "marts", "t", pl.DataFrame({"a": [2]}), stamp=stamp)
+    assert comments() == fresh
+    book = table_builds(db)
+    assert book["marts.t"]["run_id"] == "r1" and set(book["marts.t"]["inputs"]) == {"marts.u"}
+
+
 def test_failed_write_leaves_previous_table(tmp_path, monkeypatch):
     db = tmp_path / "w.duckdb"
     write_table(db, "marts", "t", pl.DataFrame({"a": [1, 2]}))
