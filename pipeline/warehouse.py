@@ -109,30 +109,14 @@ def table_hash(con: duckdb.DuckDBPyConnection, schema: str, table: str, prefix: 
     return f"{','.join(c for c, _ in columns)}:{count}:{hashed}"
 
 
-def _book_ready(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the build book, and write its comments, where it is missing or its comments are
-    not the model's: one query on a warehouse that has it (the DDL and a comment a column on
-    every one of a build's writes cost about 0.15 s)."""
-    comment, columns = column_docs(TableBuild)
-    book_schema, book_table = BUILD_BOOK.split(".")
-    found = dict(con.execute(
-        "SELECT NULL, comment FROM duckdb_tables() WHERE schema_name = $s AND table_name = $t "
-        "AND database_name = current_database() UNION ALL "
-        "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = $s AND "
-        "table_name = $t AND database_name = current_database() AND comment IS NOT NULL",
-        {"s": book_schema, "t": book_table}).fetchall())
-    if found == {None: comment, **columns}:
-        return
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {book_schema}")
+def _record_build(con: duckdb.DuckDBPyConnection, schema: str, table: str, stamp: BuildStamp) -> str:
+    """Write the table's row in the build book (inside the caller's transaction)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(BUILD_BOOK_DDL)
+    comment, columns = column_docs(TableBuild)
     con.execute(f"COMMENT ON TABLE {BUILD_BOOK} IS {_literal(comment)}")
     for column, text in columns.items():
         con.execute(f"COMMENT ON COLUMN {BUILD_BOOK}.{_quote(column)} IS {_literal(text)}")
-
-
-def _record_build(con: duckdb.DuckDBPyConnection, schema: str, table: str, stamp: BuildStamp) -> str:
-    """Write the table's row in the build book (inside the caller's transaction)."""
-    _book_ready(con)
     name = f"{schema}.{table}"
     version = hashlib.sha256(table_hash(con, schema, table).encode()).hexdigest()[:32]
     known = dict(con.execute(f"SELECT table_name, version FROM {BUILD_BOOK}").fetchall())

@@ -26,8 +26,8 @@ def test_write_replaces_table_with_comments(tmp_path):
 
 
 def test_the_build_book_keeps_its_model_comments(tmp_path):
-    """The book's DDL and comments are written only when missing or stale: a warehouse whose
-    book lost a comment, or has an old one, gets the model's back with the next write."""
+    """A warehouse whose book lost a comment, or has an old one, gets the model's back with
+    the next write, and the book's rows stay."""
     db = tmp_path / "w.duckdb"
     stamp = BuildStamp(parents=("marts.u",), run_id="r1")
     write_table(db, "marts", "u", pl.DataFrame({"a": [1]}), stamp=BuildStamp(run_id="r0"))
