@@ -52,30 +52,74 @@ def peak_memory_mb() -> float | None:
     return None
 
 
+class OwnProcess:
+    """A fresh process for `function` (module-level, picklable arguments), started on entering
+    the `with` block so that it loads its modules while the caller goes on with its own checks;
+    `run(*args)` hands it the work. Left without `run` (nothing to do, or the caller stopped),
+    the process ends unused."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __enter__(self) -> OwnProcess:
+        self._folder = tempfile.TemporaryDirectory(prefix="uppvaxt-work-")
+        self._answer = Path(self._folder.name) / "answer.pickle"
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.own_process", self.function.__module__,
+             self.function.__qualname__, str(self._answer), str(os.getpid())],
+            cwd=REPO, env=os.environ.copy(), stdin=subprocess.PIPE)
+        return self
+
+    def run(self, *args):
+        """`function(*args)` in the process: its result and the process's peak memory in MB
+        (None where the system does not say), or its exception raised here."""
+        task = Path(self._folder.name) / "task.pickle"
+        task.write_bytes(pickle.dumps(args))
+        try:
+            self._process.stdin.write(f"{task}\n".encode())
+            self._process.stdin.close()
+        except BrokenPipeError:  # it died while loading: said below, as any death
+            pass
+        returncode = self._process.wait()
+        if not self._answer.exists():
+            raise OwnProcessError(f"processen för {self.function.__qualname__} avslutades med kod "
+                                  f"{returncode} utan att svara")
+        result, peak, error = pickle.loads(self._answer.read_bytes())
+        if error is not None:
+            raise error
+        return result, peak
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._process.poll() is None:  # not given the work: end of input, it ends
+                try:
+                    self._process.stdin.close()
+                except BrokenPipeError:
+                    pass
+                try:
+                    self._process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+        finally:
+            self._folder.cleanup()
+
+
 def in_own_process(function, *args):
-    """`function(*args)` (a module-level function, picklable arguments) in a fresh process:
-    its result and that process's peak memory in MB (None where the system does not say), or
-    its exception raised here."""
-    with tempfile.TemporaryDirectory(prefix="uppvaxt-work-") as folder:
-        task, answer = Path(folder) / "task.pickle", Path(folder) / "answer.pickle"
-        task.write_bytes(pickle.dumps((function.__module__, function.__qualname__, args)))
-        done = subprocess.run([sys.executable, "-m", "pipeline.own_process", str(task), str(answer),
-                               str(os.getpid())], cwd=REPO, env=os.environ.copy())
-        if not answer.exists():
-            raise OwnProcessError(f"processen för {function.__qualname__} avslutades med kod "
-                                  f"{done.returncode} utan att svara")
-        result, peak, error = pickle.loads(answer.read_bytes())
-    if error is not None:
-        raise error
-    return result, peak
+    """`function(*args)` in a fresh process (OwnProcess.run), started now."""
+    with OwnProcess(function) as work:
+        return work.run(*args)
 
 
-def _main(task: Path, answer: Path, parent: int) -> None:
+def _main(module: str, name: str, answer: Path, parent: int) -> None:
     _die_with_parent(parent)
-    module, name, args = pickle.loads(task.read_bytes())
     function = importlib.import_module(module)
     for part in name.split("."):
         function = getattr(function, part)
+    task = sys.stdin.readline().strip()
+    if not task:  # the caller had nothing for it
+        return
+    args = pickle.loads(Path(task).read_bytes())
     try:
         outcome = (function(*args), None)
     except Exception as err:  # noqa: BLE001 - sent to the caller, which raises it
@@ -90,4 +134,4 @@ def _main(task: Path, answer: Path, parent: int) -> None:
 
 
 if __name__ == "__main__":
-    _main(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))
+    _main(sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]))

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from pipeline.own_process import OwnProcessError, in_own_process
+from pipeline.own_process import OwnProcess, OwnProcessError, in_own_process
 
 
 def pid_and_sum(a: int, b: int) -> tuple[int, int]:
@@ -36,3 +36,22 @@ def test_the_work_s_error_is_raised_in_the_caller():
 def test_a_process_that_dies_is_an_error_not_an_answer():
     with pytest.raises(OwnProcessError, match="utan att svara"):
         in_own_process(die)
+
+
+def test_a_process_started_ahead_does_the_work_it_is_given_later():
+    with OwnProcess(pid_and_sum) as work:
+        started = work._process.pid
+        (pid, total), _ = work.run(4, 5)
+    assert (pid, total) == (started, 9)
+
+
+def test_a_process_started_ahead_and_not_needed_ends_with_the_block():
+    with OwnProcess(pid_and_sum) as work:
+        process = work._process
+        assert process.poll() is None  # loading its module, waiting for work
+    assert process.returncode == 0
+    with pytest.raises(RuntimeError, match="avböjd"):
+        with OwnProcess(pid_and_sum) as work:
+            process = work._process
+            raise RuntimeError("avböjd")  # the caller's checks refuse: the process ends too
+    assert process.returncode == 0

@@ -6,7 +6,8 @@ build with the current publication (nothing changed: nothing is written), then f
 publication folder — the snapshot with the publication history, the site and the downloads,
 unchanged files hardlinked from the current publication — and makes it current with one
 atomic symlink swap (pipeline/publication.py). That work runs in a fresh process of its own
-(`write_publication`, pipeline/own_process.py), so its peak memory is not added to the run's.
+(`write_publication`, pipeline/own_process.py), so its peak memory is not added to the run's;
+the process starts with the step and loads its modules while the step checks.
 The three assets are one multi-asset that cannot be split: materialising any of them in the
 UI materialises the publication.
 """
@@ -19,7 +20,7 @@ from checks.registry import TABLES
 from pipeline.assets.coordination import COORDINATION_MARTS
 from pipeline.assets.health_economics import HEALTH_MARTS
 from pipeline.factory import OWNER
-from pipeline.own_process import in_own_process
+from pipeline.own_process import OwnProcess
 from pipeline.publication import current_release
 from pipeline.publication_work import write_publication
 from pipeline.resources import Paths, StatisticsApis
@@ -101,31 +102,35 @@ OUTS = {
                             "har ändrats sedan förra publiceringen, och med ett enda atomärt "
                             "byte, så att en läsare aldrig ser två byggen samtidigt.")
 def publication(context: dg.AssetExecutionContext, paths: Paths, apis: StatisticsApis):
-    published_tables = [f"{k.path[0]}.{k.path[1]}" for k in MART_KEYS + META_KEYS]
-    check = consistency(paths.warehouse, published_tables)
-    if not check.ok:
-        raise dg.Failure(description=refusal(check), allow_retries=False,
-                         metadata={"rebuild": dg.MetadataValue.json([asset_name(t) for t in check.rebuild])})
-    print_ = fingerprint(paths.warehouse, extra=[check.code_version, check.catalog_version, apis.label])
-    current = published_run(paths.published) or {}
-    if current.get("fingerprint") == print_ and current_release(paths.data) is not None:
-        context.log.info(f"Inget har ändrats sedan publiceringen {current.get('run_id')}; "
-                         f"databasen, webbplatsen och nedladdningarna skrivs inte om.")
-        return
-    run_id = context.run.run_id
-    publication_row = {
-        "run_id": run_id, "data_label": apis.label, "data_mode": apis.mode,
-        "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "fingerprint": print_, "code_version": check.code_version,
-        "catalog_version": check.catalog_version,
-    }
-    # The heavy part in a fresh process: its peak is not added to what this one keeps.
-    release(paths.warehouse)
-    try:
-        made, peak_mb = in_own_process(write_publication, str(paths.data), apis.label, apis.is_demo,
-                                       run_id, publication_row)
-    except Exception as err:  # noqa: BLE001 - whatever stopped it, the step fails saying what
-        raise dg.Failure(description=f"Publiceringen misslyckades: {err}", allow_retries=False) from err
+    # The heavy part in a fresh process, so its peak is not added to what this one keeps.
+    # It starts now and loads its modules while this one checks whether to publish.
+    with OwnProcess(write_publication) as work:
+        published_tables = [f"{k.path[0]}.{k.path[1]}" for k in MART_KEYS + META_KEYS]
+        check = consistency(paths.warehouse, published_tables)
+        if not check.ok:
+            raise dg.Failure(description=refusal(check), allow_retries=False,
+                             metadata={"rebuild": dg.MetadataValue.json(
+                                 [asset_name(t) for t in check.rebuild])})
+        print_ = fingerprint(paths.warehouse,
+                             extra=[check.code_version, check.catalog_version, apis.label])
+        current = published_run(paths.published) or {}
+        if current.get("fingerprint") == print_ and current_release(paths.data) is not None:
+            context.log.info(f"Inget har ändrats sedan publiceringen {current.get('run_id')}; "
+                             f"databasen, webbplatsen och nedladdningarna skrivs inte om.")
+            return
+        run_id = context.run.run_id
+        publication_row = {
+            "run_id": run_id, "data_label": apis.label, "data_mode": apis.mode,
+            "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "fingerprint": print_, "code_version": check.code_version,
+            "catalog_version": check.catalog_version,
+        }
+        release(paths.warehouse)
+        try:
+            made, peak_mb = work.run(str(paths.data), apis.label, apis.is_demo, run_id,
+                                     publication_row)
+        except Exception as err:  # noqa: BLE001 - whatever stopped it, the step fails saying what
+            raise dg.Failure(description=f"Publiceringen misslyckades: {err}", allow_retries=False) from err
     yield dg.MaterializeResult(asset_key=SNAPSHOT_KEY, metadata={
         "path": dg.MetadataValue.path(str(paths.published)),
         "tables": dg.MetadataValue.json(made["counts"]),
