@@ -12,13 +12,17 @@ The tables and pages come out the same on either engine (checked on whole demo b
 from __future__ import annotations
 
 import os
-
-import polars as pl
+import sys
 
 AFFINITY = "POLARS_ENGINE_AFFINITY"
 
 
 def prefer_in_memory_engine() -> None:
-    """Collect on the in-memory engine, unless whoever started the process chose one."""
-    if AFFINITY not in os.environ:
-        pl.Config.set_engine_affinity("in-memory")
+    """Collect on the in-memory engine, unless whoever started the process chose one. Set
+    in the environment, which polars reads when it starts (and the processes started from
+    this one inherit), so a process that never uses polars does not import it for this."""
+    if AFFINITY in os.environ:
+        return
+    os.environ[AFFINITY] = "in-memory"
+    if "polars" in sys.modules:  # already started: it has read its environment
+        sys.modules["polars"].Config.set_engine_affinity("in-memory")

@@ -46,18 +46,22 @@ print(anon() - before)
 
 def test_the_pipeline_collects_on_the_in_memory_engine_unless_told_otherwise():
     # pipeline/engine.py: the package chooses polars' in-memory engine on import (the
-    # streaming engine's start made a build's ~2,000 small queries cost a second), and
-    # leaves a choice made by whoever started the process alone.
-    program = ("import os, pipeline, polars as pl; lf = pl.LazyFrame({'a': [1]}); "
-               "print(os.environ.get('POLARS_ENGINE_AFFINITY'), lf.select(pl.col('a') + 1).collect().item())")
+    # streaming engine's start made a build's ~2,000 small queries cost a second), whether
+    # polars was imported before it or not, and leaves a choice made by whoever started the
+    # process alone. What polars itself reports as its engine is what counts.
+    program = ("import os{first}, pipeline, polars as pl; from polars._plr import "
+               "get_engine_affinity as engine; lf = pl.LazyFrame({{'a': [1]}}); "
+               "print(os.environ.get('POLARS_ENGINE_AFFINITY'), engine(), "
+               "lf.select(pl.col('a') + 1).collect().item())")
 
-    def affinity(preset: str | None) -> str:
+    def affinity(preset: str | None, first: str = "") -> list[str]:
         env = {k: v for k, v in os.environ.items() if k != "POLARS_ENGINE_AFFINITY"}
         if preset:
             env["POLARS_ENGINE_AFFINITY"] = preset
-        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                              check=True, cwd=REPO, env=env)
+        done = subprocess.run([sys.executable, "-c", program.format(first=first)], capture_output=True,
+                              text=True, check=True, cwd=REPO, env=env)
         return done.stdout.split()
 
-    assert affinity(None) == ["in-memory", "2"]
-    assert affinity("streaming") == ["streaming", "2"]
+    assert affinity(None) == ["in-memory", "in-memory", "2"]
+    assert affinity(None, first=", polars") == ["in-memory", "in-memory", "2"]
+    assert affinity("streaming") == ["streaming", "streaming", "2"]

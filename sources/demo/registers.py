@@ -168,7 +168,7 @@ def goal_rows(kommuner: pl.DataFrame, facts: pl.DataFrame, indicators: pl.DataFr
     for lan, codes in sorted(kommuner.group_by("lan_code").agg(pl.col("kommun_code").sort()).iter_rows()):
         rng = stable_rng("register", "mal", lan)
         for code in sorted(rng.choice(codes, size=min(3, len(codes)), replace=False).tolist()):
-            plan = f"Handlingsplan för barn och unga 2020–2027 ({code}) {DEMO}"
+            plan = f"Handlingsplan för barn och unga 2020–2027 {DEMO}"
             wanted = [(i, GOAL_INDICATORS[i], 2020) for i in
                       rng.choice(list(GOAL_INDICATORS), size=2, replace=False).tolist()]
             if lan in SURVEY_GOALS:
@@ -180,7 +180,7 @@ def goal_rows(kommuner: pl.DataFrame, facts: pl.DataFrame, indicators: pl.DataFr
                                       polarity[indicator] == "high_is_good", year))
         # Goals that cannot be followed, each for a stated reason.
         code = codes[0]
-        plan = f"Trygghetsplan 2022–2026 ({code}) {DEMO}"
+        plan = f"Trygghetsplan 2022–2026 {DEMO}"
         rows.append({"area_code": code, "plan": plan, "goal_text": "Färre flickor i hushåll med ekonomiskt bistånd",
                      "indicator_id": "N31807", "sex": "Flickor", "breakdown": "", "direction": "minska",
                      "baseline_year": 2022, "baseline_value": "från data", "target_value": 3.0,
