@@ -12,8 +12,7 @@ from pandera.api.polars.types import PolarsData
 
 from checks.models import KOMMUN_CODE, LAN_CODE, SEX, _rows
 from sources.surveys.releases import CHANGE
-from transforms.survey_codebook import MIN_RESPONDENTS
-from transforms.survey_privacy import PUBLIC_REASON
+from transforms.survey_codebook import MIN_RESPONDENTS, PUBLIC_REASON
 
 
 class SurveyValue(pa.DataFrameModel):

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 ID = r"^[a-z0-9_]+$"
 MIN_RESPONDENTS = 10  # disclosure: cells with fewer respondents are hidden
+PUBLIC_REASON = "dold av röjandeskäl"  # the only reason a hidden cell shows in public
 
 Code = str | int | float
 

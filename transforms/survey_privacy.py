@@ -61,7 +61,8 @@ import polars as pl
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-PUBLIC_REASON = "dold av röjandeskäl"
+from transforms.survey_codebook import PUBLIC_REASON
+
 PATTERN_KEYS = ["survey_id", "scale", "period", "area_code", "area_type", "parent", "sex", "breakdown"]
 CELL_KEYS = ["area_code", "area_type", "parent", "sex", "breakdown"]
 BLOCK_KEYS = ["survey_id", "scale", "period"]
