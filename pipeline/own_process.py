@@ -60,6 +60,7 @@ class OwnProcess:
 
     def __init__(self, function):
         self.function = function
+        self._working = False
 
     def __enter__(self) -> OwnProcess:
         self._folder = tempfile.TemporaryDirectory(prefix="uppvaxt-work-")
@@ -75,12 +76,14 @@ class OwnProcess:
         (None where the system does not say), or its exception raised here."""
         task = Path(self._folder.name) / "task.pickle"
         task.write_bytes(pickle.dumps(args))
+        self._working = True
         try:
             self._process.stdin.write(f"{task}\n".encode())
             self._process.stdin.close()
         except BrokenPipeError:  # it died while loading: said below, as any death
             pass
         returncode = self._process.wait()
+        self._working = False
         if not self._answer.exists():
             raise OwnProcessError(f"processen för {self.function.__qualname__} avslutades med kod "
                                   f"{returncode} utan att svara")
@@ -91,11 +94,14 @@ class OwnProcess:
 
     def __exit__(self, *exc) -> None:
         try:
-            if self._process.poll() is None:  # not given the work: end of input, it ends
-                try:
-                    self._process.stdin.close()
-                except BrokenPipeError:
-                    pass
+            if self._process.poll() is None:
+                if self._working:  # the caller was stopped while it worked: so is the work
+                    self._process.kill()
+                else:  # never given work: the end of its input ends it
+                    try:
+                        self._process.stdin.close()
+                    except BrokenPipeError:
+                        pass
                 try:
                     self._process.wait(timeout=10)
                 except subprocess.TimeoutExpired:

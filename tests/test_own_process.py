@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import time
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,11 @@ def refuse(reason: str) -> None:
 
 def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def wait_then_write(path: str) -> None:
+    time.sleep(2)
+    Path(path).write_text("skrivet", encoding="utf-8")
 
 
 def test_the_answer_comes_from_another_process_with_its_peak_memory():
@@ -55,3 +62,25 @@ def test_a_process_started_ahead_and_not_needed_ends_with_the_block():
             process = work._process
             raise RuntimeError("avböjd")  # the caller's checks refuse: the process ends too
     assert process.returncode == 0
+
+
+def test_a_caller_stopped_while_the_work_runs_stops_the_work(tmp_path):
+    # A run terminated in the UI stops its step with an exception while the publication's
+    # process works: the process is killed then, and nothing it would have written after.
+    def stop(signum, frame):
+        raise RuntimeError("körningen avbröts")
+
+    written = tmp_path / "written.txt"
+    previous = signal.signal(signal.SIGALRM, stop)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(RuntimeError, match="avbröts"):
+            with OwnProcess(wait_then_write) as work:
+                process = work._process
+                work.run(str(written))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert process.returncode == -signal.SIGKILL
+    time.sleep(2.5)
+    assert not written.exists()
