@@ -11,6 +11,7 @@ process writing behind it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import os
@@ -55,12 +56,11 @@ def peak_memory_mb() -> float | None:
 class OwnProcess:
     """A fresh process for `function` (module-level, picklable arguments), started on entering
     the `with` block so that it loads its modules while the caller goes on with its own checks;
-    `run(*args)` hands it the work. Left without `run` (nothing to do, or the caller stopped),
-    the process ends unused."""
+    `run(*args)` hands it the work. Left without `run` (nothing to do), or while `run` waits
+    (the caller stopped), the process is killed."""
 
     def __init__(self, function):
         self.function = function
-        self._working = False
 
     def __enter__(self) -> OwnProcess:
         self._folder = tempfile.TemporaryDirectory(prefix="uppvaxt-work-")
@@ -76,14 +76,12 @@ class OwnProcess:
         (None where the system does not say), or its exception raised here."""
         task = Path(self._folder.name) / "task.pickle"
         task.write_bytes(pickle.dumps(args))
-        self._working = True
         try:
             self._process.stdin.write(f"{task}\n".encode())
             self._process.stdin.close()
         except BrokenPipeError:  # it died while loading: said below, as any death
             pass
         returncode = self._process.wait()
-        self._working = False
         if not self._answer.exists():
             raise OwnProcessError(f"processen för {self.function.__qualname__} avslutades med kod "
                                   f"{returncode} utan att svara")
@@ -95,19 +93,13 @@ class OwnProcess:
     def __exit__(self, *exc) -> None:
         try:
             if self._process.poll() is None:
-                if self._working:  # the caller was stopped while it worked: so is the work
-                    self._process.kill()
-                else:  # never given work: the end of its input ends it
-                    try:
-                        self._process.stdin.close()
-                    except BrokenPipeError:
-                        pass
-                try:
-                    self._process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
+                # Never given work (nothing to publish: no reason to wait for its imports), or
+                # its caller was stopped while it worked (a stopped run must not publish after).
+                self._process.kill()
+                self._process.wait()
         finally:
+            with contextlib.suppress(BrokenPipeError):
+                self._process.stdin.close()
             self._folder.cleanup()
 
 
