@@ -181,12 +181,18 @@ def _plain_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _render_share(jobs: list, claimed) -> list[tuple[int, tuple[str, str, bool]]]:
+def _render_share(jobs: list, claimed,
+                  parent: int | None = None) -> list[tuple[int, tuple[str, str, bool]]]:
     """Render the jobs nobody has claimed yet, one at a time, until none is left: the
     workers from the start, this process once its own work is done (so neither waits idle
-    on the other). `claimed` counts the jobs taken, shared by all of them."""
+    on the other). `claimed` counts the jobs taken, shared by all of them. A worker
+    (`parent`: the process it was forked from) stops when that process is gone: a fork does
+    not inherit the publication process's tie to its build, so a killed build would
+    otherwise leave its workers rendering."""
     done = []
     while True:
+        if parent is not None and os.getppid() != parent:
+            os._exit(1)
         with claimed.get_lock():
             n = claimed.value
             claimed.value = n + 1
@@ -195,12 +201,12 @@ def _render_share(jobs: list, claimed) -> list[tuple[int, tuple[str, str, bool]]
         done.append((n, _render_job(jobs[n])))
 
 
-def _render_worker(jobs: list, claimed, answer) -> None:
+def _render_worker(jobs: list, claimed, answer, parent: int) -> None:
     """A forked worker's life: its share of the pages, then what it made (or its error)
-    sent back once."""
+    sent back once to `parent`, the process that forked it."""
     _plain_signals()
     try:
-        answer.send((_render_share(jobs, claimed), None))
+        answer.send((_render_share(jobs, claimed, parent), None))
     except BaseException as err:  # noqa: BLE001 - sent to the parent, which raises it
         try:
             answer.send((None, err))
@@ -326,7 +332,8 @@ def render_site(marts: Marts, out_dir: Path, ctx: ReportContext, workers: int | 
         claimed = fork.Value("l", 0) if fork else None
         for _ in range(workers if fork else 0):
             answer, send = fork.Pipe(duplex=False)
-            process = fork.Process(target=_render_worker, args=(jobs, claimed, send), daemon=True)
+            process = fork.Process(target=_render_worker, args=(jobs, claimed, send, os.getpid()),
+                                   daemon=True)
             process.start()
             send.close()  # the worker's end: closed here, so a dead worker reads as the end
             workers_alive.append((process, answer))
